@@ -1,0 +1,78 @@
+// The typed, validated inventory: what src/inventory produces from a YAML file and every other
+// module consumes. Checked at run time by the loader; nothing downstream re-validates.
+
+export type Arch = 'arm64' | 'armhf' | 'x64';
+
+export interface PowerSpec {
+  /** watts when idle (static power) */
+  idleW: number;
+  /** watts when busy computing */
+  busyW: number;
+}
+
+/** Settings used only by `pifarm image prep` (issue 5). Secrets are never stored here in clear. */
+export interface ImageSettings {
+  wifi?: {
+    ssid: string;
+    /** ISO 3166-1 alpha-2 */
+    country: string;
+    /** name of the environment variable that holds the passphrase (else prompted) */
+    passphraseEnv?: string;
+  };
+  /** static address in CIDR form, e.g. 192.168.1.3/24; DHCP when absent */
+  staticAddress?: string;
+  gateway?: string;
+  dns?: string[];
+  timezone?: string;
+  keymap?: string;
+  /** a crypt(3) hash (yescrypt $y$ or SHA-512 $6$); or passwordEnv to hash a plain one; else locked */
+  passwordHash?: string;
+  passwordEnv?: string;
+  /** path of the public key to authorise; default: identity + ".pub" */
+  publicKey?: string;
+}
+
+export interface HostSpec {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** private key path (~ expanded) */
+  identity?: string;
+  /** use the ssh-agent at SSH_AUTH_SOCK */
+  agent: boolean;
+  /** another inventory host (or user@host:port) to tunnel through, like ProxyJump */
+  jump?: string;
+  arch?: Arch;
+  ramMb?: number;
+  cores?: number;
+  gflops?: number;
+  power?: PowerSpec;
+  /** groups this host belongs to */
+  groups: string[];
+  /** defaults, then group vars, then host vars (later wins) */
+  vars: Record<string, unknown>;
+  image?: ImageSettings;
+}
+
+export interface FarmSpec {
+  model: string;
+  /** a preset name, "auto" (planner), or a path to a topology YAML written by `pifarm plan` */
+  topology: string;
+  /** role -> host names; absent: pifarm assigns */
+  assignment?: Record<string, string[]>;
+  /** "local" (the control machine) or a host name */
+  sender: string;
+  ports: { node: number; sender: number };
+  engine: 'onnx' | 'tfjs';
+  threads?: number;
+  seed: number;
+}
+
+export interface Inventory {
+  /** absolute path of the file it was read from */
+  file: string;
+  hosts: HostSpec[];
+  groups: Record<string, string[]>;
+  farm: FarmSpec;
+}

@@ -39,7 +39,7 @@ export class TransportError extends Error {
   constructor(
     readonly host: string,
     message: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(`${host}: ${message}`);
   }

@@ -1,0 +1,93 @@
+// Topology files: the YAML that `pifarm plan` writes and `farm.topology` / `pifarm demo --topology`
+// accept. A topology is a model plus its stages, each `{role, blocks|layers, replicas, shards}` as
+// in roles/<model>.yaml presets. Extra keys `devices` and `predicted` are informational.
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { stringify } from 'yaml';
+import { checkStagesCoverModel, loadModelSpec, modelNames, parseStage, type StageSpec } from '../model/spec.js';
+import { YamlCheckError, YamlSource } from '../inventory/yaml-source.js';
+
+export interface TopologyFile {
+  model: string;
+  name: string;
+  stages: StageSpec[];
+  /** devices as the paper counts them (nodes + sender), when the file says */
+  devices?: number;
+}
+
+export class TopologyFileError extends YamlCheckError {}
+
+const KEYS = ['model', 'name', 'devices', 'stages', 'predicted'] as const;
+
+/** Reads and checks a topology file; throws TopologyFileError naming file:line:col and the field. */
+export function loadTopologyFile(path: string): TopologyFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TopologyFileError([{ file: path, line: 1, col: 1, field: '', message: `cannot read the topology file: ${(e as Error).message}` }]);
+  }
+  return parseTopologyText(text, path);
+}
+
+export function parseTopologyText(text: string, file: string): TopologyFile {
+  const src = new YamlSource(file, text);
+  if (src.issues.length) throw new TopologyFileError(src.issues);
+  const root = src.toJS() as Record<string, unknown> | null;
+  if (!root || typeof root !== 'object' || Array.isArray(root)) {
+    src.add([], 'expected a mapping with model, name and stages');
+    throw new TopologyFileError(src.issues);
+  }
+  src.checkKeys([], root, KEYS);
+  src.checkDuplicateKeys([], 'key');
+  const models = modelNames();
+  const model = root.model;
+  if (typeof model !== 'string' || !models.includes(model)) {
+    src.add(['model'], `expected one of ${models.join(', ')}`);
+    throw new TopologyFileError(src.issues);
+  }
+  const name = root.name === undefined ? basename(file, extname(file)) : root.name;
+  if (typeof name !== 'string' || !name) src.add(['name'], 'expected a name for this topology');
+  if (root.devices !== undefined && (!Number.isInteger(root.devices) || (root.devices as number) < 2)) {
+    src.add(['devices'], 'expected the device count (nodes plus the sender), an integer >= 2');
+  }
+  const spec = loadModelSpec(model);
+  const stages: StageSpec[] = [];
+  if (!Array.isArray(root.stages) || root.stages.length === 0) {
+    src.add(['stages'], 'expected a list of stages {role, blocks|layers, replicas, shards}');
+  } else {
+    root.stages.forEach((raw, i) => {
+      try {
+        stages.push(parseStage(raw, spec.layers, model));
+      } catch (e) {
+        src.add(['stages', i], (e as Error).message);
+      }
+    });
+    if (stages.length === root.stages.length) {
+      const problem = checkStagesCoverModel(spec, stages);
+      if (problem) src.add(['stages'], problem);
+    }
+  }
+  if (src.issues.length) throw new TopologyFileError(src.issues);
+  const out: TopologyFile = { model, name: name as string, stages };
+  if (root.devices !== undefined) out.devices = root.devices as number;
+  return out;
+}
+
+/**
+ * The YAML text of a topology, in the form loadTopologyFile reads. Stages are written with
+ * layer ranges ("first..last") so a cut inside a block survives; `header` lines become comments.
+ */
+export function topologyToYaml(t: TopologyFile, header: string[] = [], predicted?: Record<string, unknown>): string {
+  const doc: Record<string, unknown> = { model: t.model, name: t.name };
+  if (t.devices !== undefined) doc.devices = t.devices;
+  doc.stages = t.stages.map((s) => {
+    const o: Record<string, unknown> = { role: s.role, layers: s.layers.length === 1 ? [s.layers[0]] : `${s.layers[0]}..${s.layers[s.layers.length - 1]}` };
+    if (s.replicas !== 1) o.replicas = s.replicas;
+    if (s.shards !== 1) o.shards = s.shards;
+    return o;
+  });
+  if (predicted) doc.predicted = predicted;
+  const body = stringify(doc, { collectionStyle: 'any', flowCollectionPadding: true, lineWidth: 0 });
+  return header.map((h) => `# ${h}`.trimEnd()).join('\n') + (header.length ? '\n' : '') + body;
+}

@@ -1,0 +1,70 @@
+// The default engine: onnxruntime-node running a block graph built in memory (onnx-graph.ts).
+// Fast on x64 and arm64; 32-bit Pi OS has no onnxruntime build, so tfjs is the fallback there.
+import { createRequire } from 'node:module';
+import type { BlockRequest, Engine, LoadedBlock } from './engine.js';
+import { EngineError } from './engine.js';
+import { buildBlockGraph } from './onnx-graph.js';
+import { size } from '../model/shapes.js';
+
+type Ort = typeof import('onnxruntime-node');
+
+let ortPromise: Promise<Ort> | undefined;
+async function loadOrt(): Promise<Ort> {
+  ortPromise ??= import('onnxruntime-node').catch((e: unknown) => {
+    throw new EngineError(`onnxruntime-node is not usable on this host (${process.platform}/${process.arch}): ${(e as Error).message}; use --engine tfjs`);
+  });
+  return ortPromise;
+}
+
+function ortVersion(): string {
+  try {
+    const req = createRequire(import.meta.url);
+    return (req('onnxruntime-node/package.json') as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+export interface OnnxEngineOptions {
+  /** intra-op threads per session; default 1 (a farm runs one process per core) */
+  threads?: number;
+}
+
+export async function createOnnxEngine(opts: OnnxEngineOptions = {}): Promise<Engine> {
+  const ort = await loadOrt();
+  return {
+    name: 'onnx',
+    describe: () => `onnxruntime-node ${ortVersion()} cpu`,
+    async load(req: BlockRequest): Promise<LoadedBlock> {
+      const graph = buildBlockGraph(req.model, req.layers, req.seed, req.shard);
+      const threads = req.threads ?? opts.threads ?? 1;
+      let session: import('onnxruntime-node').InferenceSession;
+      try {
+        session = await ort.InferenceSession.create(graph.bytes, {
+          intraOpNumThreads: threads,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+          graphOptimizationLevel: 'all',
+        });
+      } catch (e) {
+        throw new EngineError(`onnxruntime refused the graph of ${req.model.name} ${req.layers[0]}..${req.layers[req.layers.length - 1]}: ${(e as Error).message}`);
+      }
+      // Drop our copy of the model bytes: onnxruntime holds its own.
+      (graph as { bytes?: Uint8Array }).bytes = undefined;
+      const inLen = size(graph.inputShape);
+      const dims = [1, ...graph.inputShape];
+      return {
+        inputShape: graph.inputShape,
+        outputShape: graph.outputShape,
+        async run(input: Float32Array): Promise<Float32Array> {
+          if (input.length !== inLen) throw new EngineError(`input has ${input.length} values, the block expects ${inLen} ([${graph.inputShape.join(', ')}])`);
+          const out = await session.run({ [graph.inputName]: new ort.Tensor('float32', input, dims) });
+          return out[graph.outputName]!.data as Float32Array;
+        },
+        async dispose() {
+          await session.release();
+        },
+      };
+    },
+  };
+}

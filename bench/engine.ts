@@ -1,0 +1,75 @@
+// Engine speed: for each model, the onnx engine against a bare onnxruntime session on the very same
+// graph bytes (the ratio is the engine's overhead), and the tfjs engine. Runs are interleaved in
+// rounds so a noisy neighbour hits both sides alike; the ratio comes from one run.
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { loadModelSpec } from '../src/model/spec.js';
+import { createEngine } from '../src/engine/index.js';
+import { buildBlockGraph } from '../src/engine/onnx-graph.js';
+import { DEFAULT_SEED } from '../src/model/weights.js';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeRuns(fn: () => Promise<unknown>, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { model: { type: 'string' }, threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' }, 'no-tfjs': { type: 'boolean' } },
+  });
+  const threads = Number(values.threads);
+  const rounds = Number(values.rounds);
+  const models = values.model ? [values.model] : ['alexnet', 'vgg16'];
+  console.log(`engine benchmark: ${threads} threads, ${rounds} interleaved rounds, median ms per frame`);
+  for (const m of models) {
+    const spec = loadModelSpec(m);
+    const layers = spec.layers.map((l) => l.name);
+    const perRound = m === 'vgg16' ? 3 : 20;
+    const x = new Float32Array(224 * 224 * 3).map((_, i) => (i % 251) / 255);
+
+    const g = buildBlockGraph(spec, layers, DEFAULT_SEED);
+    const bare = await ort.InferenceSession.create(g.bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    const feed = { input: new ort.Tensor('float32', x, [1, 224, 224, 3]) };
+    const engine = await createEngine('onnx', { threads });
+    const block = await engine.load({ model: spec, layers, seed: DEFAULT_SEED, threads });
+    await bare.run(feed);
+    await block.run(x);
+    const bareMs: number[] = [];
+    const engMs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      bareMs.push(...(await timeRuns(() => bare.run(feed), perRound)));
+      engMs.push(...(await timeRuns(() => block.run(x), perRound)));
+    }
+    await bare.release();
+    await block.dispose();
+    const b = median(bareMs);
+    const e = median(engMs);
+    console.log(`${m.padEnd(8)} bare onnxruntime  ${b.toFixed(2).padStart(8)} ms  ${(1000 / b).toFixed(2).padStart(7)} IPS`);
+    console.log(`${m.padEnd(8)} onnx engine       ${e.toFixed(2).padStart(8)} ms  ${(1000 / e).toFixed(2).padStart(7)} IPS  ratio engine/bare IPS = ${(b / e).toFixed(3)}`);
+
+    if (!values['no-tfjs']) {
+      try {
+        const tf = await createEngine('tfjs', { threads });
+        const tb = await tf.load({ model: spec, layers, seed: DEFAULT_SEED, threads });
+        await tb.run(x);
+        const tfMs = await timeRuns(() => tb.run(x), m === 'vgg16' ? 2 : 10);
+        await tb.dispose();
+        const t = median(tfMs);
+        console.log(`${m.padEnd(8)} tfjs (${tf.describe()})  ${t.toFixed(2).padStart(8)} ms  ${(1000 / t).toFixed(2).padStart(7)} IPS  ratio onnx/tfjs = ${(t / e).toFixed(2)}`);
+      } catch (err) {
+        console.log(`${m.padEnd(8)} tfjs: not available (${(err as Error).message})`);
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// `npm run bench -- <name> [flags]`: benchmarks print their figures and ratios; they are not tests.
+// Each bench/<name>.ts exports `run(argv)` (or a single exported function, called with argv).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const BENCHES: Record<string, string> = {
+  engine: 'engine inference speed: onnx engine vs a bare onnxruntime session vs tfjs, both models',
+  pipeline: 'local farm IPS vs the whole model in one process; added latency per hop',
+  deploy: 'cold and warm deploy time and bytes on virtual Pis',
+  farm: 'a preset or plan on emulated Pis, measured IPS vs predicted',
+  soak: 'memory and open files of a long local run',
+};
+
+async function main(): Promise<number> {
+  const [name, ...argv] = process.argv.slice(2);
+  const usage = `usage: npm run bench -- <name> [flags]\n\n${Object.entries(BENCHES)
+    .map(([n, d]) => `  ${n.padEnd(9)} ${d}`)
+    .join('\n')}`;
+  if (!name || name === '--help') {
+    console.log(usage);
+    return name ? 0 : 2;
+  }
+  const file = new URL(`./${name}.js`, import.meta.url);
+  if (!BENCHES[name] || !existsSync(fileURLToPath(file))) {
+    console.error(`unknown or unavailable benchmark "${name}"\n\n${usage}`);
+    return 2;
+  }
+  const mod = (await import(file.href)) as Record<string, unknown>;
+  const fn = (mod.run ?? mod.default ?? Object.values(mod).find((v) => typeof v === 'function')) as ((a: string[]) => Promise<unknown>) | undefined;
+  if (!fn) throw new Error(`bench/${name}.ts exports no function`);
+  await fn(argv);
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);

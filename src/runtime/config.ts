@@ -29,7 +29,7 @@ export interface NodeConfig {
    * when this stage is sharded, so all shards of a frame meet at the same replica);
    * mode "shards": each frame goes to every endpoint. null: results go to the sender.
    */
-  next: { role: string; mode: 'replicas' | 'shards'; endpoints: Endpoint[] } | null;
+  next: NextStage | null;
   /** the initial sender's result port */
   sender: Endpoint;
   engine: 'onnx' | 'tfjs';
@@ -43,4 +43,82 @@ export interface NodeConfig {
   mergeCapacity: number;
   /** path of the farm secret (mode 0600); absent: no authentication (local demo) */
   secretFile?: string;
+  /** frames waiting for compute at most; more are dropped and counted (default 64) */
+  queueCapacity?: number;
+  /** log every frame's hop on stderr (debugging) */
+  verbose?: boolean;
+}
+
+/**
+ * Where a stage sends its output. With mode "shards" and a next stage that also has replicas,
+ * endpoints are replica-major groups of `shardsPerReplica` (default: all endpoints are one group):
+ * a frame goes to every shard of one replica group.
+ */
+export interface NextStage {
+  role: string;
+  mode: 'replicas' | 'shards';
+  endpoints: Endpoint[];
+  shardsPerReplica?: number;
+}
+
+export const DEFAULT_NODE_PORT = 12345;
+export const DEFAULT_SENDER_PORT = 9999;
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_QUEUE_CAPACITY = 64;
+
+export class NodeConfigError extends Error {}
+
+/** Checks a parsed config file at run time; errors name the file and the field, and say what is expected. */
+export function validateNodeConfig(raw: unknown, file: string): NodeConfig {
+  const fail = (field: string, msg: string): never => {
+    throw new NodeConfigError(`${file}: ${field}: ${msg}`);
+  };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail('(root)', 'expected a JSON object (a NodeConfig)');
+  const c = raw as Record<string, unknown>;
+  const str = (k: string): string => (typeof c[k] === 'string' && c[k] !== '' ? (c[k] as string) : fail(k, 'expected a non-empty string'));
+  const int = (v: unknown, field: string, min: number): number =>
+    Number.isInteger(v) && (v as number) >= min ? (v as number) : fail(field, `expected an integer >= ${min}, got ${JSON.stringify(v)}`);
+  const endpoint = (v: unknown, field: string): Endpoint => {
+    const e = v as Record<string, unknown>;
+    if (!e || typeof e !== 'object' || typeof e.host !== 'string' || !e.host) fail(field, 'expected {host, port}');
+    const port = int(e.port, `${field}.port`, 0);
+    if (port > 65535) fail(`${field}.port`, 'expected a port number 0..65535');
+    return { host: e.host as string, port };
+  };
+  str('model');
+  str('role');
+  int(c.stageIndex, 'stageIndex', 0);
+  if (!Array.isArray(c.layers) || c.layers.some((l) => typeof l !== 'string')) fail('layers', 'expected a list of layer names (empty: an identity hop)');
+  int(c.replica, 'replica', 0);
+  const shard = c.shard as Record<string, unknown>;
+  if (!shard || typeof shard !== 'object') fail('shard', 'expected {index, count}');
+  const count = int(shard.count, 'shard.count', 1);
+  const index = int(shard.index, 'shard.index', 0);
+  if (index >= count) fail('shard.index', `expected < shard.count (${count})`);
+  endpoint(c.listen, 'listen');
+  int(c.mergeFrom, 'mergeFrom', 1);
+  if (c.next !== null) {
+    const n = c.next as Record<string, unknown>;
+    if (!n || typeof n !== 'object') fail('next', 'expected {role, mode, endpoints} or null (results go to the sender)');
+    if (typeof n.role !== 'string') fail('next.role', 'expected the next stage\'s role');
+    if (n.mode !== 'replicas' && n.mode !== 'shards') fail('next.mode', 'expected "replicas" or "shards"');
+    if (!Array.isArray(n.endpoints) || n.endpoints.length === 0) fail('next.endpoints', 'expected a non-empty list of {host, port}');
+    (n.endpoints as unknown[]).forEach((e, i) => endpoint(e, `next.endpoints[${i}]`));
+    if (n.shardsPerReplica !== undefined) {
+      const k = int(n.shardsPerReplica, 'next.shardsPerReplica', 1);
+      if ((n.endpoints as unknown[]).length % k !== 0) fail('next.shardsPerReplica', `the ${(n.endpoints as unknown[]).length} endpoints are not groups of ${k}`);
+    }
+  }
+  endpoint(c.sender, 'sender');
+  if (c.engine !== 'onnx' && c.engine !== 'tfjs') fail('engine', `unknown engine ${JSON.stringify(c.engine)}; valid engines: onnx, tfjs`);
+  if (c.threads !== undefined) int(c.threads, 'threads', 1);
+  int(c.seed, 'seed', 0);
+  if (c.balance !== 'round-robin' && c.balance !== 'least-loaded') fail('balance', 'expected "round-robin" or "least-loaded"');
+  int(c.maxMessageBytes, 'maxMessageBytes', 1024);
+  int(c.mergeTimeoutMs, 'mergeTimeoutMs', 1);
+  int(c.mergeCapacity, 'mergeCapacity', 1);
+  if (c.secretFile !== undefined && typeof c.secretFile !== 'string') fail('secretFile', 'expected a path');
+  if (c.queueCapacity !== undefined) int(c.queueCapacity, 'queueCapacity', 1);
+  if (c.verbose !== undefined && typeof c.verbose !== 'boolean') fail('verbose', 'expected true or false');
+  return c as unknown as NodeConfig;
 }

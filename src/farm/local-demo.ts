@@ -1,0 +1,149 @@
+// `pifarm demo`: a topology (a preset or a planner's file) as local processes, frames streamed
+// through it, the report, and the output check against the whole model in one process.
+import { createEngine } from '../engine/index.js';
+import { findPreset, loadModelSpec, type StageSpec } from '../model/spec.js';
+import { DEFAULT_SEED } from '../model/weights.js';
+import type { Balance } from '../runtime/config.js';
+import { loadImage } from '../runtime/frames.js';
+import { checkOutputs, type CheckResult } from '../runtime/reference.js';
+import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sender.js';
+import { launchLocalFarm } from './local-launch.js';
+
+export const DEFAULT_PRESET: Record<string, string> = { alexnet: 'alexnet-6', vgg16: 'vgg16-11' };
+/** Frames for a run that ends well within a minute on 2 cores. */
+export const DEFAULT_FRAMES: Record<string, number> = { alexnet: 100, vgg16: 12 };
+
+export interface DemoOptions {
+  model: string;
+  /** preset name, or the name of a topology */
+  name: string;
+  stages: StageSpec[];
+  engine: 'onnx' | 'tfjs';
+  threads?: number;
+  frames: number;
+  warmup: number;
+  window?: number;
+  rate?: number;
+  seed?: number;
+  frameSeed?: number;
+  image?: string;
+  balance?: Balance;
+  samples?: number;
+  echo?: boolean;
+  log?: (m: string) => void;
+}
+
+export interface StageFigures {
+  role: string;
+  replicas: number;
+  shards: number;
+  layers: string;
+  /** mean compute time per frame on one process */
+  serviceMs: number;
+  /** mean over the stage's processes of busy time / steady window */
+  utilization: number;
+  /** the largest resident memory among the stage's processes */
+  rssMb: number;
+}
+
+export interface DemoReport {
+  model: string;
+  preset: string;
+  engine: string;
+  threadsPerProcess: number;
+  processes: number;
+  frames: number;
+  warmup: number;
+  window: number | null;
+  completed: number;
+  dropped: number;
+  ips: number;
+  latencyMs: { p50: number; p95: number; p99: number; mean: number };
+  stages: StageFigures[];
+  check: CheckResult;
+  sender: Omit<SenderReport, 'samples'>;
+}
+
+/** The stages of a preset, with its model; a wrong name lists the valid ones. */
+export function presetStages(name: string): { model: string; stages: StageSpec[] } {
+  const p = findPreset(name);
+  return { model: p.model, stages: p.stages };
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoReport> {
+  const log = o.log ?? ((m: string) => console.error(m));
+  const spec = loadModelSpec(o.model);
+  const seed = o.seed ?? DEFAULT_SEED;
+  const frameSeed = o.frameSeed ?? 1;
+  const threads = o.threads ?? 1;
+  const processes = o.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+  const image = o.image ? loadImage(o.image, spec.input) : undefined;
+  log(`starting ${processes} node processes of ${o.name} (${o.engine}, ${threads} thread(s) each)`);
+  const farm = await launchLocalFarm({ model: o.model, stages: o.stages, engine: o.engine, threads, seed, balance: o.balance, echo: o.echo });
+  let sent: SenderReport;
+  let stats;
+  try {
+    const window = o.rate ? undefined : o.window ?? Math.min(32, 2 * processes);
+    log(`streaming ${o.frames} frames (${o.warmup} warm-up), ${o.rate ? `${o.rate} frames/s` : `${window} in flight`}`);
+    sent = await runSender({
+      input: spec.input,
+      first: farm.first,
+      lastShards: farm.lastShards,
+      listen: { host: '127.0.0.1', port: farm.senderPort },
+      frames: o.frames,
+      warmup: o.warmup,
+      window,
+      rate: o.rate,
+      seed: frameSeed,
+      image: o.image,
+      balance: o.balance,
+      sampleIds: defaultSampleIds(o.frames, o.samples ?? 3),
+      maxMessageBytes: farm.maxMessageBytes,
+      log,
+    });
+    stats = await farm.stats();
+  } catch (e) {
+    const tails = farm.nodes.map((n) => n.output.slice(-5).join('\n')).filter(Boolean).join('\n');
+    await farm.stop();
+    throw new Error(`${(e as Error).message}${tails ? `\nnode output:\n${tails}` : ''}`);
+  }
+  await farm.stop();
+
+  const engine = await createEngine(o.engine, { threads });
+  log(`checking ${sent.samples.size} outputs against the whole ${o.model} in one process`);
+  const check = await checkOutputs({ engine, spec, weightSeed: seed, frameSeed, threads, samples: sent.samples, image });
+
+  const stages: StageFigures[] = o.stages.map((s) => {
+    const procs = sent.processes.filter((p) => p.role === s.role);
+    const frames = procs.reduce((a, p) => a + p.frames, 0);
+    const rss = stats.filter((x) => x.role === s.role).map((x) => Math.max(x.rssBytes, x.peakRssBytes));
+    return {
+      role: s.role,
+      replicas: s.replicas,
+      shards: s.shards,
+      layers: s.layers.length > 1 ? `${s.layers[0]}..${s.layers[s.layers.length - 1]}` : s.layers[0]!,
+      serviceMs: frames ? procs.reduce((a, p) => a + p.serviceMs.mean * p.frames, 0) / frames : NaN,
+      utilization: procs.length ? procs.reduce((a, p) => a + p.utilization, 0) / (s.replicas * s.shards) : 0,
+      rssMb: rss.length ? Math.max(...rss) / 2 ** 20 : NaN,
+    };
+  });
+  const { samples: _samples, ...senderFigures } = sent;
+  void _samples;
+  return {
+    model: o.model,
+    preset: o.name,
+    engine: engine.describe(),
+    threadsPerProcess: threads,
+    processes,
+    frames: o.frames,
+    warmup: sent.warmup,
+    window: sent.window,
+    completed: sent.completed,
+    dropped: sent.dropped,
+    ips: sent.ips,
+    latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99, mean: sent.latencyMs.mean },
+    stages,
+    check,
+    sender: senderFigures,
+  };
+}

@@ -1,0 +1,269 @@
+// One node of the pipeline: serves `forward` (frames in) and `stats`, computes its block one frame
+// at a time from a bounded queue, and sends each result on to the next stage (or the sender).
+// A frame of the wrong dtype, shape or size is refused and logged with its id; the node keeps
+// serving. Bad bytes on a connection close that connection only (server-conn.ts).
+import { hostname } from 'node:os';
+import type { Server as NetServer } from 'node:net';
+import type { ModelSpec } from '../model/spec.js';
+import type { Engine, LoadedBlock } from '../engine/engine.js';
+import { Balancer } from './balancer.js';
+import { DEFAULT_QUEUE_CAPACITY, type NodeConfig } from './config.js';
+import { MergeBuffer } from './merge.js';
+import { Peer } from './peer.js';
+import { nowMs, service, type Frame, type Hop, type NodeStats, type Tensor } from './protocol.js';
+import { closeServer, serveAvro } from './server-conn.js';
+import { stageShapes, type StageShapes } from './stage-shapes.js';
+import { mergeTraces } from './stats.js';
+import { concatFloat, floatTensor, floatValues, stageInput, tensorProblem } from './tensor.js';
+
+interface Job {
+  id: number;
+  sentAt: number;
+  arrival: number;
+  trace: Hop[];
+  tensor?: Tensor;
+  /** already float (a merged frame) */
+  values?: Float32Array;
+}
+
+/** Logs the first few of a repeated event, then every 100th, so a flood cannot fill a disk. */
+function throttled(log: (m: string) => void): (n: number, m: string) => void {
+  return (n, m) => {
+    if (n <= 10 || n % 100 === 0) log(n > 10 ? `${m} (${n} so far)` : m);
+  };
+}
+
+export interface NodeServerOptions {
+  log?: (msg: string) => void;
+  /** name in traces and stats; default os.hostname() */
+  host?: string;
+}
+
+export class NodeServer {
+  readonly shapes: StageShapes;
+  private net: NetServer | null = null;
+  private block: LoadedBlock | null = null;
+  private engineName = '';
+  private readonly queue: Job[] = [];
+  private running = false;
+  private readonly merge: MergeBuffer<{ frame: Frame }> | null;
+  private readonly peers: Peer[];
+  private readonly groupSize: number;
+  private readonly balancer: Balancer | null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly log: (m: string) => void;
+  private readonly warn: (n: number, m: string) => void;
+  private readonly host: string;
+  private readonly started = Date.now();
+  private loadMs = 0;
+  private loadError: string | null = null;
+  private busyMs = 0;
+  private peakRss = 0;
+  received = 0;
+  computed = 0;
+  refused = 0;
+  queueDropped = 0;
+  failed = 0;
+
+  constructor(
+    readonly cfg: NodeConfig,
+    readonly spec: ModelSpec,
+    opts: NodeServerOptions = {},
+  ) {
+    this.log = opts.log ?? ((m) => console.error(m));
+    this.warn = throttled(this.log);
+    this.host = opts.host ?? hostname();
+    this.shapes = stageShapes(spec, cfg);
+    this.merge =
+      cfg.mergeFrom > 1
+        ? new MergeBuffer({
+            shards: cfg.mergeFrom,
+            capacity: cfg.mergeCapacity,
+            timeoutMs: cfg.mergeTimeoutMs,
+            onDrop: (id, reason, have) => this.warn(this.merge!.dropped, `frame ${id}: dropped, ${have} of ${cfg.mergeFrom} shards (${reason})`),
+          })
+        : null;
+    const max = cfg.maxMessageBytes;
+    if (cfg.next) {
+      this.peers = cfg.next.endpoints.map((e) => new Peer(e, max, this.log));
+      this.groupSize = cfg.next.mode === 'shards' ? cfg.next.shardsPerReplica ?? cfg.next.endpoints.length : 1;
+      this.balancer = new Balancer(this.peers.length / this.groupSize, cfg.balance, cfg.shard.count > 1);
+    } else {
+      this.peers = [new Peer(cfg.sender, max, this.log)];
+      this.groupSize = 1;
+      this.balancer = null;
+    }
+  }
+
+  get port(): number {
+    const a = this.net?.address();
+    return a && typeof a === 'object' ? a.port : this.cfg.listen.port;
+  }
+
+  get ready(): boolean {
+    return this.block !== null || (this.cfg.layers.length === 0 && this.engineName !== '');
+  }
+
+  /** Binds the port (fails fast, naming the port and the reason) before the slow block load. */
+  async listen(): Promise<void> {
+    const server = service.createServer({ silent: true } as never);
+    server.on('error', (e: Error) => this.log(`rpc error: ${e.message}`));
+    server.onMessage('forward', (req: { frame: Frame }) => this.onForward(req.frame));
+    server.onMessage('stats', (_req: unknown, cb: (err: unknown, res: NodeStats) => void) => cb(null, this.stats()));
+    this.net = await serveAvro(server, { host: this.cfg.listen.host, port: this.cfg.listen.port, maxMessageBytes: this.cfg.maxMessageBytes, log: this.log });
+    if (this.merge) this.every(Math.max(5, this.cfg.mergeTimeoutMs / 4), () => this.merge!.sweep());
+    if (this.balancer && this.cfg.balance === 'least-loaded' && this.balancer.replicas > 1 && !this.balancer.byFrameId) {
+      this.every(50, () => this.pollLoads());
+    }
+  }
+
+  /** Loads the block with the engine; an identity hop (no layers) needs no engine. */
+  async load(engine: Engine | null): Promise<void> {
+    const t0 = Date.now();
+    try {
+      if (this.cfg.layers.length === 0) {
+        this.engineName = 'identity';
+      } else {
+        if (!engine) throw new Error('an engine is needed for a block with layers');
+        this.engineName = engine.describe();
+        const shard = this.cfg.shard.count > 1 ? this.cfg.shard : undefined;
+        this.block = await engine.load({ model: this.spec, layers: this.cfg.layers, shard, seed: this.cfg.seed, threads: this.cfg.threads });
+      }
+    } catch (e) {
+      this.loadError = (e as Error).message;
+      throw e;
+    }
+    this.loadMs = Date.now() - t0;
+    this.sampleRss();
+    void this.pump();
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const p of this.peers) p.close();
+    if (this.net) await closeServer(this.net);
+    await this.block?.dispose();
+    this.block = null;
+  }
+
+  stats(): NodeStats {
+    const rss = this.sampleRss();
+    return {
+      role: this.cfg.role,
+      replica: this.cfg.replica,
+      shard: this.cfg.shard.index,
+      host: this.host,
+      ready: this.ready,
+      engine: this.engineName,
+      rssBytes: rss,
+      peakRssBytes: this.peakRss,
+      received: this.received,
+      computed: this.computed,
+      refused: this.refused,
+      queueDropped: this.queueDropped,
+      mergeDropped: this.merge?.dropped ?? 0,
+      queued: this.queue.length + (this.running ? 1 : 0),
+      busyMs: this.busyMs,
+      uptimeMs: Date.now() - this.started,
+      loadMs: this.loadMs,
+      error: this.loadError,
+    };
+  }
+
+  private onForward(frame: Frame): void {
+    const arrival = nowMs();
+    this.received++;
+    const refuse = (why: string) => {
+      this.refused++;
+      this.warn(this.refused, `frame ${frame.id}: refused: ${why}`);
+    };
+    if (!frame.tensor) return refuse('no tensor');
+    if (this.merge) {
+      const { parts } = this.shapes;
+      if (frame.shardCount !== this.cfg.mergeFrom || !(frame.fromShard >= 0 && frame.fromShard < this.cfg.mergeFrom)) {
+        return refuse(`shard ${frame.fromShard} of ${frame.shardCount}, this stage merges ${this.cfg.mergeFrom} shards`);
+      }
+      const problem = tensorProblem(frame.tensor, 'float32', parts ? parts[frame.fromShard]! : null);
+      if (problem) return refuse(`${problem} (from shard ${frame.fromShard})`);
+      const all = this.merge.add(frame.id, frame.fromShard, { frame });
+      if (!all) return;
+      const values = concatFloat(all.map((p) => floatValues(p.frame.tensor)));
+      return this.enqueue({ id: frame.id, sentAt: frame.sentAt, arrival: nowMs(), trace: mergeTraces(all.map((p) => p.frame.trace)), values });
+    }
+    const problem = tensorProblem(frame.tensor, this.shapes.input.dtype, this.shapes.input.shape);
+    if (problem) return refuse(problem);
+    this.enqueue({ id: frame.id, sentAt: frame.sentAt, arrival, trace: frame.trace, tensor: frame.tensor });
+  }
+
+  private enqueue(job: Job): void {
+    const cap = this.cfg.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
+    if (this.queue.length >= cap) {
+      this.queueDropped++;
+      this.warn(this.queueDropped, `frame ${job.id}: dropped, input queue full (${cap})`);
+      return;
+    }
+    this.queue.push(job);
+    void this.pump();
+  }
+
+  /** Computes queued frames one at a time; the event loop keeps receiving while the engine runs. */
+  private async pump(): Promise<void> {
+    if (this.running || !this.ready) return;
+    this.running = true;
+    try {
+      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+        const start = nowMs();
+        let out: Tensor;
+        try {
+          if (!this.block) {
+            out = job.tensor ?? floatTensor(job.values!, [job.values!.length]);
+          } else {
+            const y = await this.block.run(job.values ?? stageInput(job.tensor!));
+            out = floatTensor(y, this.shapes.output!);
+          }
+        } catch (e) {
+          this.failed++;
+          this.warn(this.failed, `frame ${job.id}: compute failed: ${(e as Error).message}`);
+          continue;
+        }
+        const end = nowMs();
+        this.busyMs += end - start;
+        this.computed++;
+        const hop: Hop = { role: this.cfg.role, replica: this.cfg.replica, shard: this.cfg.shard.index, host: this.host, arrival: job.arrival, start, end };
+        if (this.cfg.verbose) this.log(`frame ${job.id}: ${(end - start).toFixed(2)} ms`);
+        this.send({ id: job.id, sentAt: job.sentAt, fromShard: this.cfg.shard.index, shardCount: this.cfg.shard.count, tensor: out, trace: [...job.trace, hop] });
+        if ((this.computed & 15) === 0) this.sampleRss();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private send(frame: Frame): void {
+    const g = this.groupSize;
+    const r = this.balancer ? this.balancer.pick(frame.id) : 0;
+    for (let k = 0; k < g; k++) this.peers[r * g + k]!.forward(frame);
+  }
+
+  private pollLoads(): void {
+    const g = this.groupSize;
+    for (let r = 0; r < this.balancer!.replicas; r++) {
+      this.peers[r * g]!.stats(1000).then(
+        (s) => this.balancer!.report(r, s.queued),
+        () => {},
+      );
+    }
+  }
+
+  private sampleRss(): number {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.peakRss) this.peakRss = rss;
+    return rss;
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+}

@@ -1,0 +1,112 @@
+// A persistent Avro IPC connection to another node (or to the sender's result port): one TCP
+// connection, one stateful avsc channel, frames sent as one-way `forward` messages. Connects on
+// first use and again after a failure (no more often than every RETRY_MS; frames sent while it is
+// down are counted as failed, the pipeline does not stall on them).
+import { connect, type Socket } from 'node:net';
+import type { Service } from 'avsc';
+import type { Endpoint } from './config.js';
+import { PacketDecoder, PacketEncoder } from './framing.js';
+import { service, type Frame, type NodeStats } from './protocol.js';
+
+const RETRY_MS = 200;
+
+export class Peer {
+  private client: Service.Client = service.createClient({ buffering: true });
+  private socket: Socket | null = null;
+  private channel: Service.ClientChannel | null = null;
+  private lastAttempt = 0;
+  private lastError = '';
+  sent = 0;
+  failed = 0;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly maxMessageBytes: number,
+    private readonly log: (msg: string) => void = () => {},
+  ) {
+    this.client.on('error', (e: Error) => this.note(e));
+  }
+
+  get name(): string {
+    return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  get connected(): boolean {
+    return !!this.channel && !this.channel.destroyed && !!this.socket && !this.socket.destroyed;
+  }
+
+  /** Sends a frame without waiting; false when the connection is down (the frame is lost). */
+  forward(frame: Frame): boolean {
+    if (!this.ensure()) {
+      this.failed++;
+      return false;
+    }
+    this.sent++;
+    this.client.emitMessage('forward', { frame }, {}, (err: unknown) => {
+      if (err) {
+        this.failed++;
+        this.note(err);
+      }
+    });
+    return true;
+  }
+
+  /** The node's stats; rejects after timeoutMs or when the node cannot be reached. */
+  stats(timeoutMs = 2000): Promise<NodeStats> {
+    return new Promise((resolve, reject) => {
+      if (!this.ensure(true)) {
+        reject(new Error(`cannot reach ${this.name}: ${this.lastError || 'not connected'}`));
+        return;
+      }
+      this.client.emitMessage('stats', {}, { timeout: timeoutMs }, (err: unknown, res: unknown) => {
+        if (err) reject(new Error(`stats from ${this.name}: ${describe(err)}`));
+        else resolve(res as NodeStats);
+      });
+    });
+  }
+
+  close(): void {
+    this.channel?.destroy(true);
+    this.socket?.destroy();
+    this.channel = null;
+    this.socket = null;
+  }
+
+  private ensure(force = false): boolean {
+    if (this.connected) return true;
+    const now = Date.now();
+    if (!force && now - this.lastAttempt < RETRY_MS) return false;
+    this.lastAttempt = now;
+    this.close();
+    const socket = connect({ host: this.endpoint.host, port: this.endpoint.port });
+    socket.setNoDelay(true);
+    const decoder = new PacketDecoder(this.maxMessageBytes);
+    socket.on('error', (e) => this.note(e));
+    decoder.on('error', (e) => {
+      this.note(e);
+      socket.destroy();
+    });
+    socket.pipe(decoder);
+    const channel = this.client.createChannel({ readable: decoder, writable: new PacketEncoder(socket) } as never, { objectMode: true });
+    channel.on('error', (e: unknown) => this.note(e));
+    socket.on('close', () => {
+      if (!channel.destroyed) channel.destroy(true);
+    });
+    this.socket = socket;
+    this.channel = channel;
+    // Requests made before the handshake completes are queued by the stateful channel.
+    return true;
+  }
+
+  private note(err: unknown): void {
+    const msg = describe(err);
+    if (msg !== this.lastError) this.log(`connection to ${this.name}: ${msg}`);
+    this.lastError = msg;
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; rpcCode?: string; message?: string };
+  const code = e?.code ?? e?.rpcCode;
+  return code ? `${code} ${e.message ?? ''}`.trim() : String(e?.message ?? err);
+}

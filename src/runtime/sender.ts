@@ -1,0 +1,247 @@
+// The initial sender: streams frames into the first stage and takes the results back on its
+// result port. Closed loop (a window of frames in flight, the paper's set-up) or open loop (a
+// fixed rate, frames dropped by full queues show up as dropped). Every frame carries its id and
+// send time; results are de-duplicated by id, so a frame counts once whatever happens on the way.
+//
+// IPS = frames completed after the warm-up / wall time from the last warm-up completion to the
+// last completion (the steady window). Latency is per frame, send to result, on the sender clock.
+import type { Server as NetServer } from 'node:net';
+import { Balancer } from './balancer.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type Balance, type Endpoint, type NextStage } from './config.js';
+import { loadImage, randomFrame } from './frames.js';
+import { MergeBuffer } from './merge.js';
+import { Peer } from './peer.js';
+import { nowMs, service, type Frame, type Hop, type NodeStats } from './protocol.js';
+import { closeServer, serveAvro } from './server-conn.js';
+import { mergeTraces, processFigures, summarize, type ProcessFigures, type Summary } from './stats.js';
+import { concatFloat, floatValues, uint8Tensor } from './tensor.js';
+
+export interface SenderOptions {
+  /** the model's input [h, w, c] */
+  input: [number, number, number];
+  /** the first stage */
+  first: NextStage;
+  /** shard count of the last stage: results are merged by frame id when > 1 */
+  lastShards?: number;
+  /** the result port (the last stage sends here); port 0 picks a free one (see onListening) */
+  listen: Endpoint;
+  frames: number;
+  /** the first frames, excluded from IPS and latency (engine warm-up, connection set-up) */
+  warmup?: number;
+  /** closed loop: frames in flight (default 8) */
+  window?: number;
+  /** open loop: frames per second (overrides window) */
+  rate?: number;
+  seed?: number;
+  /** a raw RGB or PPM image sent as every frame, instead of random frames */
+  image?: string;
+  balance?: Balance;
+  /** frame ids whose outputs are kept for the output check */
+  sampleIds?: number[];
+  /** a frame not back after this long is dropped (default 30 s) */
+  frameTimeoutMs?: number;
+  maxMessageBytes?: number;
+  mergeTimeoutMs?: number;
+  mergeCapacity?: number;
+  log?: (msg: string) => void;
+  onListening?: (port: number) => void;
+}
+
+export interface SenderReport {
+  mode: 'closed-loop' | 'open-loop';
+  window: number | null;
+  rate: number | null;
+  frames: number;
+  warmup: number;
+  sent: number;
+  completed: number;
+  dropped: number;
+  /** results that came after their frame timed out, or for unknown ids */
+  late: number;
+  duplicates: number;
+  wallMs: number;
+  steadyFrames: number;
+  steadyMs: number;
+  ips: number;
+  latencyMs: Summary;
+  processes: ProcessFigures[];
+  /** outputs of the sampled frames (not JSON: Float32Array) */
+  samples: Map<number, Float32Array>;
+}
+
+interface Completion {
+  id: number;
+  at: number;
+  latency: number;
+  trace: Hop[];
+}
+
+export function defaultSampleIds(frames: number, n = 5): number[] {
+  const k = Math.min(n, frames);
+  return [...new Set(Array.from({ length: k }, (_, i) => Math.floor(((frames - 1) * i) / Math.max(1, k - 1))))];
+}
+
+export async function runSender(o: SenderOptions): Promise<SenderReport> {
+  const log = o.log ?? ((m: string) => console.error(m));
+  const [h, w, c] = o.input;
+  const frameBytes = h * w * c;
+  const image = o.image ? loadImage(o.image, o.input) : null;
+  const seed = o.seed ?? 1;
+  const warmup = Math.min(o.warmup ?? 0, Math.max(0, o.frames - 1));
+  const window = o.rate ? null : Math.max(1, o.window ?? 8);
+  const timeoutMs = o.frameTimeoutMs ?? 30_000;
+  const max = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const sampleIds = new Set(o.sampleIds ?? defaultSampleIds(o.frames));
+  const lastShards = o.lastShards ?? 1;
+  const merge = lastShards > 1 ? new MergeBuffer<Frame>({ shards: lastShards, capacity: o.mergeCapacity ?? 64, timeoutMs: o.mergeTimeoutMs ?? 5000 }) : null;
+
+  const inflight = new Map<number, number>();
+  const done = new Set<number>();
+  const expired = new Set<number>();
+  const completions: Completion[] = [];
+  const samples = new Map<number, Float32Array>();
+  let nextId = 0;
+  let sent = 0;
+  let dropped = 0;
+  let late = 0;
+  let duplicates = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((r) => (finish = r));
+
+  const server = service.createServer({ silent: true } as never);
+  server.on('error', (e: Error) => log(`sender rpc error: ${e.message}`));
+  server.onMessage('forward', (req: { frame: Frame }) => onResult(req.frame));
+  server.onMessage('stats', (_r: unknown, cb: (e: unknown, s: NodeStats) => void) => cb(null, senderStats()));
+  const net: NetServer = await serveAvro(server, { host: o.listen.host, port: o.listen.port, maxMessageBytes: max, log });
+  const addr = net.address();
+  o.onListening?.(addr && typeof addr === 'object' ? addr.port : o.listen.port);
+
+  const peers = o.first.endpoints.map((e) => new Peer(e, max, log));
+  const group = o.first.mode === 'shards' ? o.first.shardsPerReplica ?? peers.length : 1;
+  const balancer = new Balancer(peers.length / group, o.balance ?? 'round-robin');
+  const timers: NodeJS.Timeout[] = [];
+  if (balancer.balance === 'least-loaded' && balancer.replicas > 1) {
+    timers.push(
+      setInterval(() => {
+        for (let r = 0; r < balancer.replicas; r++) peers[r * group]!.stats(1000).then((s) => balancer.report(r, s.queued), () => {});
+      }, 50),
+    );
+  }
+
+  function senderStats(): NodeStats {
+    return { role: 'sender', replica: 0, shard: 0, host: '', ready: true, engine: '', rssBytes: process.memoryUsage.rss(), peakRssBytes: 0, received: completions.length, computed: 0, refused: 0, queueDropped: 0, mergeDropped: merge?.dropped ?? 0, queued: inflight.size, busyMs: 0, uptimeMs: 0, loadMs: 0, error: null };
+  }
+
+  function sendOne(): void {
+    const id = nextId++;
+    const bytes = image ?? randomFrame(seed, id, frameBytes);
+    const sentAt = nowMs();
+    const frame: Frame = { id, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(bytes, [h, w, c]), trace: [] };
+    const r = balancer.pick(id);
+    let ok = true;
+    for (let k = 0; k < group; k++) ok = peers[r * group + k]!.forward(frame) && ok;
+    sent++;
+    if (ok) inflight.set(id, sentAt);
+    else {
+      dropped++;
+      expired.add(id);
+    }
+  }
+
+  function fill(): void {
+    if (window !== null) while (inflight.size < window && nextId < o.frames) sendOne();
+    if (nextId >= o.frames && inflight.size === 0) finish();
+  }
+
+  function onResult(frame: Frame): void {
+    const at = nowMs();
+    let output: Float32Array;
+    let trace = frame.trace;
+    if (merge) {
+      const parts = merge.add(frame.id, frame.fromShard, frame);
+      if (!parts) return;
+      output = concatFloat(parts.map((p) => floatValues(p.tensor)));
+      trace = mergeTraces(parts.map((p) => p.trace));
+    } else {
+      output = floatValues(frame.tensor);
+    }
+    const sentAt = inflight.get(frame.id);
+    if (done.has(frame.id)) {
+      duplicates++;
+      return;
+    }
+    if (sentAt === undefined) {
+      late++;
+      return;
+    }
+    inflight.delete(frame.id);
+    done.add(frame.id);
+    completions.push({ id: frame.id, at, latency: at - sentAt, trace });
+    if (sampleIds.has(frame.id)) samples.set(frame.id, Float32Array.from(output));
+    fill();
+  }
+
+  timers.push(
+    setInterval(() => {
+      const limit = nowMs() - timeoutMs;
+      for (const [id, t] of inflight) {
+        if (t > limit) continue;
+        inflight.delete(id);
+        expired.add(id);
+        dropped++;
+        log(`frame ${id}: no result after ${timeoutMs} ms, counted as dropped`);
+      }
+      if (merge) merge.sweep();
+      fill();
+    }, 100),
+  );
+
+  const t0 = nowMs();
+  if (window !== null) {
+    fill();
+  } else {
+    const period = 1000 / o.rate!;
+    const tick = () => {
+      const due = Math.min(o.frames, Math.floor((nowMs() - t0) / period) + 1);
+      while (nextId < due) sendOne();
+      if (nextId < o.frames) timers.push(setTimeout(tick, Math.max(0, t0 + nextId * period - nowMs())));
+      else fill();
+    };
+    tick();
+  }
+  if (o.frames === 0) finish();
+  await finished;
+  const tEnd = nowMs();
+  for (const t of timers) clearTimeout(t);
+  for (const p of peers) p.close();
+  await closeServer(net);
+
+  completions.sort((a, b) => a.at - b.at);
+  const steadyStart = warmup > 0 && completions.length > warmup ? completions[warmup - 1]!.at : t0;
+  const steady = warmup > 0 && completions.length > warmup ? completions.slice(warmup) : completions;
+  const steadyEnd = steady.length ? steady[steady.length - 1]!.at : tEnd;
+  const steadyMs = Math.max(0, steadyEnd - steadyStart);
+  const measured = completions.filter((x) => x.id >= warmup);
+  return {
+    mode: window === null ? 'open-loop' : 'closed-loop',
+    window,
+    rate: o.rate ?? null,
+    frames: o.frames,
+    warmup,
+    sent,
+    completed: completions.length,
+    dropped,
+    late,
+    duplicates,
+    wallMs: tEnd - t0,
+    steadyFrames: steady.length,
+    steadyMs,
+    ips: steadyMs > 0 ? (steady.length * 1000) / steadyMs : 0,
+    latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
+    processes: processFigures(
+      steady.map((x) => x.trace),
+      steadyMs,
+    ),
+    samples,
+  };
+}

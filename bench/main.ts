@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHES: Record<string, string> = {
   engine: 'engine inference speed: onnx engine vs a bare onnxruntime session vs tfjs, both models',
+  'engine-tfjs': 'tfjs engine: load time and IPS per model (--stages: per preset stage)',
   pipeline: 'local farm IPS vs the whole model in one process; added latency per hop',
   deploy: 'cold and warm deploy time and bytes on virtual Pis',
   farm: 'a preset or plan on emulated Pis, measured IPS vs predicted',

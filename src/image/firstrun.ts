@@ -33,9 +33,9 @@ export function firstrunScript(h: HostImage): string {
   L.push("   echo 'PasswordAuthentication no' >>/etc/ssh/sshd_config", '   systemctl enable ssh', 'fi');
 
   // userconf renames the first user and sets the hash; "!" locks the password (key-only login)
-  const hash = shq(h.passwordHash ?? '!');
-  L.push('if [ -f /usr/lib/userconf-pi/userconf ]; then', `   /usr/lib/userconf-pi/userconf ${shq(u)} ${hash}`, 'else');
-  L.push(`   echo "$FIRSTUSER:"${hash} | chpasswd -e`);
+  L.push('# shellcheck disable=SC2016 # a crypt hash: its "$" are literal', `PWHASH=${shq(h.passwordHash ?? '!')}`);
+  L.push('if [ -f /usr/lib/userconf-pi/userconf ]; then', `   /usr/lib/userconf-pi/userconf ${shq(u)} "$PWHASH"`, 'else');
+  L.push('   echo "$FIRSTUSER:$PWHASH" | chpasswd -e');
   L.push(`   if [ "$FIRSTUSER" != ${shq(u)} ]; then`);
   L.push(`      usermod -l ${shq(u)} "$FIRSTUSER"`, `      usermod -m -d /home/${u} ${shq(u)}`, `      groupmod -n ${shq(u)} "$FIRSTUSER"`);
   L.push('      if [ -f /etc/sudoers.d/010_pi-nopasswd ]; then', `         sed -i "s/^$FIRSTUSER /${u} /" /etc/sudoers.d/010_pi-nopasswd`, '      fi');

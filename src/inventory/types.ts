@@ -48,6 +48,16 @@ export interface HostSpec {
   cores?: number;
   gflops?: number;
   power?: PowerSpec;
+  /**
+   * the control machine itself: node processes start as local child processes (no SSH), the
+   * address defaults to 127.0.0.1 and the host may run any number of processes
+   */
+  local?: boolean;
+  /**
+   * how many node processes (the sender counts as one) this host may run; absent: 1, as in the
+   * paper (one device per role instance), unlimited for a local host
+   */
+  slots?: number;
   /** groups this host belongs to */
   groups: string[];
   /** defaults, then group vars, then host vars (later wins) */

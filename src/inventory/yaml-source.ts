@@ -84,9 +84,12 @@ export class YamlSource {
     return this.lc.linePos(r[0]);
   }
 
-  /** Record a problem with the value (or key) at `path`. */
-  add(path: YamlPath, message: string, onKey = false): void {
-    const { line, col } = this.pos(path, onKey);
+  /**
+   * Record a problem with the value (or key) at `path`. `at` points the position elsewhere (e.g.
+   * a missing field is reported at its host's name) while the field stays `path`.
+   */
+  add(path: YamlPath, message: string, onKey = false, at?: YamlPath): void {
+    const { line, col } = this.pos(at ?? path, onKey);
     this.issues.push({ file: this.file, line, col, field: path.join('.'), message });
   }
 

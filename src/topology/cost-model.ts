@@ -1,0 +1,199 @@
+// The planner's cost model, in one place so measured figures can be set against it (bench/).
+// Every constant is named, with where it comes from. Times are seconds per frame, sizes bytes.
+//
+// A layer's time on a device is compute + activation traffic + weight traffic:
+//   t = 2*MACs / flops + (input + output bytes) / activationBw + weight bytes / weightBw
+// The three rates of the default Raspberry Pi 3 were fitted (least squares, 21 layers) to the
+// paper authors' Keras layer times (../shared/data/pi3-vgg16-layer-times.txt): 5.56 GFLOPS peak
+// conv rate, 54 MB/s activation traffic, 607 MB/s weight streaming; the fit is within 10% on
+// the big conv layers. A single "effective" figure, 2*conv MACs / conv time = 30.7 GFLOP / 7.29 s
+// = 4.21 GFLOPS, is what an inventory's `gflops` is compared with: a host saying gflops: 8.42
+// is modelled as a Pi 3 with every rate doubled.
+// VGG16 fc1 (411 MB of weights) took 2.48 s, 3.46x the 0.72 s the fit predicts: a 1 GB Pi pages
+// when one process holds that much (the framework keeps a second copy while loading). That is the
+// paper's reason to split fc1, and the model's PAGING_* constants.
+import { loadModelSpec, type StageSpec } from '../model/spec.js';
+import { layerInfos, stageInfos, size, FLOAT_BYTES, type LayerInfo, type StageInfo } from '../model/shapes.js';
+
+export const MB = 1e6;
+
+/** 2*conv MACs / conv seconds of VGG16 on a Pi 3 (Keras): the "effective GFLOPS" of a Pi 3 */
+export const PI3_EFFECTIVE_GFLOPS = 4.21;
+/** fitted conv compute rate of a Pi 3, FLOP/s */
+export const PI3_PEAK_FLOPS = 5.56e9;
+/** fitted activation read+write rate of a Pi 3 (conv and pool inputs/outputs), bytes/s */
+export const PI3_ACTIVATION_BW = 54 * MB;
+/** fitted weight streaming rate of a Pi 3 (dense layers read every weight once per frame), bytes/s */
+export const PI3_WEIGHT_BW = 607 * MB;
+/** Pi 3: 1024 MB, of which the OS and services keep about 324 MB (700 MB usable, as the paper's Pis) */
+export const PI3_RAM_MB = 1024;
+export const OS_RESERVED_MB = 324;
+/** a node process before any weights: Node.js, onnxruntime, buffers (estimate) */
+export const NODE_RUNTIME_MB = 80;
+/** a process whose weights exceed this share of usable RAM pages while it runs ... */
+export const PAGING_THRESHOLD = 0.5;
+/** ... and its weight traffic is this much slower (VGG16 fc1 on a Pi 3: 2.483 s measured / 0.717 s fitted) */
+export const PAGING_SLOWDOWN = 3.46;
+/**
+ * Fixed cost per message a node receives or sends (Avro framing, syscalls, scheduling). DESIGN.md
+ * measured 0.3 ms per 100 KB frame on the development machine; a Pi 3 is about 10x slower.
+ */
+export const HOP_OVERHEAD_S = 0.003;
+/** default shared Wi-Fi medium: the paper's 300 Mbit/s 802.11n router */
+export const DEFAULT_BANDWIDTH_MBIT = 300;
+/**
+ * Infrastructure-mode Wi-Fi relays station-to-station traffic through the access point, so every
+ * byte between two Pis takes the shared air twice.
+ */
+export const AIRTIME_PER_BYTE = 2;
+/** Pi 4 (4x Cortex-A72 1.5 GHz): about 3x a Pi 3 on CNN inference (published benchmarks, not measured here) */
+export const PI4_SPEEDUP = 3;
+
+export interface DeviceProfile {
+  /** e.g. "pi3", "pi4", or a host name */
+  name: string;
+  /** effective GFLOPS on the scale of PI3_EFFECTIVE_GFLOPS; every rate scales with it */
+  gflops: number;
+  ramMb: number;
+  /** measured seconds per layer (pifarm plan --profile); replaces the formula where given */
+  layerSeconds?: Record<string, number>;
+}
+
+export const PI3: DeviceProfile = { name: 'pi3', gflops: PI3_EFFECTIVE_GFLOPS, ramMb: PI3_RAM_MB };
+export const PI4: DeviceProfile = { name: 'pi4', gflops: PI3_EFFECTIVE_GFLOPS * PI4_SPEEDUP, ramMb: 4096 };
+
+export interface CostModel {
+  bandwidthMbit: number;
+  /** false for processes on one machine (the local demo): no shared medium */
+  sharedMedium: boolean;
+}
+
+export const DEFAULT_COST_MODEL: CostModel = { bandwidthMbit: DEFAULT_BANDWIDTH_MBIT, sharedMedium: true };
+
+export function usableMb(d: DeviceProfile): number {
+  return d.ramMb - OS_RESERVED_MB;
+}
+
+/** Seconds for one layer (or its 1/shards slice) on a device; `pages` when the process pages. */
+export function layerSeconds(l: LayerInfo, d: DeviceProfile, shards = 1, pages = false): number {
+  const measured = d.layerSeconds?.[l.layer.name];
+  if (measured !== undefined) return (measured / shards) * (pages ? PAGING_SLOWDOWN : 1);
+  const scale = d.gflops / PI3_EFFECTIVE_GFLOPS;
+  const inBytes = size(l.inShape) * FLOAT_BYTES;
+  const compute = (2 * l.macs) / shards / (PI3_PEAK_FLOPS * scale);
+  const activations = (l.layer.type === 'dense' ? 0 : inBytes + l.outBytes) / (PI3_ACTIVATION_BW * scale);
+  const weights = (l.paramBytes / shards / (PI3_WEIGHT_BW * scale)) * (pages ? PAGING_SLOWDOWN : 1);
+  return compute + activations + weights;
+}
+
+export interface StageCost {
+  /** seconds one instance (replica or shard) spends per frame */
+  serviceS: number;
+  /** frames per second the stage sustains: replicas / serviceS */
+  ips: number;
+  /** resident MB of one instance: runtime + weights + the largest input/output pair */
+  memoryMb: number;
+  fits: boolean;
+  pages: boolean;
+  weightsMb: number;
+}
+
+export function stageCost(info: StageInfo, d: DeviceProfile): StageCost {
+  const { stage } = info;
+  const weightsMb = info.paramBytes / MB;
+  const pages = weightsMb > PAGING_THRESHOLD * usableMb(d);
+  let peak = 0;
+  for (const l of info.layers) peak = Math.max(peak, size(l.inShape) * FLOAT_BYTES + l.outBytes);
+  const memoryMb = NODE_RUNTIME_MB + weightsMb + peak / MB;
+  const compute = info.layers.reduce((a, l) => a + layerSeconds(l, d, stage.shards, pages), 0);
+  // an instance receives its full input and sends its slice of the output, copying both once
+  const inBytes = info.inBytes / stage.shards;
+  const outBytes = info.outBytes / stage.shards;
+  const scale = d.gflops / PI3_EFFECTIVE_GFLOPS;
+  const io = 2 * HOP_OVERHEAD_S / scale + (inBytes + outBytes) / (PI3_ACTIVATION_BW * scale);
+  const serviceS = compute + io;
+  return { serviceS, ips: stage.replicas / serviceS, memoryMb, fits: memoryMb <= usableMb(d), pages, weightsMb };
+}
+
+/** Bytes crossing the network per frame: sender -> stage 1 -> ... -> sender (a sharded stage gets one copy per shard). */
+export function networkBytes(infos: StageInfo[]): number {
+  return infos.reduce((a, i) => a + i.inBytes, 0) + infos[infos.length - 1]!.outBytes;
+}
+
+/** Frames per second the shared medium can carry; Infinity without one. */
+export function networkIps(bytes: number, cm: CostModel): number {
+  if (!cm.sharedMedium) return Infinity;
+  return (cm.bandwidthMbit * 1e6) / 8 / (bytes * AIRTIME_PER_BYTE);
+}
+
+export interface StageEvaluation extends StageCost {
+  role: string;
+  layers: string[];
+  replicas: number;
+  shards: number;
+  device: string;
+  /** bytes this stage receives per frame (all shards) */
+  inBytes: number;
+}
+
+export interface Evaluation {
+  model: string;
+  stages: StageEvaluation[];
+  /** nodes plus the sender, as the paper counts devices */
+  devices: number;
+  networkBytesPerFrame: number;
+  networkIps: number;
+  /** min over stages and the network */
+  predictedIps: number;
+  /** one frame through an empty pipeline: every stage's service time plus every transfer */
+  latencyS: number;
+  fitsMemory: boolean;
+  bottleneck: { kind: 'stage' | 'network'; role?: string; why: string };
+}
+
+/** The predicted behaviour of a topology; `devices` gives each stage's device (default: all the same). */
+export function evaluateTopology(model: string, stages: StageSpec[], cm: CostModel = DEFAULT_COST_MODEL, devices: DeviceProfile | DeviceProfile[] = PI3): Evaluation {
+  const spec = loadModelSpec(model);
+  const infos = stageInfos(spec, stages);
+  const per = infos.map((info, i) => {
+    const d = Array.isArray(devices) ? devices[i]! : devices;
+    return { ...stageCost(info, d), role: info.stage.role, layers: info.stage.layers, replicas: info.stage.replicas, shards: info.stage.shards, device: d.name, inBytes: info.inBytes };
+  });
+  const bytes = networkBytes(infos);
+  const net = networkIps(bytes, cm);
+  const worst = per.reduce((a, s) => (s.ips < a.ips ? s : a));
+  const predictedIps = Math.min(worst.ips, net);
+  const transferS = cm.sharedMedium ? (bytes * AIRTIME_PER_BYTE * 8) / (cm.bandwidthMbit * 1e6) : 0;
+  const latencyS = per.reduce((a, s) => a + s.serviceS, 0) + transferS;
+  const bottleneck =
+    net < worst.ips
+      ? { kind: 'network' as const, why: `the shared medium carries ${(bytes / MB).toFixed(2)} MB per frame (x${AIRTIME_PER_BYTE} airtime through the access point) at ${cm.bandwidthMbit} Mbit/s: ${net.toFixed(2)} frames/s at most` }
+      : { kind: 'stage' as const, role: worst.role, why: stageWhy(worst) };
+  return {
+    model,
+    stages: per,
+    devices: per.reduce((a, s) => a + s.replicas * s.shards, 0) + 1,
+    networkBytesPerFrame: bytes,
+    networkIps: net,
+    predictedIps,
+    latencyS,
+    fitsMemory: per.every((s) => s.fits),
+    bottleneck,
+  };
+}
+
+function stageWhy(s: StageEvaluation): string {
+  const parts = [`${s.role} needs ${(s.serviceS * 1000).toFixed(0)} ms per frame on a ${s.device}`];
+  if (s.shards > 1) parts.push(`per shard of ${s.shards}`);
+  parts.push(`with ${s.replicas} replica${s.replicas > 1 ? 's' : ''}: ${s.ips.toFixed(2)} frames/s`);
+  if (s.pages) parts.push(`(its ${s.weightsMb.toFixed(0)} MB of weights make the device page)`);
+  return parts.join(' ');
+}
+
+/** Layer infos of a model, cached by name for the planner's inner loop. */
+const infoCache = new Map<string, LayerInfo[]>();
+export function modelLayers(model: string): LayerInfo[] {
+  let hit = infoCache.get(model);
+  if (!hit) infoCache.set(model, (hit = layerInfos(loadModelSpec(model))));
+  return hit;
+}

@@ -14,7 +14,15 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function measure(engine: Engine, req: BlockRequest, frames: number): Promise<{ loadMs: number; ms: number }> {
+interface Figures {
+  loadMs: number;
+  /** median wall time per frame */
+  ms: number;
+  /** mean CPU time per frame: on a shared machine this is what an idle one would show as wall time (wasm runs one thread) */
+  cpuMs: number;
+}
+
+async function measure(engine: Engine, req: BlockRequest, frames: number): Promise<Figures> {
   let t = performance.now();
   const block = await engine.load(req);
   const loadMs = performance.now() - t;
@@ -22,13 +30,19 @@ async function measure(engine: Engine, req: BlockRequest, frames: number): Promi
   await block.run(x); // warm-up: first-call allocations and kernel set-up
   await block.run(x);
   const ms: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < frames; i++) {
     t = performance.now();
     await block.run(x);
     ms.push(performance.now() - t);
   }
+  const cpu = process.cpuUsage(cpu0);
   await block.dispose();
-  return { loadMs, ms: median(ms) };
+  return { loadMs, ms: median(ms), cpuMs: (cpu.user + cpu.system) / 1000 / frames };
+}
+
+function line(m: string, label: string, f: Figures): string {
+  return `${m.padEnd(8)} ${label.padEnd(12)} load ${f.loadMs.toFixed(0).padStart(6)} ms  ${f.ms.toFixed(1).padStart(8)} ms/frame  ${(1000 / f.ms).toFixed(2).padStart(7)} IPS  (cpu ${f.cpuMs.toFixed(1)} ms/frame = ${(1000 / f.cpuMs).toFixed(2)} IPS)`;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -39,7 +53,7 @@ export async function run(argv: string[]): Promise<void> {
     const model = loadModelSpec(m);
     const frames = Number(values.frames ?? (m === 'vgg16' ? 5 : 30));
     const whole = await measure(engine, { model, layers: model.layers.map((l) => l.name), seed: DEFAULT_SEED }, frames);
-    console.log(`${m.padEnd(8)} whole model  load ${whole.loadMs.toFixed(0).padStart(6)} ms  ${whole.ms.toFixed(1).padStart(8)} ms/frame  ${(1000 / whole.ms).toFixed(2).padStart(7)} IPS`);
+    console.log(line(m, 'whole model', whole));
     if (!values.stages) continue;
     const seen = new Set<string>();
     for (const preset of model.presets) {
@@ -50,7 +64,7 @@ export async function run(argv: string[]): Promise<void> {
         const shard = info.stage.shards > 1 ? { index: 0, count: info.stage.shards } : undefined;
         const r = await measure(engine, { model, layers: info.stage.layers, seed: DEFAULT_SEED, ...(shard ? { shard } : {}) }, frames);
         const label = `${info.stage.role}${shard ? ` 1/${shard.count}` : ''}`;
-        console.log(`${m.padEnd(8)} ${label.padEnd(12)} load ${r.loadMs.toFixed(0).padStart(6)} ms  ${r.ms.toFixed(1).padStart(8)} ms/frame  ${(1000 / r.ms).toFixed(2).padStart(7)} IPS`);
+        console.log(line(m, label, r));
       }
     }
   }

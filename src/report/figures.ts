@@ -1,0 +1,101 @@
+// Figures the report draws, derived from a RunResult's per-frame records: latency percentiles and
+// histogram, IPS per 1 s bucket, and the busy intervals of every process (the timeline's lanes).
+// Pure functions, unit-tested; the report never trusts that optional fields are present.
+import type { FrameRecord, RunResult } from './types.js';
+
+/** Percentile (0..100) by linear interpolation between closest ranks; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (s.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return s[lo]! + (s[hi]! - s[lo]!) * (rank - lo);
+}
+
+/** End-to-end latency of every completed frame, in send order. */
+export function latencies(frames: readonly FrameRecord[]): number[] {
+  return frames.filter((f) => f.doneAt !== undefined).map((f) => f.doneAt! - f.sentAt);
+}
+
+export interface Bin {
+  lo: number;
+  hi: number;
+  count: number;
+}
+
+/** Equal-width bins over [min, max]; about sqrt(n) bins, between 5 and 40. */
+export function histogram(values: readonly number[], bins?: number): Bin[] {
+  if (values.length === 0) return [];
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const n = bins ?? Math.max(5, Math.min(40, Math.ceil(Math.sqrt(values.length))));
+  const width = max > min ? (max - min) / n : 1;
+  const out: Bin[] = Array.from({ length: n }, (_, i) => ({ lo: min + i * width, hi: min + (i + 1) * width, count: 0 }));
+  for (const v of values) out[Math.min(n - 1, Math.floor((v - min) / width))]!.count++;
+  return out;
+}
+
+/** Completed frames per second in 1 s buckets from the run's start (t = bucket start, s). */
+export function ipsOverTime(frames: readonly FrameRecord[]): { t: number; ips: number }[] {
+  const done = frames.filter((f) => f.doneAt !== undefined).map((f) => f.doneAt!);
+  if (done.length === 0) return [];
+  const last = Math.floor(Math.max(...done) / 1000);
+  const counts = new Array<number>(last + 1).fill(0);
+  for (const d of done) counts[Math.max(0, Math.floor(d / 1000))]!++;
+  return counts.map((ips, t) => ({ t, ips }));
+}
+
+/** The run's IPS series: the recorded one, else computed from the timeline. */
+export function ipsSeries(r: RunResult): { t: number; ips: number }[] {
+  if (r.ipsOverTime && r.ipsOverTime.length > 0) return r.ipsOverTime;
+  return ipsOverTime(r.timeline ?? []);
+}
+
+export interface Lane {
+  /** "role r0 s0 @ host" */
+  key: string;
+  role: string;
+  host: string;
+  replica: number;
+  shard: number;
+  /** compute intervals (ms since start) with the frame they belong to */
+  busy: { frame: number; arrival: number; start: number; end: number }[];
+  /** busy time / span of the run */
+  utilization: number;
+}
+
+/**
+ * One lane per process (role, replica, shard, host), in pipeline order (order of first appearance
+ * in the traces, which follow the frame's path), each with its compute intervals.
+ */
+export function lanes(frames: readonly FrameRecord[]): Lane[] {
+  const by = new Map<string, Lane>();
+  let spanEnd = 0;
+  let spanStart = Infinity;
+  for (const f of frames) {
+    spanStart = Math.min(spanStart, f.sentAt);
+    if (f.doneAt !== undefined) spanEnd = Math.max(spanEnd, f.doneAt);
+    for (const h of f.trace) {
+      const key = `${h.role} r${h.replica} s${h.shard} @ ${h.host}`;
+      let lane = by.get(key);
+      if (!lane) by.set(key, (lane = { key, role: h.role, host: h.host, replica: h.replica, shard: h.shard, busy: [], utilization: 0 }));
+      lane.busy.push({ frame: f.id, arrival: h.arrival, start: h.start, end: h.end });
+      spanEnd = Math.max(spanEnd, h.end);
+    }
+  }
+  const span = spanEnd - (Number.isFinite(spanStart) ? spanStart : 0);
+  const out = [...by.values()];
+  for (const l of out) l.utilization = span > 0 ? l.busy.reduce((a, b) => a + (b.end - b.start), 0) / span : 0;
+  return out;
+}
+
+/** Busy ms per completed frame on each host (all its processes together), from the traces. */
+export function busyMsPerFrameByHost(frames: readonly FrameRecord[]): Map<string, number> {
+  const completed = frames.filter((f) => f.doneAt !== undefined);
+  const out = new Map<string, number>();
+  if (completed.length === 0) return out;
+  for (const f of completed) for (const h of f.trace) out.set(h.host, (out.get(h.host) ?? 0) + (h.end - h.start));
+  for (const [k, v] of out) out.set(k, v / completed.length);
+  return out;
+}

@@ -18,10 +18,12 @@ export interface FatEntry {
 
 // A clean environment: no user ~/.mtoolsrc drive letters, and no refusal of images whose geometry
 // mtools finds odd (small test images, images from other formatters).
-const ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null', LC_ALL: 'C' };
+function env(): NodeJS.ProcessEnv {
+  return { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null', LC_ALL: 'C' };
+}
 
 function mtools(tool: string, args: string[], vol: FatVolume, input?: Buffer): Buffer {
-  const r = spawnSync(tool, ['-i', `${vol.image}@@${vol.offset}`, ...args], { env: ENV, input, maxBuffer: 1 << 30 });
+  const r = spawnSync(tool, ['-i', `${vol.image}@@${vol.offset}`, ...args], { env: env(), input, maxBuffer: 1 << 30 });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     throw new ImageError(code === 'ENOENT' ? `${tool} not found: install the Debian package mtools` : `${tool}: ${r.error.message}`);

@@ -93,7 +93,7 @@ test('shards of a dense layer are slices of the whole layer, with uneven sizes',
   assert.equal(offset, 4096);
 });
 
-test('a block without weights runs, checks its input and refuses use after dispose', async () => {
+test('a block without weights runs, returns owned outputs, checks its input and refuses use after dispose', async () => {
   const e = await engine();
   const block = await e.load({ model: alexnet, layers: ['pool3', 'flatten'], seed: SEED });
   assert.deepEqual(block.inputShape, [14, 14, 128]);
@@ -105,6 +105,11 @@ test('a block without weights runs, checks its input and refuses use after dispo
     const want = Math.max(x[c]!, x[128 + c]!, x[14 * 128 + c]!, x[15 * 128 + c]!);
     assert.equal(y[c], want);
   }
+  // Each output is the caller's own copy: a later run (here on zeros) must not change it.
+  const before = Float32Array.from(y);
+  const zeros = await block.run(new Float32Array(x.length));
+  assert.ok(zeros.every((v) => v === 0));
+  assert.deepEqual(y, before);
   await assert.rejects(block.run(new Float32Array(10)), (err: Error) => err instanceof EngineError && /expects 25088/.test(err.message));
   await block.dispose();
   await assert.rejects(block.run(x), /disposed/);

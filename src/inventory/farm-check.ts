@@ -93,7 +93,7 @@ export function checkFarmTopology(src: YamlSource, raw: Record<string, unknown>,
   }
   const missing = roles.filter((r) => !(r in out) && !Object.prototype.hasOwnProperty.call(rawAssign, r));
   if (missing.length) {
-    src.add(['farm', 'assignment'], `roles without hosts: ${missing.map((r) => `${r} (expected ${instances(choice.stages.find((s) => s.role === r)!)})`).join(', ')}; assign every role, or remove assignment to let pifarm assign`);
+    src.add(['farm', 'assignment'], `roles without hosts: ${missing.map((r) => `${r} (expected ${instances(choice.stages.find((s) => s.role === r)!)})`).join(', ')}; assign every role, or remove assignment to let pifarm assign`, true);
     ok = false;
   }
   return ok ? out : undefined;

@@ -43,7 +43,7 @@ export class YamlSource {
     this.doc = parseDocument(text, { lineCounter: this.lc, uniqueKeys: false, prettyErrors: false });
     for (const e of this.doc.errors) {
       const p = this.lc.linePos(e.pos[0]);
-      this.issues.push({ file, line: p.line, col: p.col, field: '', message: e.message.split('\n')[0]! });
+      this.issues.push({ file, line: p.line, col: p.col, field: '', message: `YAML syntax: ${e.message.split('\n')[0]!}` });
     }
   }
 

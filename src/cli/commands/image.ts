@@ -109,7 +109,7 @@ async function inspect(argv: string[]): Promise<number> {
   console.log(renderTable(['name', 'size'], r.files.map((f) => [f.dir ? `${f.name}/` : f.name, f.dir ? '' : String(f.size)])));
   console.log(`\nflavour: ${r.flavour.format} - ${r.flavour.reason}`);
   if (r.os) console.log(`os: ${r.os}`);
-  console.log(`customisation: ${r.customisation.length ? '' : 'none'}`);
+  console.log(`customisation present: ${r.customisation.length ? '' : 'none'}`.trimEnd());
   for (const c of r.customisation) console.log(`  ${c}`);
   return 0;
 }

@@ -10,6 +10,8 @@ export type ImageOverrides = Partial<Omit<RawHostImage, 'where' | 'wifi'>> & {
   wifiSsid?: string;
   wifiCountry?: string;
   wifiPassphraseEnv?: string;
+  /** no password at all (key-only login), whatever the inventory says */
+  lockPassword?: boolean;
 };
 
 function pathFrom(inv: Inventory | undefined, p: string): string {
@@ -27,13 +29,15 @@ export function rawFromHost(h: HostSpec, inv: Inventory | undefined, o: ImageOve
     throw new ImageError(`${where}: Wi-Fi needs both an SSID and a country (${ssid === undefined ? 'wifi.ssid / --wifi-ssid' : 'wifi.country / --wifi-country'} is missing)`);
   }
   // A hash given on the command line replaces an inventory passwordEnv and vice versa.
-  const pwFlag = o.passwordHash !== undefined || o.passwordEnv !== undefined;
+  const pwFlag = o.lockPassword || o.passwordPrompt || o.passwordHash !== undefined || o.passwordEnv !== undefined;
+  if (o.lockPassword && (o.passwordHash !== undefined || o.passwordEnv !== undefined)) throw new ImageError('--lock-password cannot be combined with --password-hash or --password-env');
   return {
     where,
     hostname: o.hostname ?? h.name,
     user: o.user ?? h.user,
     passwordHash: pwFlag ? o.passwordHash : img.passwordHash,
     passwordEnv: pwFlag ? o.passwordEnv : img.passwordEnv,
+    passwordPrompt: o.passwordPrompt,
     publicKeyFile: key,
     wifi: ssid !== undefined && country !== undefined ? { ssid, country, passphraseEnv: o.wifiPassphraseEnv ?? img.wifi?.passphraseEnv } : undefined,
     staticAddress: o.staticAddress ?? img.staticAddress,

@@ -16,6 +16,8 @@ export interface RawHostImage {
   passwordHash?: string;
   /** environment variable holding a plain password to hash */
   passwordEnv?: string;
+  /** ask for a plain password on the terminal */
+  passwordPrompt?: boolean;
   /** path of a public key file (~ expanded) */
   publicKeyFile?: string;
   wifi?: { ssid: string; country: string; passphraseEnv?: string };
@@ -81,7 +83,7 @@ export async function resolveHosts(raws: RawHostImage[], src: SecretSource): Pro
 
     let passwordHash: string | undefined;
     if (r.passwordHash !== undefined) passwordHash = v.checkPasswordHash(r.passwordHash, `${w}: passwordHash`);
-    else if (r.passwordEnv !== undefined) {
+    else if (r.passwordEnv !== undefined || r.passwordPrompt) {
       const plain = await secret(src, cache, r.passwordEnv, `password for user ${user}: `, `${w}: passwordEnv`);
       if (plain.length === 0) throw new ImageError(`${w}: passwordEnv ${r.passwordEnv}: the password is empty`);
       passwordHash = sha512Crypt(plain);

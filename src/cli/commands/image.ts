@@ -23,7 +23,8 @@ prep writes DIR/NAME.img per host (or patches the image / a card's device with -
 host name, first user (password hash or locked), SSH with the farm's public key, Wi-Fi (PSK,
 country), static address, time zone and keymap, from the inventory's image: settings; flags win.
   --format cloud-init|firstrun|legacy   override the mechanism detected from the image
-  --hostname H  --user U  --password-hash HASH  --password-env VAR  --public-key FILE
+  --hostname H  --user U  --password-hash HASH  --password-env VAR  --password-prompt  --lock-password
+  --public-key FILE (default: the inventory's identity + .pub)
   --wifi-ssid S  --wifi-country CC  --wifi-passphrase-env VAR
   --static-address A/N  --gateway G  --dns A,B  --timezone TZ  --keymap gb
   --cache-dir DIR   where .img.xz files are decompressed (default ~/.cache/pifarm/images)
@@ -34,7 +35,7 @@ const PREP_OPTIONS = {
   image: { type: 'string' }, inventory: { type: 'string', short: 'i' }, host: { type: 'string', multiple: true }, all: { type: 'boolean' },
   out: { type: 'string' }, 'in-place': { type: 'boolean' }, format: { type: 'string' }, 'cache-dir': { type: 'string' },
   hostname: { type: 'string' }, user: { type: 'string' }, 'password-hash': { type: 'string' }, 'password-env': { type: 'string' },
-  'public-key': { type: 'string' }, 'wifi-ssid': { type: 'string' }, 'wifi-country': { type: 'string' }, 'wifi-passphrase-env': { type: 'string' },
+  'lock-password': { type: 'boolean' }, 'password-prompt': { type: 'boolean' }, 'public-key': { type: 'string' }, 'wifi-ssid': { type: 'string' }, 'wifi-country': { type: 'string' }, 'wifi-passphrase-env': { type: 'string' },
   'static-address': { type: 'string' }, gateway: { type: 'string' }, dns: { type: 'string' }, timezone: { type: 'string' }, keymap: { type: 'string' },
 } as const;
 
@@ -73,7 +74,7 @@ async function prep(argv: string[]): Promise<number> {
   const format = v.format as Format | undefined;
   if (format !== undefined && !FORMATS.includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
   const o: ImageOverrides = {
-    hostname: v.hostname, user: v.user, passwordHash: v['password-hash'], passwordEnv: v['password-env'], publicKeyFile: v['public-key'],
+    hostname: v.hostname, user: v.user, passwordHash: v['password-hash'], passwordEnv: v['password-env'], lockPassword: v['lock-password'], passwordPrompt: v['password-prompt'], publicKeyFile: v['public-key'],
     wifiSsid: v['wifi-ssid'], wifiCountry: v['wifi-country'], wifiPassphraseEnv: v['wifi-passphrase-env'],
     staticAddress: v['static-address'], gateway: v.gateway, dns: v.dns?.split(',').map((s) => s.trim()).filter(Boolean), timezone: v.timezone, keymap: v.keymap,
   };

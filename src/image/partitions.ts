@@ -1,6 +1,6 @@
 // Reads an image's partition table (MBR, and GPT behind a protective MBR) and finds the FAT boot
 // partition the Pi firmware reads. Only reads; byte offsets are what mtools' IMAGE@@OFFSET needs.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { ImageError } from './errors.js';
 
 const SECTOR = 512;
@@ -40,22 +40,27 @@ function readAt(fd: number, pos: number, len: number): Buffer {
   return b.subarray(0, n);
 }
 
-/** Size of a regular file or a block device (fstat gives 0 for the latter, so seek to its end). */
+/** Size of a regular file or a block device (fstat gives 0 for the latter: ask sysfs). */
 export function byteSize(fd: number): number {
   const st = fstatSync(fd);
-  if (st.isFile()) return st.size;
-  // A block device: binary search for the last readable byte is slow; the sysfs size is exact.
-  // We read it via the BLKGETSIZE64-free route: probe reads at power-of-two offsets.
-  let lo = 0;
-  let hi = 1;
-  const one = Buffer.alloc(1);
-  while (readSync(fd, one, 0, 1, hi * SECTOR) === 1) hi *= 2;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (readSync(fd, one, 0, 1, mid * SECTOR) === 1) lo = mid;
-    else hi = mid;
+  if (!st.isBlockDevice()) return st.size;
+  const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn);
+  const minor = Number((BigInt(st.rdev) & 0xffn) | ((BigInt(st.rdev) >> 12n) & 0xfff00n));
+  try {
+    return Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, 'utf8').trim()) * SECTOR; // always 512-byte units
+  } catch {
+    // no sysfs: find the last readable sector by bisection
+    const one = Buffer.alloc(1);
+    let lo = 0;
+    let hi = 1;
+    while (readSync(fd, one, 0, 1, hi * SECTOR) === 1) hi *= 2;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (readSync(fd, one, 0, 1, mid * SECTOR) === 1) lo = mid;
+      else hi = mid;
+    }
+    return (lo + 1) * SECTOR;
   }
-  return (lo + 1) * SECTOR;
 }
 
 function guid(b: Buffer): string {

@@ -79,15 +79,18 @@ export function parseTopologyText(text: string, file: string): TopologyFile {
  * layer ranges ("first..last") so a cut inside a block survives; `header` lines become comments.
  */
 export function topologyToYaml(t: TopologyFile, header: string[] = [], predicted?: Record<string, unknown>): string {
-  const doc: Record<string, unknown> = { model: t.model, name: t.name };
-  if (t.devices !== undefined) doc.devices = t.devices;
-  doc.stages = t.stages.map((s) => {
+  // one flow mapping per stage reads like the presets in roles/*.yaml
+  const flow = (o: Record<string, unknown>) => stringify(o, { collectionStyle: 'flow', flowCollectionPadding: true, lineWidth: 0 }).trim();
+  const lines = header.map((h) => `# ${h}`.trimEnd());
+  lines.push(`model: ${t.model}`, `name: ${stringify(t.name).trim()}`);
+  if (t.devices !== undefined) lines.push(`devices: ${t.devices}`);
+  lines.push('stages:');
+  for (const s of t.stages) {
     const o: Record<string, unknown> = { role: s.role, layers: s.layers.length === 1 ? [s.layers[0]] : `${s.layers[0]}..${s.layers[s.layers.length - 1]}` };
     if (s.replicas !== 1) o.replicas = s.replicas;
     if (s.shards !== 1) o.shards = s.shards;
-    return o;
-  });
-  if (predicted) doc.predicted = predicted;
-  const body = stringify(doc, { collectionStyle: 'any', flowCollectionPadding: true, lineWidth: 0 });
-  return header.map((h) => `# ${h}`.trimEnd()).join('\n') + (header.length ? '\n' : '') + body;
+    lines.push(`  - ${flow(o)}`);
+  }
+  if (predicted) lines.push(`predicted: ${flow(predicted)}`);
+  return lines.join('\n') + '\n';
 }

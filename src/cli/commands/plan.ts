@@ -1,0 +1,158 @@
+// `pifarm plan`: the Musical Chair planner. Chooses stage cuts, replicas and dense-layer shards for
+// the devices at hand under the cost model (src/topology/cost-model.ts), explains the choice, and
+// writes the topology YAML that farm.topology and `pifarm demo --topology` accept.
+import { writeFileSync } from 'node:fs';
+import { numberFlag, parseFlags, UsageError, type CliCommand } from '../command.js';
+import { table } from '../table.js';
+import { findPreset, modelNames } from '../../model/spec.js';
+import { loadInventory } from '../../inventory/load.js';
+import { PI3, PI4, evaluateTopology, type DeviceProfile, type Evaluation } from '../../topology/cost-model.js';
+import { costModelOf, planTopology, type DeviceClass, type Plan, type PlanRequest } from '../../topology/plan.js';
+import { inventoryClasses } from '../../topology/plan-inventory.js';
+import { profileLocal } from '../../topology/profile.js';
+import { topologyToYaml } from '../../topology/file.js';
+
+const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
+                   [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local]
+                   [--profile local] [--preset NAME] [--json] [-o plan.yaml]
+
+Chooses a topology for the devices at hand, as Musical Chair does, under a cost model: layer
+time from MACs, activation and weight traffic (fitted to the paper's Pi 3 layer times), the shared
+Wi-Fi medium, and memory. Search: exact dynamic programming over layer cuts, replicas and
+dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the topology YAML.
+
+  --devices         devices as the paper counts them: nodes plus the sender (which computes nothing)
+  -i                plan for an inventory's hosts (their gflops and ram; the sender's host excluded)
+  --mix             a mixed farm of node devices, e.g. pi3=6,pi4=2 (the sender comes on top)
+  --device-gflops   effective GFLOPS of a device (default: Raspberry Pi 3, ${PI3.gflops})
+  --ram-mb          RAM of a device in MB (default ${PI3.ramMb}; the OS keeps 324 MB)
+  --bandwidth-mbit  shared Wi-Fi medium (default 300; give what iperf measures)
+  --local           every process on this machine: no shared medium
+  --profile local   measure every layer with the engine on this machine and plan with those times
+  --preset NAME     also evaluate a paper preset under the same cost model (side by side)
+  -o FILE           write the topology YAML there (else it is printed)`;
+
+export const command: CliCommand = {
+  name: 'plan',
+  summary: 'choose a topology for N devices under a cost model (Musical Chair), or evaluate a preset',
+  async run(argv) {
+    const { values } = parseFlags(
+      argv,
+      {
+        model: { type: 'string' },
+        devices: { type: 'string' },
+        inventory: { type: 'string', short: 'i' },
+        mix: { type: 'string' },
+        'device-gflops': { type: 'string' },
+        'ram-mb': { type: 'string' },
+        'bandwidth-mbit': { type: 'string' },
+        local: { type: 'boolean' },
+        profile: { type: 'string' },
+        preset: { type: 'string' },
+        json: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
+      },
+      HELP,
+      false,
+    );
+    const preset = values.preset ? findPreset(values.preset) : undefined;
+    const inv = values.inventory ? loadInventory(values.inventory) : undefined;
+    const model = values.model ?? inv?.farm.model ?? preset?.model;
+    if (!model) throw new UsageError(`plan: give --model (${modelNames().join(' or ')})\n\n${HELP}`);
+    if (!modelNames().includes(model)) throw new UsageError(`--model: unknown model "${model}"; valid models: ${modelNames().join(', ')}`);
+    if (preset && preset.model !== model) throw new UsageError(`--preset ${preset.name} is a ${preset.model} preset, not ${model}`);
+
+    let profile: DeviceProfile = PI3;
+    if (values.profile) {
+      if (values.profile !== 'local') throw new UsageError('--profile: only "local" is supported so far (measure on a Pi by running pifarm plan --profile local there)');
+      console.error(`profiling every ${model} layer with the engine on this machine ...`);
+      profile = await profileLocal(model, inv ? { engine: inv.farm.engine } : {});
+    }
+    const gflops = values['device-gflops'] !== undefined ? numberFlag(values['device-gflops'], 'device-gflops', 0, { min: 0.001 }) : undefined;
+    const ramMb = values['ram-mb'] !== undefined ? numberFlag(values['ram-mb'], 'ram-mb', 0, { min: 400, integer: true }) : undefined;
+    if (gflops !== undefined || ramMb !== undefined) profile = { ...profile, gflops: gflops ?? profile.gflops, ramMb: ramMb ?? profile.ramMb, name: gflops !== undefined ? `${gflops}gflops` : profile.name };
+    const req: PlanRequest = { model, profile, sharedMedium: !values.local };
+    if (values['bandwidth-mbit'] !== undefined) req.bandwidthMbit = numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 });
+    if (inv) req.classes = inventoryClasses(inv, profile);
+    else if (values.mix) req.classes = parseMix(values.mix);
+    else if (values.devices !== undefined) req.devices = numberFlag(values.devices, 'devices', 0, { min: 2, integer: true });
+    else if (preset) req.devices = preset.devices;
+    else throw new UsageError(`plan: give --devices N (nodes plus the sender), --mix or -i INVENTORY\n\n${HELP}`);
+
+    const plan = planTopology(req);
+    const presetEval = preset ? evaluateTopology(model, preset.stages, costModelOf(req), req.classes ? req.classes[0]!.profile : profile) : undefined;
+    const header = [
+      `written by pifarm plan: ${model} on ${plan.devices} devices (${plan.devices - 1} nodes + the sender)`,
+      `predicted ${plan.evaluation.predictedIps.toFixed(3)} IPS; bottleneck: ${plan.evaluation.bottleneck.why}`,
+      'use it as farm.topology in an inventory, or run it here: pifarm demo --topology <this file>',
+    ];
+    const yaml = topologyToYaml({ model, name: plan.name, stages: plan.stages, devices: plan.devices }, header, {
+      ips: round(plan.evaluation.predictedIps),
+      latencyS: round(plan.evaluation.latencyS),
+      bottleneck: plan.evaluation.bottleneck.role ?? 'network',
+      devices: plan.stageDevices,
+    });
+    if (values.output) writeFileSync(values.output, yaml);
+    if (values.json) {
+      console.log(JSON.stringify({ plan: { ...plan, yaml }, ...(presetEval ? { preset: { name: preset!.name, ...presetEval } } : {}) }, null, 2));
+      return 0;
+    }
+    console.log(formatPlan(plan, req));
+    if (presetEval) {
+      console.log('');
+      console.log(`preset ${preset!.name} (${preset!.devices} devices) under the same cost model:`);
+      console.log(formatEvaluation(presetEval));
+      const d = plan.evaluation.predictedIps / presetEval.predictedIps;
+      console.log(`plan vs preset: ${plan.evaluation.predictedIps.toFixed(3)} vs ${presetEval.predictedIps.toFixed(3)} IPS (x${d.toFixed(2)})${plan.devices !== preset!.devices ? `, on ${plan.devices} vs ${preset!.devices} devices` : ''}`);
+    }
+    console.log('');
+    if (values.output) console.log(`wrote ${values.output}; run it with: pifarm demo --topology ${values.output}`);
+    else console.log(yaml.trimEnd());
+    return 0;
+  },
+};
+
+function parseMix(text: string): DeviceClass[] {
+  const known: Record<string, DeviceProfile> = { pi3: PI3, pi4: PI4 };
+  return text.split(',').map((part) => {
+    const m = /^\s*([a-z0-9]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m || !known[m[1]!]) throw new UsageError(`--mix: expected device=count pairs like pi3=6,pi4=2 (devices: ${Object.keys(known).join(', ')}), got "${part}"`);
+    return { profile: known[m[1]!]!, count: Number(m[2]) };
+  });
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function formatEvaluation(e: Evaluation): string {
+  const rows = e.stages.map((s) => [
+    s.role,
+    s.layers.length > 1 ? `${s.layers[0]}..${s.layers[s.layers.length - 1]}` : s.layers[0]!,
+    s.device,
+    String(s.replicas),
+    String(s.shards),
+    (s.serviceS * 1000).toFixed(0),
+    s.ips.toFixed(2),
+    `${s.memoryMb.toFixed(0)}${s.fits ? '' : ' (too big)'}${s.pages ? ' pages' : ''}`,
+  ]);
+  const net = Number.isFinite(e.networkIps) ? `${e.networkIps.toFixed(2)} IPS (${(e.networkBytesPerFrame / 1e6).toFixed(2)} MB per frame)` : 'none (one machine)';
+  return [
+    table(['role', 'layers', 'device', 'replicas', 'shards', 'ms/frame', 'IPS', 'MB/process'], rows),
+    `network bound: ${net}`,
+    `predicted: ${e.predictedIps.toFixed(3)} IPS, latency ${(e.latencyS * 1000).toFixed(0)} ms; ${e.fitsMemory ? 'every process fits its device' : 'SOME PROCESS DOES NOT FIT ITS DEVICE'}`,
+    `bottleneck: ${e.bottleneck.why}`,
+  ].join('\n');
+}
+
+function formatPlan(p: Plan, req: PlanRequest): string {
+  const cm = costModelOf(req);
+  return [
+    `plan for ${p.model} on ${p.devices} devices (${p.devices - 1} nodes + the sender)${cm.sharedMedium ? `, ${cm.bandwidthMbit} Mbit/s shared medium` : ', one machine'}`,
+    `search: ${p.search.method}; ${p.search.states} states, ${p.search.candidates} candidates, ${p.search.ms.toFixed(1)} ms`,
+    p.unusedDevices ? `${p.unusedDevices} device(s) left idle: no stage of their class fits them` : '',
+    formatEvaluation(p.evaluation),
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

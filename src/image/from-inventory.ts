@@ -50,11 +50,15 @@ export function rawFromHost(h: HostSpec, inv: Inventory | undefined, o: ImageOve
 
 /** The selected hosts (`names`, or every host) of an inventory as raw image settings. */
 export function rawFromInventory(inv: Inventory, names: string[] | 'all', o: ImageOverrides): RawHostImage[] {
-  const hosts = names === 'all' ? inv.hosts : names.map((n) => {
+  // A `local: true` host is the control machine itself, not a Pi: it gets no SD card image.
+  const pis = inv.hosts.filter((h) => !h.local);
+  const hosts = names === 'all' ? pis : names.map((n) => {
     const h = inv.hosts.find((x) => x.name === n);
-    if (!h) throw new ImageError(`${inv.file}: no host "${n}"; hosts: ${inv.hosts.map((x) => x.name).join(', ')}`);
+    if (!h) throw new ImageError(`${inv.file}: no host "${n}"; hosts: ${pis.map((x) => x.name).join(', ')}`);
+    if (h.local) throw new ImageError(`${inv.file}: host ${n} is local: true (this machine), not a Pi; it needs no SD card image`);
     return h;
   });
+  if (hosts.length === 0) throw new ImageError(`${inv.file}: no hosts to make images for (every host is local)`);
   if (o.hostname !== undefined && hosts.length > 1) throw new ImageError('--hostname sets one host name; it cannot be used with several hosts');
   return hosts.map((h) => rawFromHost(h, inv, o));
 }

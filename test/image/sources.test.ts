@@ -104,3 +104,21 @@ test('CLI without an inventory, --format override, and inspect of the result', (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the example inventories: --all prepares every Pi of farm-5; a local-only farm has none', () => {
+  const dir = tempDir('examples');
+  try {
+    const img = buildImage(dir, 'cloud');
+    writeInventory(dir);
+    const key = join(dir, 'id_ed25519.pub');
+    let r = cli(['image', 'prep', '--image', img, '-i', 'inventory/farm-5.yaml', '--all', '--public-key', key, '--out', join(dir, 'out')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['pi-block1.img', 'pi-fc1a.img', 'pi-fc1b.img', 'pi-fc2.img', 'sender.img']);
+    assert.match(mread(join(dir, 'out', 'pi-fc1b.img'), 'user-data'), /hostname: pi-fc1b\n/);
+    r = cli(['image', 'prep', '--image', img, '-i', 'inventory/local.yaml', '--all', '--public-key', key, '--out', join(dir, 'out2')]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /local\.yaml: no hosts to make images for \(every host is local\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,30 @@
+// `pifarm run`: stream frames through the started farm from the sender (on this machine), print
+// the same report as the demo, with the output check.
+import { parseFlags, numberFlag, type CliCommand } from '../command.js';
+import { FARM_FLAGS, FARM_HELP, farmOptions } from '../farm-common.js';
+import { SENDER_FLAGS, SENDER_HELP, senderOptions } from '../sender-flags.js';
+import { runCommand } from '../../farm/commands.js';
+import { formatDemo } from './demo.js';
+
+const HELP = `usage: pifarm run -i INVENTORY [options]
+
+Waits for every node port to answer, streams frames from the sender on this machine through the
+farm, prints IPS, latency and per-stage figures, and checks sampled outputs against the whole
+model in one process (exit code 1 when they differ by more than 1e-4).
+
+${SENDER_HELP}
+${FARM_HELP}`;
+
+export const command: CliCommand = {
+  name: 'run',
+  summary: 'stream frames through the running farm, report IPS/latency, check outputs',
+  async run(argv) {
+    const { values } = parseFlags(argv, { ...FARM_FLAGS, ...SENDER_FLAGS }, HELP, false);
+    const o = farmOptions(values);
+    const so = senderOptions(values, o.json ? () => {} : (m) => console.error(`pifarm: ${m}`));
+    const r = await runCommand(o, so, numberFlag(values['ready-timeout'], 'ready-timeout', 120, { min: 1 }) * 1000);
+    if (o.json) console.log(JSON.stringify(r, null, 2));
+    else console.log(formatDemo(r.report!).replace('on this machine', 'on the farm'));
+    return r.report && r.report.check.ok && r.report.completed > 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,148 @@
+// The farm commands: each selects hosts (--limit, --retry-failed), opens one session per host, runs
+// its phases with bounded concurrency, and returns per-host results. A failed host never stops the
+// others; the caller turns `failed` into the exit code.
+import { deployHost, provisionHost, rollbackHost, startHost, stopHost } from '../provision/host.js';
+import type { StepResult } from '../provision/types.js';
+import type { DemoReport } from './local-demo.js';
+import { fetchLogs, logsDirOf, newRunId, type LogFile, type LogsOptions } from './logs.js';
+import type { FarmOptions } from './options.js';
+import { limitHosts, planFarm, type FarmPlan } from './plan.js';
+import { waitForPorts } from './probe.js';
+import { FarmError, mergeRuns, runPhase, type HostRun, type HostWork } from './runner.js';
+import { runLocalSender, type SenderRunOptions } from './sender.js';
+import { HostSession } from './session.js';
+import { lastFailed, saveLastRun } from './state.js';
+import { hostStatus, type HostStatus } from './status.js';
+
+export interface FarmOutcome {
+  command: string;
+  /** one per selected host, every step it ran */
+  runs: HostRun[];
+  failed: string[];
+  ms: number;
+  report?: DemoReport;
+  logs?: LogFile[];
+  logsDir?: string;
+  status?: HostStatus[];
+  /** why the sender did not run, or failed */
+  runError?: string;
+}
+
+interface Selected {
+  plan: FarmPlan;
+  sessions: HostSession[];
+}
+
+async function select(command: string, o: FarmOptions): Promise<Selected> {
+  const plan = await planFarm(o);
+  let hosts = limitHosts(plan.inv, plan.hosts, o.limit);
+  if (o.retryFailed) {
+    const failed = lastFailed(o, command, plan.inv.file);
+    if (failed === undefined) throw new FarmError(`--retry-failed: no earlier "pifarm ${command}" run on ${plan.inv.file} to retry`);
+    hosts = hosts.filter((h) => failed.includes(h.name));
+  }
+  return { plan, sessions: hosts.map((h) => new HostSession(plan.inv, h, plan.plans.get(h.name)!, o)) };
+}
+
+async function finish(command: string, o: FarmOptions, sel: Selected, runs: HostRun[], t0: number, extra: Partial<FarmOutcome> = {}): Promise<FarmOutcome> {
+  await Promise.all(sel.sessions.map((s) => s.close().catch(() => {})));
+  const failed = runs.filter((r) => r.failed).map((r) => r.host);
+  if (!o.check) saveLastRun(o, command, sel.plan.inv.file, failed);
+  return { command, runs, failed, ms: Date.now() - t0, ...extra };
+}
+
+const work =
+  (fn: (ctx: Parameters<HostWork>[1]) => Promise<StepResult[]>): HostWork =>
+  (_s, ctx) =>
+    fn(ctx);
+
+/** provision, deploy, start, stop, rollback: one phase each. */
+export async function simpleCommand(command: 'provision' | 'deploy' | 'start' | 'stop' | 'rollback', o: FarmOptions): Promise<FarmOutcome> {
+  const t0 = Date.now();
+  const sel = await select(command, o);
+  const fn = { provision: provisionHost, deploy: deployHost, start: startHost, stop: stopHost, rollback: rollbackHost }[command];
+  try {
+    const runs = await runPhase(command, sel.sessions, work(fn), o);
+    return await finish(command, o, sel, runs, t0);
+  } catch (e) {
+    await Promise.all(sel.sessions.map((s) => s.close().catch(() => {})));
+    throw e;
+  }
+}
+
+export async function statusCommand(o: FarmOptions): Promise<FarmOutcome> {
+  const t0 = Date.now();
+  const sel = await select('status', o);
+  const status: HostStatus[] = [];
+  const runs = await runPhase('status', sel.sessions, (s) => hostStatus(s, status), o);
+  const order = sel.sessions.map((s) => s.host.name);
+  status.sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
+  return finish('status', o, sel, runs, t0, { status });
+}
+
+export async function logsCommand(o: FarmOptions, lo: Omit<LogsOptions, 'runId'> & { runId?: string }): Promise<FarmOutcome> {
+  const t0 = Date.now();
+  const sel = await select('logs', o);
+  const logs: LogFile[] = [];
+  const opts: LogsOptions = { ...lo, runId: lo.runId ?? newRunId() };
+  const runs = await runPhase('logs', sel.sessions, (s) => fetchLogs(s, opts, logs), o);
+  return finish('logs', o, sel, runs, t0, { logs, logsDir: logsDirOf(opts) });
+}
+
+/** Waits for every node of the farm to answer, then streams frames from the local sender. */
+async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs: number): Promise<DemoReport> {
+  const endpoints = plan.wiring.nodes.map((n, i) => ({ host: plan.inv.hosts.find((h) => h.name === plan.farm.placements[i]!.host)?.address ?? n.listen.host, port: n.listen.port }));
+  const missing = await waitForPorts(endpoints, readyTimeoutMs);
+  if (missing.length) throw new FarmError(`node port(s) not answering after ${readyTimeoutMs / 1000} s: ${missing.map((e) => `${e.host}:${e.port}`).join(', ')}; see pifarm status and pifarm logs`);
+  return runLocalSender(plan, so);
+}
+
+export async function runCommand(o: FarmOptions, so: SenderRunOptions, readyTimeoutMs = 60_000): Promise<FarmOutcome> {
+  const t0 = Date.now();
+  const plan = await planFarm(o);
+  const report = await senderPhase(plan, so, readyTimeoutMs);
+  return { command: 'run', runs: [], failed: [], ms: Date.now() - t0, report };
+}
+
+/** provision + deploy + start + run + logs. Hosts that fail a phase skip the later ones. */
+export async function upCommand(o: FarmOptions, so: SenderRunOptions, readyTimeoutMs = 120_000): Promise<FarmOutcome> {
+  const t0 = Date.now();
+  const sel = await select('up', o);
+  const since = `@${Math.floor(Date.now() / 1000) - 5}`;
+  const alive = (runs: HostRun[]) => sel.sessions.filter((s) => !runs.find((r) => r.host === s.host.name)?.failed);
+  const order = sel.sessions.map((s) => s.host.name);
+  const phases: HostRun[][] = [];
+  let extra: Partial<FarmOutcome> = {};
+  try {
+    phases.push(await runPhase('provision', sel.sessions, work(provisionHost), o));
+    let ok = alive(mergeRuns(order, ...phases));
+    phases.push(await runPhase('deploy', ok, work(deployHost), o));
+    ok = alive(mergeRuns(order, ...phases));
+    phases.push(await runPhase('start', ok, work(startHost), o));
+    const merged = mergeRuns(order, ...phases);
+    const failedNow = merged.filter((r) => r.failed).map((r) => r.host);
+    const placedOnFailed = sel.plan.farm.placements.filter((p) => failedNow.includes(p.host)).map((p) => p.host);
+    if (o.check) extra.runError = 'not run under --check';
+    else if (placedOnFailed.length) extra.runError = `not run: node host(s) ${[...new Set(placedOnFailed)].join(', ')} failed`;
+    else {
+      try {
+        extra.report = await senderPhase(sel.plan, so, readyTimeoutMs);
+      } catch (e) {
+        extra.runError = (e as Error).message;
+      }
+      const logs: LogFile[] = [];
+      const runId = newRunId();
+      const withNodes = sel.sessions.filter((s) => s.plan.nodes.length > 0);
+      phases.push(await runPhase('logs', withNodes, (s) => fetchLogs(s, { runId, since }, logs), o));
+      extra = { ...extra, logs, logsDir: logsDirOf({ runId }) };
+    }
+    return await finish('up', o, sel, mergeRuns(order, ...phases), t0, extra);
+  } catch (e) {
+    await Promise.all(sel.sessions.map((s) => s.close().catch(() => {})));
+    throw e;
+  }
+}
+
+export function downCommand(o: FarmOptions): Promise<FarmOutcome> {
+  return simpleCommand('stop', o).then((r) => ({ ...r, command: 'down' }));
+}

@@ -1,0 +1,63 @@
+// Brings every host's journal for its node units to logs/<run id>/<host>.log on the control machine.
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { StepResult } from '../provision/types.js';
+import type { HostSession } from './session.js';
+
+export interface LogsOptions {
+  /** journalctl --since: a time systemd understands ("10 min ago", "2026-11-26 20:00", "@epoch") */
+  since?: string;
+  follow?: boolean;
+  /** logs/<run id>/ */
+  runId: string;
+  logsDir?: string;
+  /** --follow: each line as it comes */
+  onLine?: (host: string, line: string) => void;
+}
+
+export interface LogFile {
+  host: string;
+  file: string;
+  lines: number;
+}
+
+export function newRunId(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export function logsDirOf(o: LogsOptions): string {
+  return resolve(o.logsDir ?? 'logs', o.runId);
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export async function fetchLogs(s: HostSession, o: LogsOptions, files: LogFile[]): Promise<StepResult[]> {
+  const t0 = Date.now();
+  const dir = logsDirOf(o);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${s.host.name}.log`);
+  const out = createWriteStream(file);
+  let lines = 0;
+  let partial = '';
+  const cmd = `journalctl -u 'pifarm-node@*' --no-pager -o short-iso${o.since ? ` --since ${quote(o.since)}` : ''}${o.follow ? ' -f' : ''}`;
+  const r = await s.t.exec(cmd, {
+    sudo: true,
+    timeoutMs: o.follow ? 7 * 24 * 3600_000 : 300_000,
+    onStdout: (d) => {
+      out.write(d);
+      const text = partial + d.toString();
+      const parts = text.split('\n');
+      partial = parts.pop() ?? '';
+      for (const l of parts) {
+        if (l.startsWith('-- ')) continue; // journalctl's "-- No entries --" and boot markers
+        lines++;
+        o.onLine?.(s.host.name, l);
+      }
+    },
+  });
+  await new Promise<void>((res) => out.end(res));
+  if (partial && !partial.startsWith('-- ')) lines++;
+  if (r.code !== 0) return [{ step: 'logs', status: 'failed', detail: `journalctl failed: ${r.stderr.trim() || `exit ${r.code}`}`, ms: Date.now() - t0 }];
+  files.push({ host: s.host.name, file, lines });
+  return [{ step: 'logs', status: 'ok', detail: `${lines} line(s) -> ${file}`, ms: Date.now() - t0 }];
+}

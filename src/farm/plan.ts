@@ -1,0 +1,90 @@
+// From an inventory to what each host should run: the resolved topology, the wiring (one
+// NodeConfig per node process, addressed by inventory addresses, the local sender by the control
+// machine's address as the hosts reach it), and a HostPlan per host.
+import { createSocket } from 'node:dgram';
+import { loadInventory } from '../inventory/load.js';
+import type { HostSpec, Inventory } from '../inventory/types.js';
+import { buildBundle } from '../provision/bundle.js';
+import { instanceName } from '../provision/layout.js';
+import type { HostPlan } from '../provision/types.js';
+import { resolveFarm } from '../topology/resolve.js';
+import type { ResolvedFarm } from '../topology/types.js';
+import { wireTopology, type Wiring } from '../topology/wiring.js';
+import type { Arch } from '../inventory/types.js';
+import { projectRoot, stateDirOf, type FarmOptions } from './options.js';
+import { join } from 'node:path';
+
+export interface FarmPlan {
+  inv: Inventory;
+  farm: ResolvedFarm;
+  wiring: Wiring;
+  /** the control machine's address as the hosts see it */
+  controlAddress: string;
+  /** every remote (or local: true) host of the inventory, in inventory order */
+  hosts: HostSpec[];
+  plans: Map<string, HostPlan>;
+}
+
+/**
+ * The local address the kernel would use to reach `address`: a UDP "connect" only picks the
+ * route, it sends no packet.
+ */
+export function localAddressToward(address: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    s.on('error', (e) => {
+      s.close();
+      reject(e);
+    });
+    s.connect(9, address, () => {
+      const a = s.address().address;
+      s.close();
+      resolve(a);
+    });
+  });
+}
+
+export async function planFarm(o: FarmOptions): Promise<FarmPlan> {
+  const inv = loadInventory(o.inventoryFile);
+  const farm = resolveFarm(inv);
+  const hosts = inv.hosts;
+  const remote = hosts.find((h) => !h.local && !h.jump);
+  const controlAddress = o.controlAddress ?? process.env.PIFARM_CONTROL_ADDRESS ?? (remote ? await localAddressToward(remote.address) : '127.0.0.1');
+  const addresses: Record<string, string> = Object.fromEntries(hosts.map((h) => [h.name, h.address]));
+  if (!addresses.local) addresses.local = controlAddress;
+  const wiring = wireTopology({
+    model: farm.model,
+    stages: farm.stages,
+    placements: farm.placements,
+    addresses,
+    sender: farm.sender,
+    engine: inv.farm.engine,
+    threads: inv.farm.threads,
+    seed: inv.farm.seed,
+  });
+  const cacheDir = join(stateDirOf(o), 'bundles');
+  const bundle = (arch: string) => buildBundle(projectRoot(), arch as Arch, cacheDir);
+  const peers = [...new Set([...hosts.map((h) => h.address), controlAddress])];
+  const plans = new Map<string, HostPlan>();
+  for (const h of hosts) {
+    const nodes = farm.placements
+      .map((p, i) => ({ p, config: wiring.nodes[i]! }))
+      .filter(({ p }) => p.host === h.name)
+      .map(({ p, config }) => ({ instance: instanceName(p.role, p.replica, p.shard), config }));
+    plans.set(h.name, { nodes, peers: peers.filter((a) => a !== h.address), ports: nodes.map((n) => n.config.listen.port), bundle });
+  }
+  return { inv, farm, wiring, controlAddress, hosts, plans };
+}
+
+/** The hosts named by --limit (host or group names), in inventory order; a wrong name lists the valid ones. */
+export function limitHosts(inv: Inventory, hosts: HostSpec[], limit: string[] | undefined): HostSpec[] {
+  if (!limit || limit.length === 0) return hosts;
+  const names = new Set<string>();
+  for (const l of limit) {
+    const group = inv.groups[l];
+    if (group) group.forEach((n) => names.add(n));
+    else if (hosts.some((h) => h.name === l)) names.add(l);
+    else throw new Error(`--limit: no host or group named "${l}" in ${inv.file}; hosts: ${hosts.map((h) => h.name).join(', ')}; groups: ${Object.keys(inv.groups).join(', ') || '(none)'}`);
+  }
+  return hosts.filter((h) => names.has(h.name));
+}

@@ -1,0 +1,53 @@
+// `pifarm status`: per host, each node unit's state and restarts, the current release, and whether
+// the node's port answers from the control machine.
+import { currentRelease } from '../provision/code-sync.js';
+import { unitStates } from '../provision/services.js';
+import type { StepResult } from '../provision/types.js';
+import { portAnswers } from './probe.js';
+import type { HostSession } from './session.js';
+
+export interface NodeStatus {
+  instance: string;
+  active: string;
+  sub: string;
+  restarts: number;
+  mainPid: number;
+  port: number;
+  answers: boolean;
+}
+
+export interface HostStatus {
+  host: string;
+  address: string;
+  release?: string;
+  previous?: string;
+  nodes: NodeStatus[];
+}
+
+export async function hostStatus(s: HostSession, out: HostStatus[]): Promise<StepResult[]> {
+  const t0 = Date.now();
+  const rel = await currentRelease({ t: s.t });
+  const want = s.plan.nodes;
+  const states = await unitStates(s.t, want.map((n) => n.instance));
+  const nodes: NodeStatus[] = await Promise.all(
+    want.map(async (n) => {
+      const st = states.find((x) => x.instance === n.instance);
+      return {
+        instance: n.instance,
+        active: st?.active ?? 'unknown',
+        sub: st?.sub ?? 'unknown',
+        restarts: st?.restarts ?? 0,
+        mainPid: st?.mainPid ?? 0,
+        port: n.config.listen.port,
+        answers: await portAnswers(s.host.address, n.config.listen.port),
+      };
+    }),
+  );
+  const hs: HostStatus = { host: s.host.name, address: s.host.address, nodes };
+  if (rel.current) hs.release = rel.current;
+  if (rel.previous) hs.previous = rel.previous;
+  out.push(hs);
+  const bad = nodes.filter((n) => n.active !== 'active' || !n.answers);
+  const detail = nodes.length === 0 ? `no node here; release ${rel.current ?? 'none'}` : `${nodes.length - bad.length}/${nodes.length} node(s) running and answering; release ${rel.current ?? 'none'}`;
+  return [{ step: 'status', status: bad.length ? 'failed' : 'ok', detail, ms: Date.now() - t0 }];
+}

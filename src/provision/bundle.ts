@@ -1,0 +1,102 @@
+// The runtime bundle: the bundle's files (bundle-files.ts) as one gzip tar, named by a hash of
+// their content, built once per architecture and kept in .pifarm/bundles. Per-file hashes are
+// cached by size and mtime, so an unchanged tree is recognised without reading it again (this is
+// what makes a no-change deploy fast).
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Arch } from '../inventory/types.js';
+import { bundleFiles } from './bundle-files.js';
+
+export interface Bundle {
+  /** content hash: the release folder's name on the hosts */
+  hash: string;
+  arch: Arch;
+  /** the gzip tar */
+  file: string;
+  bytes: number;
+  files: number;
+  /** bytes before compression */
+  rawBytes: number;
+}
+
+interface FileHashCache {
+  [rel: string]: { size: number; mtimeMs: number; mode: number; sha: string };
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** The content hash of the file list; also returns the total size. */
+async function hashFiles(root: string, files: string[], cacheFile: string): Promise<{ hash: string; rawBytes: number }> {
+  let cache: FileHashCache = {};
+  try {
+    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as FileHashCache;
+  } catch {
+    /* no cache yet */
+  }
+  const next: FileHashCache = {};
+  const h = createHash('sha256');
+  let rawBytes = 0;
+  let changed = false;
+  for (const rel of files) {
+    const st = statSync(join(root, rel));
+    let e = cache[rel];
+    if (!e || e.size !== st.size || e.mtimeMs !== st.mtimeMs || e.mode !== st.mode) {
+      e = { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode, sha: await sha256File(join(root, rel)) };
+      changed = true;
+    }
+    next[rel] = e;
+    rawBytes += st.size;
+    h.update(`${rel}\0${(e.mode & 0o111) !== 0 ? 'x' : '-'}\0${e.sha}\n`);
+  }
+  if (changed || Object.keys(cache).length !== files.length) writeFileSync(cacheFile, JSON.stringify(next));
+  return { hash: h.digest('hex').slice(0, 16), rawBytes };
+}
+
+function tarGz(root: string, listFile: string, out: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('tar', ['-C', root, '--null', '-T', listFile, '--owner=0', '--group=0', '--numeric-owner', '-czf', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar failed (${code}): ${err.trim()}`))));
+  });
+}
+
+const inflight = new Map<string, Promise<Bundle>>();
+
+/** The bundle of `root` for `arch`, built if not cached. Concurrent callers share one build. */
+export function buildBundle(root: string, arch: Arch, cacheDir: string): Promise<Bundle> {
+  const key = `${root}\0${arch}\0${cacheDir}`;
+  let p = inflight.get(key);
+  if (!p) {
+    p = build(root, arch, cacheDir).finally(() => inflight.delete(key));
+    inflight.set(key, p);
+  }
+  return p;
+}
+
+async function build(root: string, arch: Arch, cacheDir: string): Promise<Bundle> {
+  mkdirSync(cacheDir, { recursive: true });
+  const files = bundleFiles(root, arch);
+  const { hash: contentHash, rawBytes } = await hashFiles(root, files, join(cacheDir, `files-${arch}.json`));
+  const hash = `${contentHash}-${arch}`;
+  const file = join(cacheDir, `${hash}.tar.gz`);
+  if (!existsSync(file)) {
+    const list = join(cacheDir, `${hash}.list`);
+    writeFileSync(list, files.join('\0') + '\0');
+    const tmp = `${file}.tmp.${process.pid}`;
+    await tarGz(root, list, tmp);
+    renameSync(tmp, file);
+  }
+  return { hash, arch, file, bytes: statSync(file).size, files: files.length, rawBytes };
+}

@@ -1,0 +1,36 @@
+// Debian packages a node host needs (Node.js itself is the runtime step). Installs wait for the
+// dpkg lock (unattended-upgrades on a fresh Pi holds it for minutes); --offline never installs and
+// names what is missing.
+import { shq } from '../transport/shell.js';
+import { ProvisionError, type Step, type StepContext } from './types.js';
+
+export const NODE_PACKAGES = ['tar', 'gzip', 'coreutils'];
+
+export async function missingPackages(ctx: StepContext, pkgs: string[]): Promise<string[]> {
+  const r = await ctx.t.exec(`for p in ${pkgs.map(shq).join(' ')}; do dpkg-query -W -f='\${Status}\\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done`);
+  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+/** apt-get install that waits up to 10 minutes for the dpkg lock, refreshing lists once if needed. */
+export async function aptInstall(ctx: StepContext, pkgs: string[]): Promise<void> {
+  const apt = `DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -q install --no-install-recommends ${pkgs.map(shq).join(' ')}`;
+  let r = await ctx.t.exec(apt, { sudo: true, timeoutMs: 900_000 });
+  if (r.code !== 0 && /Unable to locate|no installation candidate|Failed to fetch/.test(r.stderr)) {
+    await ctx.t.exec('apt-get -o DPkg::Lock::Timeout=600 -q update', { sudo: true, timeoutMs: 900_000 });
+    r = await ctx.t.exec(apt, { sudo: true, timeoutMs: 900_000 });
+  }
+  if (r.code !== 0) throw new ProvisionError(`${ctx.host.name}: apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+}
+
+export const packagesStep: Step = {
+  name: 'packages',
+  async run(ctx) {
+    if (!ctx.facts.dpkg) throw new ProvisionError(`${ctx.host.name}: no dpkg on this host (${ctx.facts.osId}); pifarm provisions Debian-based systems (Raspberry Pi OS, Debian, Ubuntu)`);
+    const missing = await missingPackages(ctx, NODE_PACKAGES);
+    if (missing.length === 0) return { status: 'ok', detail: `${NODE_PACKAGES.join(', ')} present` };
+    if (ctx.check) return { status: 'changed', detail: `would install ${missing.join(', ')}` };
+    if (ctx.offline) throw new ProvisionError(`${ctx.host.name}: missing packages ${missing.join(', ')} and --offline forbids installing; install them on the host (apt-get install ${missing.join(' ')}) or drop --offline`);
+    await aptInstall(ctx, missing);
+    return { status: 'changed', detail: `installed ${missing.join(', ')}` };
+  },
+};

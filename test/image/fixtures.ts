@@ -56,14 +56,18 @@ export interface BuildOptions {
   fillBootTo?: number;
   /** make partition 1 Linux ext4 too: an image with no FAT boot partition */
   noFat?: boolean;
+  /** FAT32 as on real Pi images; needs at least 65525 clusters, so the boot partition is 40 MiB */
+  fat32?: boolean;
 }
 
 /** Builds a Pi-like image at dir/<kind>.img and returns its path. */
 export function buildImage(dir: string, kind: Kind, opts: BuildOptions = {}): string {
   const img = join(dir, `${kind}${opts.gpt ? '-gpt' : ''}.img`);
-  const total = ROOT_START + ROOT_SIZE + MiB; // 1 MiB spare at the end, as the GPT backup needs
+  const bootSize = opts.fat32 ? 40 * MiB : BOOT_SIZE;
+  const rootStart = BOOT_START + bootSize;
+  const total = rootStart + ROOT_SIZE + MiB; // 1 MiB spare at the end, as the GPT backup needs
   run('truncate', ['-s', String(total), img]);
-  const b = BOOT_START / 512, bs = BOOT_SIZE / 512, r = ROOT_START / 512, rs = ROOT_SIZE / 512;
+  const b = BOOT_START / 512, bs = bootSize / 512, r = rootStart / 512, rs = ROOT_SIZE / 512;
   const table = opts.gpt
     ? `label: gpt\nstart=${b}, size=${bs}, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=boot\nstart=${r}, size=${rs}, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n`
     : `label: dos\nlabel-id: 0x6c586e13\nstart=${b}, size=${bs}, type=${opts.noFat ? '83' : 'c'}\nstart=${r}, size=${rs}, type=83\n`;
@@ -73,9 +77,12 @@ export function buildImage(dir: string, kind: Kind, opts: BuildOptions = {}): st
   try {
     const fat = join(work, 'boot.fat');
     const label = kind === 'ubuntu' ? 'system-boot' : 'bootfs';
-    if (opts.noFat) run('mkfs.ext4', ['-q', fat, `${BOOT_SIZE / 1024}k`]);
+    if (opts.noFat) run('mkfs.ext4', ['-q', fat, `${bootSize / 1024}k`]);
     else {
-      run('mkfs.vfat', ['-n', label, '-C', fat, String(BOOT_SIZE / 1024)]);
+      run('mkfs.vfat', [...(opts.fat32 ? ['-F', '32', '-s', '1'] : []), '-n', label, '-C', fat, String(bootSize / 1024)]);
+      run('mmd', ['-i', fat, '::/overlays']);
+      writeFileSync(join(work, 'f'), 'dtoverlay blob');
+      run('mcopy', ['-i', fat, join(work, 'f'), '::/overlays/vc4-kms-v3d.dtbo']);
       for (const [name, content] of Object.entries(bootFiles(kind))) {
         writeFileSync(join(work, 'f'), content);
         run('mcopy', ['-i', fat, join(work, 'f'), `::/${name}`]);
@@ -96,7 +103,7 @@ export function buildImage(dir: string, kind: Kind, opts: BuildOptions = {}): st
     const ext = join(work, 'root.ext4');
     run('mkfs.ext4', ['-q', '-F', '-d', root, ext, `${ROOT_SIZE / 1024}k`]);
     run('dd', [`if=${fat}`, `of=${img}`, 'bs=1M', `seek=${BOOT_START / MiB}`, 'conv=notrunc,sparse', 'status=none']);
-    run('dd', [`if=${ext}`, `of=${img}`, 'bs=1M', `seek=${ROOT_START / MiB}`, 'conv=notrunc,sparse', 'status=none']);
+    run('dd', [`if=${ext}`, `of=${img}`, 'bs=1M', `seek=${rootStart / MiB}`, 'conv=notrunc,sparse', 'status=none']);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

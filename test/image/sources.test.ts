@@ -12,7 +12,8 @@ import { prepImages } from '../../src/image/prep.js';
 import { resolveHosts } from '../../src/image/settings.js';
 import { findBootPartition, readPartitionTable } from '../../src/image/partitions.js';
 import { wpaPsk } from '../../src/image/wpa-psk.js';
-import { buildImage, mexists, mread, tempDir } from './fixtures.js';
+import { buildImage, hashRange, mexists, mread, tempDir } from './fixtures.js';
+import { inspectImage } from '../../src/image/inspect.js';
 import { PASSPHRASE, SECRETS, writeInventory } from './helpers.js';
 
 const ENV = { ...process.env, PIFARM_TEST_PW: 'Corr3ct-Horse-pw', PIFARM_TEST_WIFI: PASSPHRASE };
@@ -118,6 +119,29 @@ test('the example inventories: --all prepares every Pi of farm-5; a local-only f
     r = cli(['image', 'prep', '--image', img, '-i', 'inventory/local.yaml', '--all', '--public-key', key, '--out', join(dir, 'out2')]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /local\.yaml: no hosts to make images for \(every host is local\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a FAT32 boot partition, as on real images: prep and inspect', async () => {
+  const dir = tempDir('fat32');
+  try {
+    const img = buildImage(dir, 'bookworm', { fat32: true });
+    const table = readPartitionTable(img);
+    const boot = findBootPartition(img, table);
+    assert.deepEqual([boot.fat.fatType, boot.fat.label, boot.fat.clusterBytes], ['FAT32', 'bootfs', 512]);
+    const root = table.partitions[1]!;
+    const rootBefore = hashRange(img, root.start, root.size);
+    const { inventory } = writeInventory(dir);
+    const hosts = await resolveHosts(rawFromInventory(loadInventory(inventory), ['pi2'], {}), SECRETS);
+    const [r] = await prepImages({ image: img, hosts, outDir: join(dir, 'out') });
+    assert.equal(r!.format, 'firstrun');
+    assert.match(mread(r!.output, 'firstrun.sh'), /set_hostname 'pi2'/);
+    assert.equal(hashRange(r!.output, root.start, root.size), rootBefore);
+    const rep = await inspectImage(r!.output);
+    assert.ok(rep.files.some((f) => f.dir && f.name === 'overlays'), 'directories are listed');
+    assert.match(rep.customisation.join('\n'), /firstrun\.sh \(pifarm\): hostname pi2/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,106 @@
+// The shared-medium emulation on a bridge this test builds in its own network namespaces (never on
+// the machine's interfaces): a rate limit that every device shares, and a clean removal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { applyCommands, applyNetEmulation, ifbName, removeCommands, removeNetEmulation, shapingCommands } from '../../src/emulate/network.js';
+
+test('command builder: netem where available, htb otherwise; every port and the bridge redirected', () => {
+  const n = { bridge: 'pfbr0', rateMbit: 300, delayMs: 3, lossPct: 0.5 };
+  assert.deepEqual(shapingCommands(n, true), [['tc', 'qdisc', 'replace', 'dev', 'pfemifb-pfbr0', 'root', 'handle', '1:', 'netem', 'rate', '300mbit', 'limit', '10000', 'delay', '3ms', 'loss', '0.5%']]);
+  assert.equal(shapingCommands(n, false)[1]!.join(' '), 'tc class replace dev pfemifb-pfbr0 parent 1: classid 1:10 htb rate 300mbit ceil 300mbit');
+  const cmds = applyCommands(n, ['vpi1h', 'vpi2h'], false).map((c) => c.join(' '));
+  assert.equal(cmds.filter((c) => / ingress .* redirect dev pfemifb-pfbr0$/.test(c)).length, 2);
+  assert.equal(cmds.filter((c) => /dev pfbr0 egress .* redirect dev pfemifb-pfbr0$/.test(c)).length, 1);
+  assert.deepEqual(removeCommands('pfbr0', ['a']).at(-1), ['ip', 'link', 'del', 'pfemifb-pfbr0']);
+  assert.ok(ifbName('a-very-long-bridge-name').length <= 15);
+  assert.throws(() => applyCommands({ ...n, rateMbit: 0 }, [], true), /rate must be > 0/);
+  assert.throws(() => applyCommands({ ...n, lossPct: 100 }, [], true), /loss must be in/);
+});
+
+const FLOW = fileURLToPath(new URL('./net-flow.js', import.meta.url));
+const id = process.pid % 100000;
+const NS = { br: `pfem-br-${id}`, a: `pfem-a-${id}`, b: `pfem-b-${id}` };
+const sh = (...argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+const inNs = (ns: string, ...argv: string[]) => sh('ip', 'netns', 'exec', ns, ...argv);
+
+function setup(): void {
+  for (const ns of Object.values(NS)) sh('ip', 'netns', 'add', ns);
+  inNs(NS.br, 'ip', 'link', 'add', 'pfembr0', 'type', 'bridge');
+  inNs(NS.br, 'ip', 'link', 'set', 'pfembr0', 'up');
+  for (const [host, addr] of [[NS.a, '10.99.0.11/24'], [NS.b, '10.99.0.12/24']] as const) {
+    const port = host === NS.a ? 'pfema0' : 'pfemb0';
+    inNs(NS.br, 'ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host);
+    inNs(NS.br, 'ip', 'link', 'set', port, 'master', 'pfembr0');
+    inNs(NS.br, 'ip', 'link', 'set', port, 'up');
+    inNs(host, 'ip', 'addr', 'add', addr, 'dev', 'eth0');
+    inNs(host, 'ip', 'link', 'set', 'eth0', 'up');
+    inNs(host, 'ip', 'link', 'set', 'lo', 'up');
+  }
+}
+
+function teardown(): void {
+  for (const ns of Object.values(NS)) {
+    try {
+      sh('ip', 'netns', 'del', ns);
+    } catch {
+      /* not created */
+    }
+  }
+}
+
+interface Flow {
+  mbit: number;
+  first: number;
+  last: number;
+  bytes: number;
+}
+
+/** Starts a server in `to`, sends `bytes` from `from`; resolves with what the receiver saw. */
+async function flow(from: string, to: string, toAddr: string, port: number, bytes: number): Promise<Flow> {
+  const server = spawn('ip', ['netns', 'exec', to, process.execPath, FLOW, 'server', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    server.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolve();
+    });
+    server.on('exit', () => reject(new Error('flow server exited early')));
+  });
+  const client = spawn('ip', ['netns', 'exec', from, process.execPath, FLOW, 'client', toAddr, String(port), String(bytes)], { stdio: 'inherit' });
+  const done = new Promise<void>((resolve) => server.on('exit', () => resolve()));
+  await Promise.all([done, new Promise((r) => client.on('exit', r))]);
+  const r = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { bytes: number; ms: number; first: number; last: number };
+  assert.equal(r.bytes, bytes);
+  return { mbit: (r.bytes * 8) / 1e6 / (r.ms / 1000), first: r.first, last: r.last, bytes: r.bytes };
+}
+
+test('shared medium on a test bridge: the rate is shared by all devices and removal restores the bridge', { timeout: 60_000 }, async (t) => {
+  teardown();
+  try {
+    setup();
+    const free = (await flow(NS.a, NS.b, '10.99.0.12', 15001, 4_000_000)).mbit;
+    const res = await applyNetEmulation({ bridge: 'pfembr0', rateMbit: 20, delayMs: 3, lossPct: 0 }, { netns: NS.br });
+    assert.deepEqual(res.ports.sort(), ['pfema0', 'pfemb0']);
+    if (!res.netem) assert.match(res.warnings.join(), /no sch_netem/);
+    const one = (await flow(NS.a, NS.b, '10.99.0.12', 15002, 2_000_000)).mbit;
+    assert.ok(one < 23 && one > 10, `one flow at 20 Mbit/s emulated: ${one.toFixed(1)} Mbit/s (unshaped ${free.toFixed(0)})`);
+    assert.ok(free > 3 * one, `the limit has an effect: unshaped ${free.toFixed(0)} vs ${one.toFixed(1)} Mbit/s`);
+    // Two flows in opposite directions share the one medium (per-port limits would give 20 each).
+    // Their aggregate over the span both were running stays at the one limit.
+    const [ab, ba] = await Promise.all([flow(NS.a, NS.b, '10.99.0.12', 15003, 2_500_000), flow(NS.b, NS.a, '10.99.0.11', 15004, 2_500_000)]);
+    const overlap = Math.min(ab.last, ba.last) - Math.max(ab.first, ba.first);
+    const span = Math.max(ab.last, ba.last) - Math.min(ab.first, ba.first);
+    const aggregate = ((ab.bytes + ba.bytes) * 8) / 1e6 / (span / 1000);
+    t.diagnostic(`unshaped ${free.toFixed(0)} Mbit/s; one flow at 20 Mbit/s: ${one.toFixed(1)}; two opposite flows together: ${aggregate.toFixed(1)} (${ab.mbit.toFixed(1)} + ${ba.mbit.toFixed(1)})`);
+    assert.ok(overlap > span / 2, `the two flows ran mostly together (${overlap} of ${span} ms)`);
+    assert.ok(aggregate < 24, `shared: both directions together ${aggregate.toFixed(1)} Mbit/s (${ab.mbit.toFixed(1)} and ${ba.mbit.toFixed(1)} each)`);
+    await removeNetEmulation('pfembr0', { netns: NS.br });
+    const qdiscs = inNs(NS.br, 'tc', 'qdisc', 'show');
+    assert.doesNotMatch(qdiscs, /clsact|htb|netem/);
+    assert.doesNotMatch(inNs(NS.br, 'ip', 'link', 'show'), /pfemifb/);
+  } finally {
+    teardown();
+  }
+});

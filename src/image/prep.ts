@@ -2,12 +2,13 @@
 // Order: read and check the source, plan every host (all refusals happen here), then write each
 // host into a temporary copy and rename it into place, so a failure never leaves a half-made image
 // under the final name nor a changed input.
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { applyBoot, planBoot, verifyBoot, type BootPlan } from './boot-files.js';
 import { ImageError } from './errors.js';
 import type { Format } from './flavour.js';
+import { checkTarget } from './flash.js';
 import { findBootPartition, readPartitionTable, type Partition } from './partitions.js';
 import type { HostImage } from './settings.js';
 import { isXz, rawImage, sparseCopy } from './source.js';
@@ -46,6 +47,9 @@ export async function prepImages(o: PrepOptions): Promise<PrepResult[]> {
   if (o.inPlace && o.hosts.length !== 1) throw new ImageError(`--in-place patches one image, for one host; got ${o.hosts.length} hosts (use --host NAME)`);
   if (o.inPlace && isXz(o.image)) throw new ImageError(`${o.image}: cannot patch a compressed image in place; decompress it first or use --out`);
 
+  // The same refusals as flash, first: never patch a card that is mounted (a desktop may have
+  // automounted it), a partition, or the running system's disk.
+  if (o.inPlace && existsSync(o.image) && statSync(o.image).isBlockDevice()) checkTarget(o.image);
   const src = await rawImage(o.image, o.cacheDir, log);
   const table = readPartitionTable(src);
   const { part, fat } = findBootPartition(src, table);
@@ -116,7 +120,7 @@ function patchDevice(device: string, part: Partition, plan: BootPlan): void {
     }
     applyBoot({ image: file, offset: 0 }, plan);
     const inFd = openSync(file, 'r');
-    const devW = openSync(device, 'r+');
+    const devW = openSync(device, constants.O_WRONLY | constants.O_EXCL);
     try {
       copyRange(inFd, 0, devW, part.start, part.size);
       fsyncSync(devW);

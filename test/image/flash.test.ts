@@ -79,6 +79,7 @@ test('flash refuses a mounted device, a too-small card, a regular file and the s
   let mounted = false;
   try {
     const img = buildImage(dir, 'plain');
+    writeInventory(dir);
     let r = cli(['image', 'flash', '--image', img, '--device', small.dev, '--yes']);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /is 18874368 bytes but \/dev\/loop\d+ holds only 4194304; use a larger card/);
@@ -91,6 +92,9 @@ test('flash refuses a mounted device, a too-small card, a regular file and the s
     r = cli(['image', 'flash', '--image', img, '--device', busy.dev, '--yes']);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, new RegExp(`${busy.dev} is in use: ${busy.dev}\\S* is mounted on ${mnt}; unmount it first`));
+    r = cli(['image', 'prep', '--image', busy.dev, '--host', 'pi9', '--public-key', join(dir, 'id_ed25519.pub'), '--in-place']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /is in use: .* is mounted on/, 'prep --in-place refuses a mounted card too');
     assert.equal(hashRange(busy.file, 0, 8 << 20), before, 'the mounted device is untouched');
 
     r = cli(['image', 'flash', '--image', img, '--device', img, '--yes']);

@@ -85,6 +85,7 @@ export async function logsCommand(o: FarmOptions, lo: Omit<LogsOptions, 'runId'>
   const sel = await select('logs', o);
   const logs: LogFile[] = [];
   const opts: LogsOptions = { ...lo, runId: lo.runId ?? newRunId() };
+  if (o.logsDir && !opts.logsDir) opts.logsDir = o.logsDir;
   const runs = await runPhase('logs', sel.sessions, (s) => fetchLogs(s, opts, logs), o);
   return finish('logs', o, sel, runs, t0, { logs, logsDir: logsDirOf(opts) });
 }
@@ -133,8 +134,10 @@ export async function upCommand(o: FarmOptions, so: SenderRunOptions, readyTimeo
       const logs: LogFile[] = [];
       const runId = newRunId();
       const withNodes = sel.sessions.filter((s) => s.plan.nodes.length > 0);
-      phases.push(await runPhase('logs', withNodes, (s) => fetchLogs(s, { runId, since }, logs), o));
-      extra = { ...extra, logs, logsDir: logsDirOf({ runId }) };
+      const lo: LogsOptions = { runId, since };
+      if (o.logsDir) lo.logsDir = o.logsDir;
+      phases.push(await runPhase('logs', withNodes, (s) => fetchLogs(s, lo, logs), o));
+      extra = { ...extra, logs, logsDir: logsDirOf(lo) };
     }
     return await finish('up', o, sel, mergeRuns(order, ...phases), t0, extra);
   } catch (e) {

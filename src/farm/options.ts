@@ -25,8 +25,8 @@ export interface FarmOptions {
   stateDir?: string;
   /** the control machine's address as the hosts reach it (the local sender's result port) */
   controlAddress?: string;
-  /** progress lines go here (default stderr) */
-  log?: (line: string) => void;
+  /** where logs/<run id>/ folders go (default ./logs) */
+  logsDir?: string;
 }
 
 export const DEFAULT_CONCURRENCY = 16;

@@ -1,0 +1,108 @@
+// The farm on 4 virtual Pis (real sshd, real systemd), AlexNet alexnet-5 with the sender on this
+// machine. One set of virtual Pis for the whole file; the tests build on each other in order:
+// a host lost mid-provisioning, --retry-failed, a full `up`, a no-change deploy, a node killed
+// with SIGKILL, `down`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
+import { downCommand, simpleCommand, statusCommand, upCommand } from '../../src/farm/commands.js';
+import type { FarmOptions } from '../../src/farm/options.js';
+import { pifarm, until, writeInventory } from './helpers.js';
+
+let pis: VirtualPis;
+let dir: string;
+let inventory: string;
+let opts: FarmOptions;
+const env = () => ({ PIFARM_STATE_DIR: join(dir, 'state') });
+const sender = { frames: 50, warmup: 5, log: () => {} };
+
+before(async () => {
+  pis = await startVirtualPis(4);
+  dir = mkdtempSync(join(tmpdir(), 'pifarm-farm-'));
+  inventory = writeInventory(dir, pis, 'alexnet-5');
+  opts = { inventoryFile: inventory, stateDir: join(dir, 'state'), logsDir: join(dir, 'logs'), offline: true, json: true };
+});
+after(async () => {
+  await pis?.teardown();
+});
+
+test('a host lost in the middle of provisioning fails alone; --retry-failed completes it', async () => {
+  const run = pifarm(['up', '-i', inventory, '--offline', '--frames', '20'], dir, env());
+  // pull vpi3's plug while its release is being unpacked
+  await until('vpi3 to unpack a release', async () => (await pis.exec('vpi3', 'ls -d /opt/pifarm/releases/*.tmp 2>/dev/null')).stdout.trim() !== '', 120_000, 50);
+  await pis.stop('vpi3');
+  const r = await run;
+  assert.notEqual(r.code, 0, 'a failed host makes the exit code non-zero');
+  assert.match(r.stdout, /1 of 4 host\(s\) FAILED:\n {2}vpi3: /);
+  for (const h of ['vpi1', 'vpi2', 'vpi4']) assert.match(r.stdout, new RegExp(`^${h} +start +changed`, 'm'), `${h} finished: ${r.stdout}`);
+  assert.match(r.stdout, /run: not run: node host\(s\) vpi3 failed/);
+
+  await pis.start('vpi3');
+  const again = await pifarm(['up', '-i', inventory, '--offline', '--retry-failed', '--frames', '20'], dir, env());
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  // only the failed host was worked on
+  assert.match(again.stdout, /^vpi3 +start +changed/m);
+  assert.doesNotMatch(again.stdout, /^vpi1 +/m);
+  assert.match(again.stdout, /completed 20, dropped 0/);
+  assert.match(again.stdout, /output check: .*: OK/);
+});
+
+test('pifarm up: provisioned offline, deployed, started under systemd, 50 frames, output check, logs from every host', async () => {
+  const r = await upCommand(opts, sender);
+  assert.deepEqual(r.failed, [], JSON.stringify(r.runs, null, 1));
+  assert.equal(r.runError, undefined);
+  assert.equal(r.report!.completed, 50);
+  assert.equal(r.report!.check.ok, true);
+  assert.equal(r.report!.check.compared > 0, true);
+  assert.deepEqual(r.logs!.map((l) => l.host).sort(), ['vpi1', 'vpi2', 'vpi3', 'vpi4']);
+  for (const l of r.logs!) {
+    assert.ok(l.lines > 0, `${l.host}: no log lines`);
+    assert.match(readFileSync(l.file, 'utf8'), /pifarm-node-/);
+  }
+  const st = await statusCommand(opts);
+  assert.deepEqual(st.failed, []);
+  const nodes = st.status!.flatMap((h) => h.nodes.map((n) => ({ host: h.host, ...n })));
+  assert.deepEqual(nodes.map((n) => `${n.host}:${n.instance}`), ['vpi1:block1-0-0', 'vpi2:fc1-0-0', 'vpi3:fc1-0-1', 'vpi4:fc2-0-0']);
+  for (const n of nodes) assert.ok(n.active === 'active' && n.answers, JSON.stringify(n));
+});
+
+test('a second deploy with nothing changed sends no release and restarts nothing', async () => {
+  const pids = async () => (await statusCommand(opts)).status!.flatMap((h) => h.nodes.map((n) => n.mainPid));
+  const before = await pids();
+  const r = await simpleCommand('deploy', opts);
+  assert.deepEqual(r.failed, []);
+  for (const h of r.runs) {
+    const code = h.results.find((s) => s.step === 'code')!;
+    assert.equal(code.status, 'ok', code.detail);
+    assert.equal(code.bytesSent, 0);
+    assert.equal(h.results.find((s) => s.step === 'config')!.status, 'ok');
+    assert.equal(h.results.find((s) => s.step === 'restart')!.status, 'ok');
+  }
+  assert.deepEqual(await pids(), before, 'no node process was restarted');
+});
+
+test('a node killed with SIGKILL is restarted by systemd, and status shows it', async () => {
+  const fc2 = async () => (await statusCommand(opts)).status!.find((h) => h.host === 'vpi4')!.nodes[0]!;
+  const was = await fc2();
+  assert.equal(was.restarts, 0);
+  const k = await pis.exec('vpi4', `kill -9 ${was.mainPid}`);
+  assert.equal(k.code, 0, k.stderr);
+  await until('systemd to restart fc2', async () => {
+    const n = await fc2();
+    return n.restarts >= 1 && n.active === 'active' && n.answers && n.mainPid !== was.mainPid;
+  }, 30_000, 500);
+});
+
+test('pifarm down stops every node unit', async () => {
+  const r = await downCommand(opts);
+  assert.deepEqual(r.failed, []);
+  const st = await statusCommand(opts);
+  for (const h of st.status!) for (const n of h.nodes) assert.ok(n.active !== 'active' && !n.answers, `${h.host} ${JSON.stringify(n)}`);
+  for (const h of pis.hosts) {
+    const units = await pis.exec(h.name, "systemctl list-units 'pifarm-node@*' --state=active --no-legend --plain");
+    assert.equal(units.stdout.trim(), '', `${h.name} still runs ${units.stdout}`);
+  }
+});

@@ -39,6 +39,8 @@ export const PAGING_SLOWDOWN = 3.46;
  * measured 0.3 ms per 100 KB frame on the development machine; a Pi 3 is about 10x slower.
  */
 export const HOP_OVERHEAD_S = 0.003;
+/** one-way latency of a hop across the Wi-Fi (station -> access point -> station), for latency only (estimate) */
+export const HOP_LATENCY_S = 0.002;
 /** default shared Wi-Fi medium: the paper's 300 Mbit/s 802.11n router */
 export const DEFAULT_BANDWIDTH_MBIT = 300;
 /**
@@ -145,7 +147,7 @@ export interface Evaluation {
   networkIps: number;
   /** min over stages and the network */
   predictedIps: number;
-  /** one frame through an empty pipeline: every stage's service time plus every transfer */
+  /** one frame through an empty pipeline: every stage's service time plus every transfer and hop */
   latencyS: number;
   fitsMemory: boolean;
   bottleneck: { kind: 'stage' | 'network'; role?: string; why: string };
@@ -163,7 +165,8 @@ export function evaluateTopology(model: string, stages: StageSpec[], cm: CostMod
   const net = networkIps(bytes, cm);
   const worst = per.reduce((a, s) => (s.ips < a.ips ? s : a));
   const predictedIps = Math.min(worst.ips, net);
-  const transferS = cm.sharedMedium ? (bytes * AIRTIME_PER_BYTE * 8) / (cm.bandwidthMbit * 1e6) : 0;
+  // sender -> stage 1 -> ... -> sender: one hop more than stages
+  const transferS = cm.sharedMedium ? (bytes * AIRTIME_PER_BYTE * 8) / (cm.bandwidthMbit * 1e6) + (per.length + 1) * HOP_LATENCY_S : 0;
   const latencyS = per.reduce((a, s) => a + s.serviceS, 0) + transferS;
   const bottleneck =
     net < worst.ips

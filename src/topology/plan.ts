@@ -40,6 +40,8 @@ export interface PlanRequest {
   ramMb?: number;
   /** a mixed farm: node devices per class */
   classes?: DeviceClass[];
+  /** the same as classes (the name other modules know) */
+  deviceProfiles?: DeviceClass[];
   bandwidthMbit?: number;
   /** false: every process on one machine, no shared medium */
   sharedMedium?: boolean;
@@ -81,6 +83,7 @@ interface StageOption {
 
 export function requestClasses(req: PlanRequest): DeviceClass[] {
   if (req.classes?.length) return req.classes;
+  if (req.deviceProfiles?.length) return req.deviceProfiles;
   if (req.devices === undefined) throw new PlanError('give the number of devices (nodes plus the sender) or the device classes');
   if (!Number.isInteger(req.devices) || req.devices < 2) throw new PlanError(`devices: expected an integer >= 2 (the sender and at least one node), got ${req.devices}`);
   let profile = req.profile ?? PI3;

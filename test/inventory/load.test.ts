@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
 import { resolveFarm } from '../../src/topology/resolve.js';
@@ -76,4 +76,13 @@ test('topology auto plans for the hosts; a topology file is read relative to the
   const fromFile = resolveFarm(loadInventory(writeInventory(['hosts: { local: { local: true } }', 'farm: { model: alexnet, topology: ./mine.yaml }'])));
   assert.deepEqual(fromFile.stages.map((s) => s.role), ['convs', 'dense']);
   assert.equal(fromFile.topologyName, './mine.yaml');
+});
+
+test('the complete example of docs/inventory.md loads and resolves', () => {
+  const doc = readFileSync(new URL('../../../docs/inventory.md', import.meta.url), 'utf8');
+  const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+  const farm = resolveFarm(loadInventory(writeInventory(example.split('\n'), 'doc-example.yaml')));
+  assert.equal(farm.topologyName, 'alexnet-6');
+  assert.deepEqual(farm.placements.map((p) => p.host), ['pi1', 'pi5', 'pi2', 'pi3', 'pi4']);
+  assert.equal(farm.inventory.hosts.find((h) => h.name === 'pi4')!.jump, 'bastion');
 });

@@ -74,3 +74,20 @@ test('a planned topology runs in pifarm demo --topology and its output check pas
   assert.match(d.out, /plan-alexnet-4 \(alexnet\) on this machine/);
   assert.match(d.out, /output check: .*: OK/);
 });
+
+test('plan --profile HOST measures every layer on the host and plans with those times', () => {
+  const inv = join(dir, 'me.yaml');
+  writeFileSync(inv, ['hosts:', '  me: { local: true, slots: 3 }', 'farm: { model: alexnet }', ''].join('\n'));
+  const r = pifarm('plan', '-i', inv, '--profile', 'me', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /profiling every alexnet layer with the onnx engine on me/);
+  const j = JSON.parse(r.out) as { plan: { devices: number; stageDevices: string[]; evaluation: { networkIps: number; stages: { serviceS: number }[] } } };
+  assert.equal(j.plan.devices, 4, 'three slots + the sender');
+  assert.deepEqual([...new Set(j.plan.stageDevices)], ['me']);
+  assert.equal(j.plan.evaluation.networkIps, null, 'one machine: no network bound (Infinity in JSON is null)');
+  // measured on this machine, far below the 539 ms a Pi 3 is modelled to need for the whole of AlexNet
+  assert.ok(j.plan.evaluation.stages.every((s) => s.serviceS < 0.5), JSON.stringify(j.plan.evaluation.stages.map((s) => s.serviceS)));
+  const missing = pifarm('plan', '-i', inv, '--profile', 'nobody');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /--profile: unknown host "nobody"; expected local or one of: me/);
+});

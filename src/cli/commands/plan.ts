@@ -10,11 +10,19 @@ import { PI3, PI4, evaluateTopology, type DeviceProfile, type Evaluation } from 
 import { costModelOf, planTopology, type DeviceClass, type Plan, type PlanRequest } from '../../topology/plan.js';
 import { inventoryClasses } from '../../topology/plan-inventory.js';
 import { profileLocal } from '../../topology/profile.js';
+import { profileOnHost } from '../../topology/profile-remote.js';
+import { sshTarget } from '../../farm/session.js';
+import { knownHostsFileOf, projectRoot } from '../../farm/options.js';
+import { CURRENT_LINK } from '../../provision/layout.js';
+import { LocalTransport } from '../../transport/local.js';
+import { SshTransport } from '../../transport/ssh.js';
+import type { Transport } from '../../transport/transport.js';
+import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
 
 const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
                    [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local]
-                   [--profile local] [--preset NAME] [--json] [-o plan.yaml]
+                   [--profile local|HOST] [--preset NAME] [--json] [-o plan.yaml]
 
 Chooses a topology for the devices at hand, as Musical Chair does, under a cost model: layer
 time from MACs, activation and weight traffic (fitted to the paper's Pi 3 layer times), the shared
@@ -29,6 +37,7 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
   --bandwidth-mbit  shared Wi-Fi medium (default 300; give what iperf measures)
   --local           every process on this machine: no shared medium
   --profile local   measure every layer with the engine on this machine and plan with those times
+  --profile HOST    the same on an inventory host (-i) where pifarm is deployed (pifarm up)
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)
   -o FILE           write the topology YAML there (else it is printed)`;
 
@@ -63,15 +72,19 @@ export const command: CliCommand = {
     if (preset && preset.model !== model) throw new UsageError(`--preset ${preset.name} is a ${preset.model} preset, not ${model}`);
 
     let profile: DeviceProfile = PI3;
-    if (values.profile) {
-      if (values.profile !== 'local') throw new UsageError('--profile: only "local" is supported so far (measure on a Pi by running pifarm plan --profile local there)');
+    if (values.profile === 'local') {
       console.error(`profiling every ${model} layer with the engine on this machine ...`);
       profile = await profileLocal(model, inv ? { engine: inv.farm.engine } : {});
+    } else if (values.profile) {
+      if (!inv) throw new UsageError(`--profile ${values.profile}: give the inventory the host is in with -i`);
+      profile = await profileHost(inv, values.profile, model);
     }
     const gflops = values['device-gflops'] !== undefined ? numberFlag(values['device-gflops'], 'device-gflops', 0, { min: 0.001 }) : undefined;
     const ramMb = values['ram-mb'] !== undefined ? numberFlag(values['ram-mb'], 'ram-mb', 0, { min: 400, integer: true }) : undefined;
     if (gflops !== undefined || ramMb !== undefined) profile = { ...profile, gflops: gflops ?? profile.gflops, ramMb: ramMb ?? profile.ramMb, name: gflops !== undefined ? `${gflops}gflops` : profile.name };
-    const req: PlanRequest = { model, profile, sharedMedium: !values.local };
+    // an inventory of local hosts only runs on one machine: no shared medium to bound it
+    const oneMachine = values.local || (inv !== undefined && inv.hosts.every((h) => h.local));
+    const req: PlanRequest = { model, profile, sharedMedium: !oneMachine };
     if (values['bandwidth-mbit'] !== undefined) req.bandwidthMbit = numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 });
     if (inv) req.classes = inventoryClasses(inv, profile);
     else if (values.mix) req.classes = parseMix(values.mix);
@@ -111,6 +124,20 @@ export const command: CliCommand = {
     return 0;
   },
 };
+
+/** Runs the profiler on an inventory host: over SSH from its pifarm release, or from this checkout for a local host. */
+async function profileHost(inv: Inventory, name: string, model: string): Promise<DeviceProfile> {
+  const h = inv.hosts.find((x) => x.name === name);
+  if (!h) throw new UsageError(`--profile: unknown host "${name}"; expected local or one of: ${inv.hosts.map((x) => x.name).join(', ')}`);
+  const t: Transport = h.local ? new LocalTransport(h.name) : new SshTransport(sshTarget(inv, h), { knownHostsFile: knownHostsFileOf({ inventoryFile: inv.file }), acceptNewKey: false });
+  console.error(`profiling every ${model} layer with the ${inv.farm.engine} engine on ${h.name} ...`);
+  try {
+    await t.connect();
+    return await profileOnHost(t, h.local ? projectRoot() : CURRENT_LINK, model, inv.farm.engine, inv.farm.threads);
+  } finally {
+    await t.close();
+  }
+}
 
 function parseMix(text: string): DeviceClass[] {
   const known: Record<string, DeviceProfile> = { pi3: PI3, pi4: PI4 };

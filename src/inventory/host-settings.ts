@@ -124,7 +124,8 @@ function readImage(f: Fields, raw: Record<string, unknown>): ImageSettings {
     if (country && !/^[A-Z]{2}$/.test(country)) f.src.add([...f.base, 'wifi', 'country'], 'expected an ISO 3166-1 alpha-2 country code such as GB or US');
     const passphraseEnv = w.str('passphraseEnv', 'the name of an environment variable');
     if (ssid && country) out.wifi = { ssid, country, ...(passphraseEnv ? { passphraseEnv } : {}) };
-    else if (!ssid) f.src.add([...f.base, 'wifi', 'ssid'], 'expected the network name');
+    else if (wifi.ssid === undefined) f.src.add([...f.base, 'wifi', 'ssid'], 'expected the network name', false, [...f.base, 'wifi']);
+    else if (wifi.country === undefined) f.src.add([...f.base, 'wifi', 'country'], 'expected an ISO 3166-1 alpha-2 country code such as GB or US (Wi-Fi channels depend on it)', false, [...f.base, 'wifi']);
   }
   const staticAddress = f.str('staticAddress', 'an address in CIDR form such as 192.168.1.3/24');
   if (staticAddress && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(staticAddress)) f.src.add([...f.base, 'staticAddress'], 'expected an address in CIDR form such as 192.168.1.3/24');

@@ -83,6 +83,8 @@ test('several errors are reported together, in file order', () => {
 
 test('wrong types and values name what was expected', () => {
   assert.deepEqual(errors(edit(2, '  power: { idle: 3 }')), ['F:2:10: defaults.power: expected both idle and busy watts']);
+  assert.deepEqual(errors(edit(2, '  image: { wifi: { ssid: farm } }')), ['F:2:18: defaults.image.wifi.country: expected an ISO 3166-1 alpha-2 country code such as GB or US (Wi-Fi channels depend on it)']);
+  assert.deepEqual(errors(edit(2, '  image: { wifi: { ssid: farm, country: gb } }')), ['F:2:41: defaults.image.wifi.country: expected an ISO 3166-1 alpha-2 country code such as GB or US']);
   assert.deepEqual(errors(edit(10, '  topology: vgg16-9')), ['F:10:13: farm.topology: preset vgg16-9 is for vgg16, but farm.model is alexnet; presets of alexnet: alexnet-5, alexnet-6']);
   assert.deepEqual(errors(edit(10, '  topology: fastest')), ['F:10:13: farm.topology: unknown topology "fastest"; expected a preset of alexnet (alexnet-5, alexnet-6), "auto", or the path of a topology file']);
   assert.deepEqual(errors(['hosts:', '  pi1: [1, 2]', 'farm: { model: alexnet }']), ['F:2:8: hosts.pi1: expected an address, or a mapping {address, port, user, identity, ...}']);

@@ -17,6 +17,7 @@ import { DEFAULT_COST_MODEL, PI3, evaluateTopology, modelLayers, networkIps, sta
 import { stageInfos } from '../model/shapes.js';
 import { loadModelSpec } from '../model/spec.js';
 import { roleName } from './plan-names.js';
+import { explainPlan } from './plan-explain.js';
 
 /** the largest split of one dense layer the planner considers */
 export const MAX_SHARDS = 8;
@@ -60,6 +61,8 @@ export interface Plan {
   devices: number;
   unusedDevices: number;
   search: { method: string; states: number; candidates: number; ms: number };
+  /** why the plan looks as it does, one decision per line */
+  reasons: string[];
 }
 
 export class PlanError extends Error {
@@ -197,6 +200,7 @@ export function planTopology(req: PlanRequest): Plan {
   const picked: { from: number; to: number; cls: number; replicas: number; shards: number }[] = [];
   for (let e: Entry | null = best.e; e && e.stage; e = e.prev) picked.unshift({ ...e.stage });
   const spare = [...counts];
+  const spareGiven = new Map<number, number>();
   for (const p of picked) spare[p.cls]! -= p.replicas * p.shards;
   for (let cls = 0; cls < K; cls++) {
     for (;;) {
@@ -205,6 +209,8 @@ export function planTopology(req: PlanRequest): Plan {
       const slowest = mine.reduce((a, p) => (p.replicas / option(p.from, p.to, cls, p.shards).serviceS < a.replicas / option(a.from, a.to, cls, a.shards).serviceS ? p : a));
       slowest.replicas++;
       spare[cls]! -= slowest.shards;
+      const at = picked.indexOf(slowest);
+      spareGiven.set(at, (spareGiven.get(at) ?? 0) + 1);
     }
   }
   const stages: StageSpec[] = picked.map((p) => ({ role: roleName(layers.slice(p.from, p.to) as LayerInfo[], layers), layers: layers.slice(p.from, p.to).map((l) => l.layer.name), replicas: p.replicas, shards: p.shards }));
@@ -220,12 +226,15 @@ export function planTopology(req: PlanRequest): Plan {
     evaluation,
     devices: total + 1,
     unusedDevices: total - usedNodes,
-    search: { method: 'exact dynamic programming over layer cuts with Pareto sets of (stage IPS, network bytes, stages)', states, candidates, ms: performance.now() - t0 },
+    search: { method: 'exact dynamic programming over layer cuts with Pareto sets of (stage IPS, network bytes, stages)', states, candidates, ms: 0 },
+    reasons: [],
   };
+  plan.reasons = explainPlan(plan, profiles, spareGiven);
   if (classes.every((c) => c.hosts)) {
     const next = classes.map(() => 0);
     plan.hosts = picked.map((p) => Array.from({ length: p.replicas * p.shards }, () => classes[p.cls]!.hosts![next[p.cls]!++]!));
   }
+  plan.search.ms = performance.now() - t0;
   return plan;
 }
 

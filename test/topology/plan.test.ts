@@ -86,6 +86,7 @@ test('little RAM forces VGG16 fc1 to be split across devices (model parallelism)
   const fc1 = plan.stages.find((s) => s.layers.includes('fc1'))!;
   assert.deepEqual(fc1.layers, ['fc1']);
   assert.ok(fc1.shards >= 4, `fc1 needs at least 4 shards of <= 108 MB, got ${fc1.shards}`);
+  assert.ok(plan.reasons.some((r) => r.startsWith(`fc1 is split into ${fc1.shards} shards (model parallelism): whole, its 411 MB of weights do not fit a pi3`)), plan.reasons.join('\n'));
   // and a farm too small to hold the model is refused with a reason
   assert.throws(() => planTopology({ model: 'vgg16', devices: 3, ramMb: 512 }), /no topology of vgg16 fits 2 node device\(s\) of pi3 \(512 MB\)/);
 });
@@ -95,6 +96,7 @@ test('a slow shared medium becomes the bottleneck, and the plan says so', () => 
   assert.equal(plan.evaluation.bottleneck.kind, 'network');
   assert.match(plan.evaluation.bottleneck.why, /MB per frame .* at 5 Mbit\/s/);
   assert.ok(Math.abs(plan.evaluation.predictedIps - plan.evaluation.networkIps) < 1e-12);
+  assert.ok(plan.reasons.some((r) => r.startsWith('the shared medium limits the farm')), plan.reasons.join('\n'));
 });
 
 test('mixed Pi 3 and Pi 4 farms: each stage on one class, hosts of that class, at least the all-Pi-3 IPS', () => {

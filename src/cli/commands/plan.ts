@@ -11,11 +11,6 @@ import { costModelOf, planTopology, type DeviceClass, type Plan, type PlanReques
 import { inventoryClasses } from '../../topology/plan-inventory.js';
 import { profileLocal } from '../../topology/profile.js';
 import { profileOnHost } from '../../topology/profile-remote.js';
-import { sshTarget } from '../../farm/session.js';
-import { knownHostsFileOf, projectRoot } from '../../farm/options.js';
-import { CURRENT_LINK } from '../../provision/layout.js';
-import { LocalTransport } from '../../transport/local.js';
-import { SshTransport } from '../../transport/ssh.js';
 import type { Transport } from '../../transport/transport.js';
 import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
@@ -129,6 +124,12 @@ export const command: CliCommand = {
 async function profileHost(inv: Inventory, name: string, model: string): Promise<DeviceProfile> {
   const h = inv.hosts.find((x) => x.name === name);
   if (!h) throw new UsageError(`--profile: unknown host "${name}"; expected local or one of: ${inv.hosts.map((x) => x.name).join(', ')}`);
+  // loaded only here, so planning never depends on the SSH and farm modules
+  const { sshTarget } = await import('../../farm/session.js');
+  const { knownHostsFileOf, projectRoot } = await import('../../farm/options.js');
+  const { CURRENT_LINK } = await import('../../provision/layout.js');
+  const { LocalTransport } = await import('../../transport/local.js');
+  const { SshTransport } = await import('../../transport/ssh.js');
   const t: Transport = h.local ? new LocalTransport(h.name) : new SshTransport(sshTarget(inv, h), { knownHostsFile: knownHostsFileOf({ inventoryFile: inv.file }), acceptNewKey: false });
   console.error(`profiling every ${model} layer with the ${inv.farm.engine} engine on ${h.name} ...`);
   try {
@@ -179,6 +180,7 @@ function formatPlan(p: Plan, req: PlanRequest): string {
     `search: ${p.search.method}; ${p.search.states} states, ${p.search.candidates} candidates, ${p.search.ms.toFixed(1)} ms`,
     p.unusedDevices ? `${p.unusedDevices} device(s) left idle: no stage of their class fits them` : '',
     formatEvaluation(p.evaluation),
+    ...p.reasons.map((r) => `why: ${r}`),
   ]
     .filter(Boolean)
     .join('\n');

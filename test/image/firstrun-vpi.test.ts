@@ -13,22 +13,9 @@ import { rawFromInventory } from '../../src/image/from-inventory.js';
 import { prepImages } from '../../src/image/prep.js';
 import { resolveHosts } from '../../src/image/settings.js';
 import { wpaPsk } from '../../src/image/wpa-psk.js';
-import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
+import type { VirtualPis } from '../vpi/harness.js';
 import { buildImage, mread, tempDir } from './fixtures.js';
-import { PASSPHRASE, SECRETS, writeInventory } from './helpers.js';
-
-/** The harness is one per machine; wait while another test run holds it. */
-async function virtualPi(): Promise<VirtualPis> {
-  const until = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      return await startVirtualPis(1);
-    } catch (e) {
-      if (!/in use by process/.test((e as Error).message) || Date.now() > until) throw e;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-}
+import { PASSPHRASE, SECRETS, virtualPi, writeInventory } from './helpers.js';
 
 test('firstrun.sh on a virtual Pi: user, key, hash, host name, network files, clean-up', async () => {
   const dir = tempDir('vpi');

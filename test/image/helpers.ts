@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePublicKey } from './fixtures.js';
+import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
 
 export const PASSWORD = 'Corr3ct-Horse-pw';
 export const PASSPHRASE = 'wifi-Passphrase-42';
@@ -56,4 +57,17 @@ export function netplanGenerate(dir: string, text: string): string {
   writeFileSync(join(root, 'etc', 'netplan', '50-cloud-init.yaml'), text, { mode: 0o600 });
   execFileSync('netplan', ['generate', '--root-dir', root], { stdio: 'pipe' });
   return execFileSync('sh', ['-c', `cat "${root}"/run/systemd/network/* "${root}"/run/netplan/* 2>/dev/null || true`], { encoding: 'utf8' });
+}
+
+/** One virtual Pi. The harness is one per machine: wait while another test run holds it. */
+export async function virtualPi(): Promise<VirtualPis> {
+  const until = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      return await startVirtualPis(1);
+    } catch (e) {
+      if (!/in use by process/.test((e as Error).message) || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }

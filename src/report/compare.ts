@@ -35,7 +35,7 @@ export function runRow(r: RunResult): CompareRow {
     system: r.preset,
     devices: r.devices,
     engine: r.engine,
-    emulation: e ? `${e.profile} ${fmtNum(e.gflops)} GFLOPS, ${fmtNum(e.bandwidthMbit)} Mbit/s` : 'none (this machine)',
+    emulation: e ? `${e.profile} ${fmtNum(e.gflops)} GFLOPS, ${e.bandwidthMbit > 0 ? `${fmtNum(e.bandwidthMbit)} Mbit/s shared` : 'network not emulated'}` : 'none (this machine)',
     ips: r.ips,
     predictedIps: r.predicted?.ips,
     ratio: r.predicted?.ratio,

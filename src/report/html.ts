@@ -91,7 +91,8 @@ export function renderRunHtml(r: RunResult, opts: HtmlOptions = {}): string {
     r.energy ? card(`${fmtNum(r.energy.totalJ)} J`, `per inference (static ${fmtNum(r.energy.staticJ)} + dynamic ${fmtNum(r.energy.dynamicJ)})`) : '',
     r.check ? card(r.check.ok ? 'ok' : 'MISMATCH', `output vs whole model (${r.check.compared} frames, max diff ${r.check.maxAbsDiff.toExponential(1)})`) : '',
   ].join('');
-  const emu = e ? `; emulated ${esc(e.profile)} at ${fmtNum(e.gflops)} GFLOPS, network ${fmtNum(e.bandwidthMbit)} Mbit/s shared, ${fmtNum(e.latencyMs)} ms, ${fmtNum(e.lossPct)}% loss` : '';
+  const net = e && e.bandwidthMbit > 0 ? `network ${fmtNum(e.bandwidthMbit)} Mbit/s shared, ${fmtNum(e.latencyMs)} ms, ${fmtNum(e.lossPct)}% loss` : 'network not emulated (loopback)';
+  const emu = e ? `; emulated ${esc(e.profile)} at ${fmtNum(e.gflops)} GFLOPS, ${net}` : '';
   const drops = r.dropReasons && Object.keys(r.dropReasons).length ? `<p class="note">dropped: ${esc(Object.entries(r.dropReasons).map(([k, v]) => `${k} ${v}`).join(', '))}</p>` : '';
   const body = `
 <h1>${esc(r.model)} · ${esc(r.preset)} · ${esc(r.kind)} run</h1>

@@ -1,0 +1,111 @@
+// `pifarm bench farm ...`: a topology on emulated Pis as local processes, measured vs predicted.
+import { parseFlags, numberFlag, UsageError, type CliCommand } from '../command.js';
+import { table } from '../table.js';
+import { loadModelSpec, modelNames, type StageSpec } from '../../model/spec.js';
+import { loadTopologyFile } from '../../topology/file.js';
+import { planTopology } from '../../topology/plan.js';
+import { presetStages } from '../../farm/local-demo.js';
+import { runBenchFarm } from '../../farm/bench-farm.js';
+import { findProfile, PROFILES } from '../../emulate/profiles.js';
+import { COMPARE_HEAD, compareRows, rowCells } from '../../report/compare.js';
+
+const HELP = `usage: pifarm bench farm (--preset NAME | --topology FILE | --plan --devices N --model M)
+                        [--emulate pi3|pi4|pi5] [--gflops N] [--frames N] [--warmup N] [--window N]
+                        [--compare-paper] [--out DIR] [--json]
+
+Quick mode: every node of the topology runs as a local process; with --emulate each process is one
+emulated Pi in its own cgroup (CPU quota calibrated against this machine's measured per-core
+speed, memory limited to the Pi's RAM less the OS). Streams frames from a sender, sets the
+measured IPS against the planner's prediction for the same Pis, and writes
+<out>/<run id>/result.json and index.html (out: reports). The network is loopback in quick mode
+(not emulated): the prediction leaves the shared medium out too.
+
+  --preset       a preset of roles/*.yaml (alexnet-5, alexnet-6, vgg16-9, vgg16-11)
+  --topology     a topology YAML written by pifarm plan
+  --plan         plan the topology for --devices N (nodes + sender) of the emulated Pi
+  --model        ${modelNames().join(', ')} (with --plan)
+  --emulate      ${Object.keys(PROFILES).join(', ')}; --gflops overrides the profile's speed
+  --frames       frames to stream (default 24 alexnet, 8 vgg16); --warmup (default 10%, at least 1)
+  --compare-paper  add the paper's figures to the comparison (labelled as the paper's)`;
+
+const FLAGS = {
+  preset: { type: 'string' },
+  topology: { type: 'string' },
+  plan: { type: 'boolean' },
+  devices: { type: 'string' },
+  model: { type: 'string' },
+  emulate: { type: 'string' },
+  gflops: { type: 'string' },
+  frames: { type: 'string' },
+  warmup: { type: 'string' },
+  window: { type: 'string' },
+  'compare-paper': { type: 'boolean' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const command: CliCommand = {
+  name: 'bench',
+  summary: 'benchmark a topology on emulated Pis (local processes), measured vs predicted IPS, report',
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, FLAGS, HELP);
+    if (positionals[0] !== 'farm' || positionals.length > 1) throw new UsageError(HELP);
+    const chosen = [values.preset, values.topology, values.plan].filter(Boolean).length;
+    if (chosen !== 1) throw new UsageError(`give exactly one of --preset, --topology, --plan\n\n${HELP}`);
+    const gflops = values.gflops === undefined ? undefined : numberFlag(values.gflops, 'gflops', 0, { min: 0.001 });
+    if (gflops !== undefined && !values.emulate) throw new UsageError('--gflops overrides an emulated profile: give --emulate too');
+    const profile = values.emulate ? findProfile(values.emulate, gflops) : undefined;
+
+    let model: string;
+    let name: string;
+    let stages: StageSpec[];
+    if (values.preset) {
+      ({ model, stages } = presetStages(values.preset));
+      name = values.preset;
+    } else if (values.topology) {
+      ({ model, name, stages } = loadTopologyFile(values.topology));
+    } else {
+      if (!values.model) throw new UsageError('--plan needs --model');
+      loadModelSpec(values.model);
+      const devices = numberFlag(values.devices, 'devices', NaN, { min: 2, integer: true });
+      if (!Number.isFinite(devices)) throw new UsageError('--plan needs --devices N (nodes plus the sender)');
+      const p = planTopology({ model: values.model, devices, ...(profile ? { profile: { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb } } : {}) });
+      ({ model, stages } = p);
+      name = `plan-${devices}`;
+    }
+    if (values.model && values.model !== model) throw new UsageError(`the topology is for ${model}, not ${values.model}`);
+    const frames = numberFlag(values.frames, 'frames', model === 'vgg16' ? 8 : 24, { min: 1, integer: true });
+    const warmup = numberFlag(values.warmup, 'warmup', Math.max(1, Math.round(frames / 10)), { min: 0, integer: true });
+    if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
+    const window = values.window === undefined ? undefined : numberFlag(values.window, 'window', 1, { min: 1, integer: true });
+
+    const out = await runBenchFarm({
+      model,
+      name,
+      stages,
+      ...(profile ? { profile } : {}),
+      frames,
+      warmup,
+      ...(window ? { window } : {}),
+      reportsDir: values.out ?? 'reports',
+      comparePaper: values['compare-paper'] ?? false,
+      log: values.json ? () => undefined : (m) => console.error(m),
+    });
+    if (values.json) {
+      console.log(JSON.stringify({ ...out.result, timeline: undefined, report: { json: out.jsonPath, html: out.htmlPath }, emulated: out.emulated, warnings: out.warnings }, null, 2));
+      return 0;
+    }
+    const r = out.result;
+    for (const w of out.warnings) console.log(`warning: ${w}`);
+    if (out.emulated) {
+      const e = out.emulated;
+      console.log(`emulated ${profile!.name}: ${profile!.gflops.toFixed(2)} GFLOPS per device = ${(e.quotaCores * 100).toFixed(2)}% of one core here (${e.perCoreGflops.toFixed(1)} GFLOPS/core measured), ${e.memoryMb} MB; throttled periods per process: ${e.throttled.join(', ')}`);
+    }
+    console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
+    console.log(table(['stage', 'replicas', 'shards', 'service ms', 'queue ms', 'util', 'RSS MB'], r.stages.map((s) => [s.role, String(s.replicas), String(s.shards), s.serviceMs.toFixed(1), (s.queueMs ?? NaN).toFixed(1), `${(s.utilization * 100).toFixed(0)}%`, (s.rssMb ?? NaN).toFixed(0)])));
+    console.log('');
+    console.log(table(COMPARE_HEAD, compareRows([r], values['compare-paper'] ?? false).map(rowCells)));
+    console.log(`\nreport: ${out.htmlPath}\nresult: ${out.jsonPath}`);
+    return 0;
+  },
+};

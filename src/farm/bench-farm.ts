@@ -1,0 +1,148 @@
+// `pifarm bench farm`, quick mode: a preset, a topology file or a plan run as local node processes,
+// each one an emulated Pi in its own CPU-quota (and memory) cgroup, frames streamed through by the
+// sender, the measured IPS set against the planner's prediction for the same Pis, and the report
+// written. The quota comes from this machine's measured per-core speed (emulate/calibrate.ts).
+import { cpus } from 'node:os';
+import { loadModelSpec, type StageSpec } from '../model/spec.js';
+import { stageInfos } from '../model/shapes.js';
+import { DEFAULT_SEED } from '../model/weights.js';
+import { defaultSampleIds, runSender } from '../runtime/sender.js';
+import { evaluateTopology, networkBytes, OS_RESERVED_MB, type Evaluation } from '../topology/cost-model.js';
+import { createLimitGroup, detectCgroups, type LimitGroup } from '../emulate/cgroup.js';
+import { timeLayer } from '../emulate/calibrate.js';
+import type { PiProfile } from '../emulate/profiles.js';
+import { periodUsFor, quotaCores, quotaFits } from '../emulate/quota.js';
+import { writeRunReport } from '../report/write.js';
+import type { RunResult } from '../report/types.js';
+import { benchRunResult } from './bench-result.js';
+import { launchLocalFarm } from './local-launch.js';
+
+export interface BenchFarmOptions {
+  model: string;
+  /** preset name, "plan-N", or the topology file */
+  name: string;
+  stages: StageSpec[];
+  /** emulate every node process as this Pi; absent: processes run at this machine's speed */
+  profile?: PiProfile;
+  frames: number;
+  warmup: number;
+  window?: number;
+  engine?: 'onnx' | 'tfjs';
+  reportsDir: string;
+  comparePaper?: boolean;
+  runId?: string;
+  log?: (m: string) => void;
+}
+
+export interface Emulated {
+  perCoreGflops: number;
+  quotaCores: number;
+  periodUs: number;
+  memoryMb: number;
+  /** periods in which the kernel throttled each process (proof the quota acted) */
+  throttled: number[];
+}
+
+export interface BenchFarmOutput {
+  result: RunResult;
+  jsonPath: string;
+  htmlPath: string;
+  emulated?: Emulated;
+  warnings: string[];
+}
+
+export function newRunId(prefix: string, now = new Date()): string {
+  return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+}
+
+/** The planner's prediction for these stages on the emulated Pi (no shared medium in quick mode). */
+export function predictFor(model: string, stages: StageSpec[], profile: PiProfile): Evaluation {
+  return evaluateTopology(model, stages, { bandwidthMbit: 300, sharedMedium: false }, { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb });
+}
+
+export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput> {
+  const log = o.log ?? ((m: string) => console.error(m));
+  const spec = loadModelSpec(o.model);
+  const runId = o.runId ?? newRunId(`bench-${o.name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  const startedAt = new Date().toISOString();
+  const processes = o.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+  const warnings: string[] = [];
+  const engine = o.engine ?? 'onnx';
+
+  let emulated: Emulated | undefined;
+  if (o.profile) {
+    const layout = detectCgroups(); // fail before anything starts when there is no cgroup cpu controller
+    log(`measuring this machine's per-core speed (vgg16 conv3_1, one thread)`);
+    const t = await timeLayer('vgg16', 'conv3_1', 3);
+    const quota = quotaCores(o.profile.gflops, t.cpuGflops);
+    const fit = quotaFits(quota, processes, cpus().length);
+    if (!fit.ok) warnings.push(fit.message);
+    emulated = { perCoreGflops: t.cpuGflops, quotaCores: quota, periodUs: periodUsFor(quota), memoryMb: o.profile.memoryMb - OS_RESERVED_MB, throttled: [] };
+    log(`this machine: ${t.cpuGflops.toFixed(1)} GFLOPS per core; ${o.profile.name} at ${o.profile.gflops.toFixed(2)} GFLOPS -> ${(quota * 100).toFixed(2)}% of a core per node; ${fit.message}`);
+    void layout;
+  }
+
+  log(`starting ${processes} node processes of ${o.name}`);
+  const farm = await launchLocalFarm({ model: o.model, stages: o.stages, engine, threads: 1, seed: DEFAULT_SEED });
+  const groups: LimitGroup[] = [];
+  let sent;
+  let stats;
+  try {
+    if (emulated) {
+      // Limits go on once every node has loaded its block: loading is not what is measured, and a
+      // Pi's load time would only make the benchmark slower. Memory charged before the move stays
+      // with the parent group (cgroup semantics), so the memory limit covers what is allocated
+      // from here on.
+      farm.nodes.forEach((n, i) => {
+        const g = createLimitGroup(`${runId}-${i}`, { cpuCores: emulated!.quotaCores, periodUs: emulated!.periodUs, memoryMb: emulated!.memoryMb });
+        groups.push(g);
+        g.addPid(n.child.pid!);
+      });
+    }
+    const window = o.window ?? Math.min(32, 2 * processes);
+    log(`streaming ${o.frames} frames (${o.warmup} warm-up), ${window} in flight`);
+    sent = await runSender({
+      input: spec.input,
+      first: farm.first,
+      lastShards: farm.lastShards,
+      listen: { host: '127.0.0.1', port: farm.senderPort },
+      frames: o.frames,
+      warmup: o.warmup,
+      window,
+      seed: 1,
+      sampleIds: defaultSampleIds(o.frames, 1),
+      maxMessageBytes: farm.maxMessageBytes,
+      frameTimeoutMs: 600_000,
+      log,
+    });
+    stats = await farm.stats();
+    if (emulated) emulated.throttled = groups.map((g) => g.cpuThrottling().throttled);
+  } finally {
+    await farm.stop();
+    for (const g of groups) await g.remove().catch((e: Error) => warnings.push(e.message));
+  }
+
+  const prediction = o.profile ? predictFor(o.model, o.stages, o.profile) : undefined;
+  const s = sent as typeof sent & { timeline?: RunResult['timeline'] };
+  const result = benchRunResult({
+    runId,
+    startedAt,
+    model: o.model,
+    preset: o.name,
+    engine,
+    stages: o.stages,
+    frames: o.frames,
+    completed: sent.completed,
+    dropped: sent.dropped,
+    ips: sent.ips,
+    latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99 },
+    processes: sent.processes,
+    rss: stats.map((x) => ({ role: x.role, replica: x.replica, shard: x.shard, bytes: Math.max(x.rssBytes, x.peakRssBytes) })),
+    ...(s.timeline ? { timeline: s.timeline } : {}),
+    ...(prediction ? { prediction } : {}),
+    ...(o.profile ? { profile: o.profile, network: { bandwidthMbit: 0, latencyMs: 0, lossPct: 0, emulated: false } } : {}),
+    bytesPerFrame: networkBytes(stageInfos(spec, o.stages)),
+  });
+  const { jsonPath, htmlPath } = writeRunReport(result, o.reportsDir, { comparePaper: o.comparePaper ?? false, senderHost: 'sender' });
+  return { result, jsonPath, htmlPath, ...(emulated ? { emulated } : {}), warnings };
+}

@@ -1,0 +1,56 @@
+// A short emulated farm run through the CLI, as CI runs it: alexnet-5 on four emulated Pi 3 (local
+// processes in CPU-quota cgroups), a few frames. Checks the result JSON and that the HTML report
+// renders in Chromium. Not a benchmark: the figures are only checked for consistency.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readRunResult } from '../../src/report/write.js';
+import { PROFILES } from '../../src/emulate/profiles.js';
+import { dumpDom, renderCheck } from '../report/chromium.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+test('bench farm: alexnet-5 on emulated Pi 3s writes a consistent result and a report that renders', { timeout: 300_000 }, async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'pfem-bench-'));
+  try {
+    const r = await cli(['bench', 'farm', '--preset', 'alexnet-5', '--emulate', 'pi3', '--frames', '10', '--warmup', '2', '--json', '--compare-paper', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as Record<string, any>;
+    t.diagnostic(`IPS ${j.ips.toFixed(2)}, predicted ${j.predicted.ips.toFixed(2)}, quota ${(j.emulated.quotaCores * 100).toFixed(2)}% of a core, throttled ${j.emulated.throttled.join('/')}`);
+    assert.equal(j.kind, 'bench');
+    assert.equal(j.preset, 'alexnet-5');
+    assert.equal(j.devices, 5);
+    assert.equal(j.completed, 10);
+    assert.equal(j.emulation.profile, 'pi3');
+    assert.equal(j.emulation.gflops, PROFILES.pi3!.gflops);
+    assert.ok(j.emulated.throttled.length === 4 && j.emulated.throttled.every((n: number) => n > 0), 'every node process was throttled by its quota');
+    assert.ok(j.ips > 0 && j.predicted.ips > 0);
+    assert.ok(Math.abs(j.predicted.ratio - j.ips / j.predicted.ips) < 1e-9);
+    // block1 on a Pi 3 takes ~150-250 ms per frame: an unthrottled run would be 20x faster
+    const block1 = j.stages.find((s: { role: string }) => s.role === 'block1');
+    assert.ok(block1.serviceMs > 80, `block1 service ${block1.serviceMs} ms is Pi-3-like`);
+    assert.deepEqual(j.stages.map((s: { hosts: string[] }) => s.hosts), [['block1.0'], ['fc1.0.s0', 'fc1.0.s1'], ['fc2.0']]);
+    assert.ok(j.energy.staticJ > 0 && j.energy.dynamicJ > 0);
+
+    const saved = readRunResult(j.report.json);
+    assert.equal(saved.runId, j.runId);
+    assert.equal(saved.ips, j.ips);
+    const html = readFileSync(j.report.html, 'utf8');
+    assert.match(html, /paper's published figures/);
+    const check = renderCheck(await dumpDom(j.report.html));
+    assert.equal(check.rendered, 'ok', JSON.stringify(check));
+    assert.ok(check.charts.some((c) => c.id === 'chart-topology' && c.marks >= 5));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

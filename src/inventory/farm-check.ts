@@ -32,12 +32,22 @@ export function checkFarmTopology(src: YamlSource, raw: Record<string, unknown>,
   };
   if (farm.sender !== 'local' && byName.has(farm.sender)) use(farm.sender, 'the sender');
 
+  const clean = src.issues.length === 0;
   const rawAssign = raw.assignment;
   if (rawAssign === undefined) {
-    if (choice.kind === 'auto') return undefined;
+    if (choice.kind === 'auto') {
+      // the planner needs a device count: a local host could run any number of processes
+      for (const h of hosts) {
+        if (h.local && h.slots === undefined) src.add(['hosts', h.name], 'topology "auto" plans for a number of devices: add slots: N to say how many node processes this local host may run', true);
+      }
+      const nodes = hosts.reduce((a, h) => a + (h.local && h.slots === undefined ? 0 : hostSlots(h)) - (used.get(h.name)?.length ?? 0), 0);
+      // (after other errors, a host may be missing only because it was refused: say nothing more)
+      if (nodes < 1 && clean && !hosts.some((h) => h.local && h.slots === undefined)) src.add(['farm', 'topology'], 'topology "auto" found no host to run nodes on (the sender\'s host runs only the sender); add hosts');
+      return undefined;
+    }
     const need = choice.stages.reduce((a, s) => a + instances(s), 0);
     const have = hosts.reduce((a, h) => a + hostSlots(h) - (used.get(h.name)?.length ?? 0), 0);
-    if (have < need) {
+    if (have < need && clean) {
       src.add(['farm', 'topology'], `${choice.name} needs ${need} node processes, but the hosts offer ${have} (one each unless a host says slots: N or local: true); add hosts or choose a smaller topology`);
     }
     return undefined;

@@ -94,4 +94,10 @@ test('wrong types and values name what was expected', () => {
   ]);
   assert.match(errors(['hosts:', '  pi1: a', '   bad: ['])[0]!, /^F:2:8: YAML syntax: Nested mappings are not allowed/);
   assert.match(errors(['hosts:', '  pi1: a', '  - b'])[0]!, /^F:3:1: YAML syntax: A block sequence may not be used as an implicit map key/);
+  assert.deepEqual(errors(['hosts: { local: { local: true } }', 'farm: { model: alexnet, topology: auto }']), [
+    'F:1:10: hosts.local: topology "auto" plans for a number of devices: add slots: N to say how many node processes this local host may run',
+  ]);
+  assert.deepEqual(errors(['hosts: { s: 10.0.0.1 }', 'farm: { model: alexnet, sender: s }']), [
+    "F:2:7: farm.topology: topology \"auto\" found no host to run nodes on (the sender's host runs only the sender); add hosts",
+  ]);
 });

@@ -32,7 +32,8 @@ export function checkFarmTopology(src: YamlSource, raw: Record<string, unknown>,
   };
   if (farm.sender !== 'local' && byName.has(farm.sender)) use(farm.sender, 'the sender');
 
-  const clean = src.issues.length === 0;
+  // host errors drop hosts; capacity checks after them would only repeat the same problem
+  const clean = !src.issues.some((i) => /^(hosts|defaults|groups)(\.|$)/.test(i.field));
   const rawAssign = raw.assignment;
   if (rawAssign === undefined) {
     if (choice.kind === 'auto') {

@@ -122,6 +122,12 @@ export function networkBytes(infos: StageInfo[]): number {
   return infos.reduce((a, i) => a + i.inBytes, 0) + infos[infos.length - 1]!.outBytes;
 }
 
+/** Time a frame spends on the network: its bytes on the shared air, and one hop more than stages (sender -> ... -> sender). */
+export function transferSeconds(bytes: number, stages: number, cm: CostModel): number {
+  if (!cm.sharedMedium) return 0;
+  return (bytes * AIRTIME_PER_BYTE * 8) / (cm.bandwidthMbit * 1e6) + (stages + 1) * HOP_LATENCY_S;
+}
+
 /** Frames per second the shared medium can carry; Infinity without one. */
 export function networkIps(bytes: number, cm: CostModel): number {
   if (!cm.sharedMedium) return Infinity;
@@ -165,9 +171,7 @@ export function evaluateTopology(model: string, stages: StageSpec[], cm: CostMod
   const net = networkIps(bytes, cm);
   const worst = per.reduce((a, s) => (s.ips < a.ips ? s : a));
   const predictedIps = Math.min(worst.ips, net);
-  // sender -> stage 1 -> ... -> sender: one hop more than stages
-  const transferS = cm.sharedMedium ? (bytes * AIRTIME_PER_BYTE * 8) / (cm.bandwidthMbit * 1e6) + (per.length + 1) * HOP_LATENCY_S : 0;
-  const latencyS = per.reduce((a, s) => a + s.serviceS, 0) + transferS;
+  const latencyS = per.reduce((a, s) => a + s.serviceS, 0) + transferSeconds(bytes, per.length, cm);
   const bottleneck =
     net < worst.ips
       ? { kind: 'network' as const, why: `the shared medium carries ${(bytes / MB).toFixed(2)} MB per frame (x${AIRTIME_PER_BYTE} airtime through the access point) at ${cm.bandwidthMbit} Mbit/s: ${net.toFixed(2)} frames/s at most` }

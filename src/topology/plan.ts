@@ -7,13 +7,14 @@
 // The farm's IPS is min(lowest stage IPS, bandwidth / bytes), monotone in both, so keeping every
 // non-dominated pair is enough to find the optimum over all contiguous cuts, replica counts and
 // shard counts (1..MAX_SHARDS, for stages of exactly one dense layer, as the runtime supports).
+// With a latency cap (maxLatencyS) latency joins the Pareto sets, so the search stays exact.
 // Each stage runs on one device class (replicas of mixed speed would be held to the slowest by
 // round-robin). Ties: fewer devices, then fewer stages, then lower latency, then enumeration order
 // (cuts earliest first), so plans are deterministic. Devices the optimum leaves over then go, one
 // replica at a time, to the slowest stage of their class (the paper's rule).
 import type { StageSpec } from '../model/spec.js';
 import { FLOAT_BYTES, size, type LayerInfo } from '../model/shapes.js';
-import { DEFAULT_COST_MODEL, PI3, evaluateTopology, modelLayers, networkIps, stageCost, type CostModel, type DeviceProfile, type Evaluation } from './cost-model.js';
+import { DEFAULT_COST_MODEL, PI3, evaluateTopology, modelLayers, networkIps, stageCost, transferSeconds, type CostModel, type DeviceProfile, type Evaluation } from './cost-model.js';
 import { stageInfos } from '../model/shapes.js';
 import { loadModelSpec } from '../model/spec.js';
 import { roleName } from './plan-names.js';
@@ -46,6 +47,8 @@ export interface PlanRequest {
   bandwidthMbit?: number;
   /** false: every process on one machine, no shared medium */
   sharedMedium?: boolean;
+  /** only plans whose predicted latency (one frame through the empty pipeline) is at most this */
+  maxLatencyS?: number;
 }
 
 export interface Plan {
@@ -138,10 +141,15 @@ export function planTopology(req: PlanRequest): Plan {
   const stride = radix.map((_, k) => radix.slice(0, k).reduce((a, b) => a * b, 1));
   // A lower bound on the optimum prunes most candidates: the best single stage (the whole model
   // replicated on every device of one class). A partial pipeline below it can never win.
+  // With a latency cap the Pareto sets also keep latency (lower is better), which keeps it exact.
+  const cap = req.maxLatencyS ?? Infinity;
+  const full = cap !== Infinity;
+  const lastOut = layers[L - 1]!.outBytes;
   let floor = 0;
   for (let cls = 0; cls < K; cls++) {
     const o = option(0, L, cls, 1);
-    if (o.fits && counts[cls]! > 0) floor = Math.max(floor, Math.min(counts[cls]! / o.serviceS, networkIps(o.bytesIn + layers[L - 1]!.outBytes, cm)));
+    const within = o.serviceS + transferSeconds(o.bytesIn + lastOut, 1, cm) <= cap;
+    if (o.fits && counts[cls]! > 0 && within) floor = Math.max(floor, Math.min(counts[cls]! / o.serviceS, networkIps(o.bytesIn + layers[L - 1]!.outBytes, cm)));
   }
   floor *= 1 - 1e-9;
   let states = 0;
@@ -170,7 +178,9 @@ export function planTopology(req: PlanRequest): Plan {
               if (ips < floor) continue;
               for (const e of here) {
                 const c = { ips: Math.min(e.ips, ips), bytes: e.bytes + o.bytesIn, stages: e.stages + 1, latency: e.latency + o.serviceS };
-                if (!dominated(frontier[target], c)) insert(frontier, target, { ...c, prev: e, stage: { from, to, cls, replicas, shards } });
+                // every term of the latency only grows as stages are added: a partial pipeline over the cap stays over
+                if (full && c.latency + transferSeconds(c.bytes, c.stages, cm) > cap) continue;
+                if (!dominated(frontier[target], c, full)) insert(frontier, target, { ...c, prev: e, stage: { from, to, cls, replicas, shards } }, full);
               }
               if (ips >= ceiling) break;
             }
@@ -180,20 +190,21 @@ export function planTopology(req: PlanRequest): Plan {
     }
   }
 
-  const lastOut = layers[L - 1]!.outBytes;
   let best: { e: Entry; ips: number; devices: number } | null = null;
   for (let u = 0; u < nUsed; u++) {
     const list = frontier[L * nUsed + u];
     if (!list) continue;
     const devices = decode(u).reduce((a, b) => a + b, 0);
     for (const e of list) {
+      if (full && e.latency + transferSeconds(e.bytes + lastOut, e.stages, cm) > cap) continue;
       const ips = Math.min(e.ips, networkIps(e.bytes + lastOut, cm));
       if (!best || better(ips, devices, e, best)) best = { e, ips, devices };
     }
   }
   if (!best) {
     const total = counts.reduce((a, b) => a + b, 0);
-    throw new PlanError(`no topology of ${req.model} fits ${total} node device(s) of ${classes.map((c) => `${c.profile.name} (${c.profile.ramMb} MB)`).join(', ')}; add devices or RAM`);
+    const within = full ? ` within a latency of ${(cap * 1000).toFixed(0)} ms` : '';
+    throw new PlanError(`no topology of ${req.model} fits ${total} node device(s) of ${classes.map((c) => `${c.profile.name} (${c.profile.ramMb} MB)`).join(', ')}${within}; add devices or RAM${full ? ', or allow more latency' : ''}`);
   }
 
   // rebuild the stages, then give spare devices to the slowest stage of their class
@@ -226,7 +237,7 @@ export function planTopology(req: PlanRequest): Plan {
     evaluation,
     devices: total + 1,
     unusedDevices: total - usedNodes,
-    search: { method: 'exact dynamic programming over layer cuts with Pareto sets of (stage IPS, network bytes, stages)', states, candidates, ms: 0 },
+    search: { method: `exact dynamic programming over layer cuts with Pareto sets of (stage IPS, network bytes, stages${full ? ', latency' : ''})`, states, candidates, ms: 0 },
     reasons: [],
   };
   plan.reasons = explainPlan(plan, profiles, spareGiven);
@@ -249,23 +260,32 @@ function better(ips: number, devices: number, e: Entry, best: { e: Entry; ips: n
 
 type Key = Pick<Entry, 'ips' | 'bytes' | 'stages' | 'latency'>;
 
+/**
+ * a is at least as good as b. Without a latency cap, latency only breaks ties of (ips, bytes,
+ * stages); with one it is a full dimension, since a faster partial pipeline may be the only one
+ * that stays under the cap.
+ */
+function covers(a: Key, b: Key, full: boolean): boolean {
+  if (!(a.ips >= b.ips && a.bytes <= b.bytes && a.stages <= b.stages)) return false;
+  if (full) return a.latency <= b.latency;
+  return a.ips > b.ips || a.bytes < b.bytes || a.stages < b.stages || a.latency <= b.latency;
+}
+
 /** true when an entry of the set is at least as good as `c` in every respect */
-function dominated(list: Entry[] | undefined, c: Key): boolean {
+function dominated(list: Entry[] | undefined, c: Key, full: boolean): boolean {
   if (!list) return false;
-  for (const e of list) {
-    if (e.ips >= c.ips && e.bytes <= c.bytes && e.stages <= c.stages && (e.ips > c.ips || e.bytes < c.bytes || e.stages < c.stages || e.latency <= c.latency)) return true;
-  }
+  for (const e of list) if (covers(e, c, full)) return true;
   return false;
 }
 
 /** Adds a non-dominated `c` to the Pareto set at `idx`, dropping the entries it dominates. */
-function insert(frontier: (Entry[] | undefined)[], idx: number, c: Entry): void {
+function insert(frontier: (Entry[] | undefined)[], idx: number, c: Entry, full: boolean): void {
   let list = frontier[idx];
   if (!list) {
     frontier[idx] = [c];
     return;
   }
-  list = list.filter((e) => !(c.ips >= e.ips && c.bytes <= e.bytes && c.stages <= e.stages && (c.ips > e.ips || c.bytes < e.bytes || c.stages < e.stages || c.latency < e.latency)));
+  list = list.filter((e) => !covers(c, e, full));
   list.push(c);
   frontier[idx] = list;
 }

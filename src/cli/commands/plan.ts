@@ -16,7 +16,7 @@ import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
 
 const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
-                   [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local]
+                   [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local] [--max-latency-ms L]
                    [--profile local|HOST] [--preset NAME] [--json] [-o plan.yaml]
 
 Chooses a topology for the devices at hand, as Musical Chair does, under a cost model: layer
@@ -31,6 +31,7 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
   --ram-mb          RAM of a device in MB (default ${PI3.ramMb}; the OS keeps 324 MB)
   --bandwidth-mbit  shared Wi-Fi medium (default 300; give what iperf measures)
   --local           every process on this machine: no shared medium
+  --max-latency-ms  only topologies whose predicted latency (one frame, empty pipeline) is at most this
   --profile local   measure every layer with the engine on this machine and plan with those times
   --profile HOST    the same on an inventory host (-i) where pifarm is deployed (pifarm up)
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)
@@ -51,6 +52,7 @@ export const command: CliCommand = {
         'ram-mb': { type: 'string' },
         'bandwidth-mbit': { type: 'string' },
         local: { type: 'boolean' },
+        'max-latency-ms': { type: 'string' },
         profile: { type: 'string' },
         preset: { type: 'string' },
         json: { type: 'boolean' },
@@ -80,6 +82,7 @@ export const command: CliCommand = {
     // an inventory of local hosts only runs on one machine: no shared medium to bound it
     const oneMachine = values.local || (inv !== undefined && inv.hosts.every((h) => h.local));
     const req: PlanRequest = { model, profile, sharedMedium: !oneMachine };
+    if (values['max-latency-ms'] !== undefined) req.maxLatencyS = numberFlag(values['max-latency-ms'], 'max-latency-ms', 0, { min: 1 }) / 1000;
     if (values['bandwidth-mbit'] !== undefined) req.bandwidthMbit = numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 });
     if (inv) req.classes = inventoryClasses(inv, profile);
     else if (values.mix) req.classes = parseMix(values.mix);

@@ -151,6 +151,16 @@ export function planTopology(req: PlanRequest): Plan {
     const within = o.serviceS + transferSeconds(o.bytesIn + lastOut, 1, cm) <= cap;
     if (o.fits && counts[cls]! > 0 && within) floor = Math.max(floor, Math.min(counts[cls]! / o.serviceS, networkIps(o.bytesIn + layers[L - 1]!.outBytes, cm)));
   }
+  // In a mixed farm, the best plan on any one class alone is feasible too: a much higher floor.
+  if (K > 1) {
+    for (const c of classes) {
+      try {
+        floor = Math.max(floor, planTopology({ ...req, classes: [c], deviceProfiles: undefined, devices: undefined }).evaluation.predictedIps);
+      } catch (e) {
+        if (!(e instanceof PlanError)) throw e;
+      }
+    }
+  }
   floor *= 1 - 1e-9;
   let states = 0;
   let candidates = 0;
@@ -177,10 +187,14 @@ export function planTopology(req: PlanRequest): Plan {
               const ips = replicas / o.serviceS;
               if (ips < floor) continue;
               for (const e of here) {
-                const c = { ips: Math.min(e.ips, ips), bytes: e.bytes + o.bytesIn, stages: e.stages + 1, latency: e.latency + o.serviceS };
+                const cIps = Math.min(e.ips, ips);
+                const cBytes = e.bytes + o.bytesIn;
+                const cLatency = e.latency + o.serviceS;
                 // every term of the latency only grows as stages are added: a partial pipeline over the cap stays over
-                if (full && c.latency + transferSeconds(c.bytes, c.stages, cm) > cap) continue;
-                if (!dominated(frontier[target], c, full)) insert(frontier, target, { ...c, prev: e, stage: { from, to, cls, replicas, shards } }, full);
+                if (full && cLatency + transferSeconds(cBytes, e.stages + 1, cm) > cap) continue;
+                // checked before an entry is allocated: most candidates are dominated
+                if (dominated(frontier[target], cIps, cBytes, e.stages + 1, cLatency, full)) continue;
+                insert(frontier, target, { ips: cIps, bytes: cBytes, stages: e.stages + 1, latency: cLatency, prev: e, stage: { from, to, cls, replicas, shards } }, full);
               }
               if (ips >= ceiling) break;
             }
@@ -271,10 +285,13 @@ function covers(a: Key, b: Key, full: boolean): boolean {
   return a.ips > b.ips || a.bytes < b.bytes || a.stages < b.stages || a.latency <= b.latency;
 }
 
-/** true when an entry of the set is at least as good as `c` in every respect */
-function dominated(list: Entry[] | undefined, c: Key, full: boolean): boolean {
+/** true when an entry of the set is at least as good as the candidate (given field by field) in every respect */
+function dominated(list: Entry[] | undefined, ips: number, bytes: number, stages: number, latency: number, full: boolean): boolean {
   if (!list) return false;
-  for (const e of list) if (covers(e, c, full)) return true;
+  for (const e of list) {
+    if (!(e.ips >= ips && e.bytes <= bytes && e.stages <= stages)) continue;
+    if (full ? e.latency <= latency : e.ips > ips || e.bytes < bytes || e.stages < stages || e.latency <= latency) return true;
+  }
   return false;
 }
 

@@ -23,12 +23,17 @@ export class YamlCheckError extends Error {
   constructor(readonly issues: Issue[]) {
     super(
       [...issues]
-        .sort((a, b) => a.line - b.line || a.col - b.col)
+        // by file (in the order files were first named), then by position within the file
+        .sort((a, b) => fileRank(issues, a.file) - fileRank(issues, b.file) || a.line - b.line || a.col - b.col)
         .map(formatIssue)
         .join('\n'),
     );
     this.name = new.target.name;
   }
+}
+
+function fileRank(issues: Issue[], file: string): number {
+  return issues.findIndex((i) => i.file === file);
 }
 
 export class YamlSource {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadInventory, InventoryError } from '../../src/inventory/load.js';
-import { farm5, writeInventory } from './helpers.js';
+import { farm5, tempDir, writeInventory } from './helpers.js';
 
 /** The messages loadInventory throws for these lines, with the file name cut to "F". */
 function errors(lines: string[]): string[] {
@@ -100,4 +100,13 @@ test('wrong types and values name what was expected', () => {
   assert.deepEqual(errors(['hosts: { s: 10.0.0.1 }', 'farm: { model: alexnet, sender: s }']), [
     "F:2:7: farm.topology: topology \"auto\" found no host to run nodes on (the sender's host runs only the sender); add hosts",
   ]);
+});
+
+test('a topology file with errors: its own positions, and where the inventory names it', () => {
+  writeInventory(['model: alexnet', 'stages:', '  - { role: all, layers: conv1..fc3, shards: 2 }'], 'broken-topology.yaml');
+  const msgs = errors(['hosts: { local: { local: true } }', 'farm:', '  model: alexnet', '  topology: broken-topology.yaml']);
+  assert.equal(msgs[0], 'F:4:13: farm.topology: the topology file broken-topology.yaml has errors:');
+  assert.equal(msgs[1], `${tempDir()}/broken-topology.yaml:3:5: stages.0: shards: only a stage of exactly one dense layer can be split across devices`);
+  const missing = errors(['hosts: { local: { local: true } }', 'farm: { model: alexnet, topology: ./nowhere.yaml }']);
+  assert.deepEqual(missing, [`F:2:35: farm.topology: topology file ${tempDir()}/nowhere.yaml does not exist; expected a preset name, "auto", or the path of a file written by pifarm plan`]);
 });

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLimitGroup, execInGroup, type CgroupLayout, detectCgroups } from './cgroup.js';
+import { loadModelSpec } from '../model/spec.js';
 import type { PiProfile } from './profiles.js';
 import { periodUsFor, quotaCores } from './quota.js';
 
@@ -46,6 +47,7 @@ export function timeLayer(model: string, layer: string, repeats: number, wrap: (
 
 export interface Calibration {
   profile: string;
+  /** the profile's speed for this kind of layer (conv or dense) */
   profileGflops: number;
   model: string;
   layer: string;
@@ -61,6 +63,13 @@ export interface Calibration {
   periodUs: number;
 }
 
+/** This machine's per-core speeds (CPU time): a VGG16 conv layer and a dense layer. */
+export async function measureMachine(repeats = 3): Promise<{ conv: LayerTiming; dense: LayerTiming; speeds: { gflops: number; denseGflops: number } }> {
+  const conv = await timeLayer('vgg16', 'conv3_1', repeats);
+  const dense = await timeLayer('vgg16', 'fc2', repeats * 3);
+  return { conv, dense, speeds: { gflops: conv.cpuGflops, denseGflops: dense.cpuGflops } };
+}
+
 export interface CalibrateOptions {
   model?: string;
   layer?: string;
@@ -73,19 +82,22 @@ export async function calibrate(profile: PiProfile, opts: CalibrateOptions = {})
   const layer = opts.layer ?? 'conv3_1';
   const repeats = opts.repeats ?? 5;
   const unthrottled = await timeLayer(model, layer, repeats);
-  const quota = quotaCores(profile.gflops, unthrottled.cpuGflops);
+  // A dense layer is held to the profile's dense speed, a conv layer to its conv speed.
+  const dense = loadModelSpec(model).layers.find((l) => l.name === layer)?.type === 'dense';
+  const target = dense ? profile.denseGflops : profile.gflops;
+  const quota = quotaCores(target, unthrottled.cpuGflops);
   const group = createLimitGroup(`calibrate-${process.pid}`, { cpuCores: quota, periodUs: periodUsFor(quota) }, opts.layout ?? detectCgroups());
   try {
     const throttled = await timeLayer(model, layer, repeats, (cmd) => execInGroup(group, cmd));
     return {
       profile: profile.name,
-      profileGflops: profile.gflops,
+      profileGflops: target,
       model,
       layer,
       unthrottled,
       quotaCores: quota,
       throttled,
-      ratio: throttled.gflops / profile.gflops,
+      ratio: throttled.gflops / target,
       throttledPeriods: group.cpuThrottling().throttled,
       periodUs: periodUsFor(quota),
     };

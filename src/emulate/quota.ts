@@ -40,3 +40,28 @@ export function systemdCpuQuota(cores: number): string {
 export function periodUsFor(cores: number): number {
   return Math.min(1_000_000, Math.max(10_000, Math.ceil(1000 / Math.min(cores, 1) / 1000) * 1000));
 }
+
+export interface LayerWork {
+  /** FLOPs (2 x MACs) per frame of this process's part of the layer */
+  flop: number;
+  dense: boolean;
+}
+
+/** Speeds of one kind of device: conv layers (compute-bound) and dense layers (memory-bound). */
+export interface Speeds {
+  gflops: number;
+  denseGflops: number;
+}
+
+/**
+ * The quota for a process running `layers`: its time per frame here (one core, from the measured
+ * conv and dense speeds) over its time on the profile's Pi. A conv-only stage gets
+ * profile/machine conv speed; a dense stage the dense ratio, so fc layers are not emulated with the
+ * conv layers' factor (this machine's memory is relatively much faster than a Pi's).
+ */
+export function stageQuotaCores(layers: LayerWork[], profile: Speeds, machine: Speeds): number {
+  const time = (s: Speeds) => layers.reduce((a, l) => a + l.flop / 1e9 / (l.dense ? s.denseGflops : s.gflops), 0);
+  const pi = time(profile);
+  if (!(pi > 0)) return quotaCores(profile.gflops, machine.gflops);
+  return time(machine) / pi;
+}

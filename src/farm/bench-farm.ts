@@ -4,14 +4,14 @@
 // written. The quota comes from this machine's measured per-core speed (emulate/calibrate.ts).
 import { cpus } from 'node:os';
 import { loadModelSpec, type StageSpec } from '../model/spec.js';
-import { stageInfos } from '../model/shapes.js';
+import { stageInfos, type StageInfo } from '../model/shapes.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
 import { evaluateTopology, networkBytes, OS_RESERVED_MB, type Evaluation } from '../topology/cost-model.js';
 import { createLimitGroup, detectCgroups, type LimitGroup } from '../emulate/cgroup.js';
-import { timeLayer } from '../emulate/calibrate.js';
+import { measureMachine } from '../emulate/calibrate.js';
 import type { PiProfile } from '../emulate/profiles.js';
-import { periodUsFor, quotaCores, quotaFits } from '../emulate/quota.js';
+import { periodUsFor, quotaFits, stageQuotaCores, type Speeds } from '../emulate/quota.js';
 import { writeRunReport } from '../report/write.js';
 import type { RunResult } from '../report/types.js';
 import { benchRunResult } from './bench-result.js';
@@ -35,9 +35,10 @@ export interface BenchFarmOptions {
 }
 
 export interface Emulated {
-  perCoreGflops: number;
-  quotaCores: number;
-  periodUs: number;
+  /** this machine, one core, CPU time: conv and dense speeds */
+  machine: Speeds;
+  /** per stage (in order): fraction of one core each of its processes gets */
+  quotaCores: number[];
   memoryMb: number;
   /** periods in which the kernel throttled each process (proof the quota acted) */
   throttled: number[];
@@ -53,6 +54,11 @@ export interface BenchFarmOutput {
 
 export function newRunId(prefix: string, now = new Date()): string {
   return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+}
+
+/** Conv and dense work of one process of a stage (a shard does 1/shards of its dense layer). */
+function stageWork(info: StageInfo): { flop: number; dense: boolean }[] {
+  return info.layers.map((l) => ({ flop: (2 * l.macs) / info.stage.shards, dense: l.layer.type === 'dense' }));
 }
 
 /** The planner's prediction for these stages on the emulated Pi (no shared medium in quick mode). */
@@ -72,13 +78,15 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
   let emulated: Emulated | undefined;
   if (o.profile) {
     const layout = detectCgroups(); // fail before anything starts when there is no cgroup cpu controller
-    log(`measuring this machine's per-core speed (vgg16 conv3_1, one thread)`);
-    const t = await timeLayer('vgg16', 'conv3_1', 3);
-    const quota = quotaCores(o.profile.gflops, t.cpuGflops);
-    const fit = quotaFits(quota, processes, cpus().length);
+    log(`measuring this machine's per-core speed (vgg16 conv3_1 and fc2, one thread, CPU time)`);
+    const m = await measureMachine();
+    const quotas = stageInfos(spec, o.stages).map((info) => stageQuotaCores(stageWork(info), o.profile!, m.speeds));
+    const total = o.stages.reduce((a, st, i) => a + quotas[i]! * st.replicas * st.shards, 0);
+    const fit = quotaFits(total / processes, processes, cpus().length);
     if (!fit.ok) warnings.push(fit.message);
-    emulated = { perCoreGflops: t.cpuGflops, quotaCores: quota, periodUs: periodUsFor(quota), memoryMb: o.profile.memoryMb - OS_RESERVED_MB, throttled: [] };
-    log(`this machine: ${t.cpuGflops.toFixed(1)} GFLOPS per core; ${o.profile.name} at ${o.profile.gflops.toFixed(2)} GFLOPS -> ${(quota * 100).toFixed(2)}% of a core per node; ${fit.message}`);
+    emulated = { machine: m.speeds, quotaCores: quotas, memoryMb: o.profile.memoryMb - OS_RESERVED_MB, throttled: [] };
+    log(`this machine: ${m.speeds.gflops.toFixed(1)} GFLOPS per core on convs, ${m.speeds.denseGflops.toFixed(2)} on dense layers; ${o.profile.name}: ${o.profile.gflops.toFixed(2)} / ${o.profile.denseGflops.toFixed(3)}`);
+    log(`quota per process: ${o.stages.map((st, i) => `${st.role} ${(quotas[i]! * 100).toFixed(2)}%`).join(', ')} of a core; total ${total.toFixed(2)} cores of ${cpus().length}`);
     void layout;
   }
 
@@ -94,7 +102,8 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
       // with the parent group (cgroup semantics), so the memory limit covers what is allocated
       // from here on.
       farm.nodes.forEach((n, i) => {
-        const g = createLimitGroup(`${runId}-${i}`, { cpuCores: emulated!.quotaCores, periodUs: emulated!.periodUs, memoryMb: emulated!.memoryMb });
+        const q = emulated!.quotaCores[o.stages.findIndex((st) => st.role === n.config.role)]!;
+        const g = createLimitGroup(`${runId}-${i}`, { cpuCores: q, periodUs: periodUsFor(q), memoryMb: emulated!.memoryMb });
         groups.push(g);
         g.addPid(n.child.pid!);
       });

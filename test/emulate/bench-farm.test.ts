@@ -26,7 +26,7 @@ test('bench farm: alexnet-5 on emulated Pi 3s writes a consistent result and a r
     const r = await cli(['bench', 'farm', '--preset', 'alexnet-5', '--emulate', 'pi3', '--frames', '10', '--warmup', '2', '--json', '--compare-paper', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as Record<string, any>;
-    t.diagnostic(`IPS ${j.ips.toFixed(2)}, predicted ${j.predicted.ips.toFixed(2)}, quota ${(j.emulated.quotaCores * 100).toFixed(2)}% of a core, throttled ${j.emulated.throttled.join('/')}`);
+    t.diagnostic(`IPS ${j.ips.toFixed(2)}, predicted ${j.predicted.ips.toFixed(2)}, quotas ${j.emulated.quotaCores.map((q: number) => (q * 100).toFixed(2)).join('/')}% of a core, throttled ${j.emulated.throttled.join('/')}`);
     assert.equal(j.kind, 'bench');
     assert.equal(j.preset, 'alexnet-5');
     assert.equal(j.devices, 5);

@@ -23,7 +23,7 @@ function runIn(argv: string[]): Promise<{ code: number | null; signal: NodeJS.Si
 
 test('profiles: the Pi 3 figure comes from the paper\'s layer times; overrides and unknown names', () => {
   assert.ok(PI3_CONV_GFLOPS > 4.1 && PI3_CONV_GFLOPS < 4.3, `pi3 conv ${PI3_CONV_GFLOPS}`);
-  assert.ok(PI3_DENSE_GFLOPS > 0.08 && PI3_DENSE_GFLOPS < 0.1, `pi3 dense ${PI3_DENSE_GFLOPS}`);
+  assert.ok(PI3_DENSE_GFLOPS > 0.2 && PI3_DENSE_GFLOPS < 0.26, `pi3 dense ${PI3_DENSE_GFLOPS}`);
   assert.ok(PROFILES.pi3!.gflops < PROFILES.pi4!.gflops && PROFILES.pi4!.gflops < PROFILES.pi5!.gflops);
   assert.equal(PROFILES.pi3!.memoryMb, 1024);
   const o = findProfile('pi3', 8.4);

@@ -57,23 +57,38 @@ interface Flow {
   bytes: number;
 }
 
-/** Starts a server in `to`, sends `bytes` from `from`; resolves with what the receiver saw. */
-async function flow(from: string, to: string, toAddr: string, port: number, bytes: number): Promise<Flow> {
-  const server = spawn('ip', ['netns', 'exec', to, process.execPath, FLOW, 'server', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A receiving server in netns `to`, ready to take one flow. */
+async function server(to: string, port: number): Promise<{ result: Promise<Flow> }> {
+  const child = spawn('ip', ['netns', 'exec', to, process.execPath, FLOW, 'server', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    server.stdout.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready')) resolve();
     });
-    server.on('exit', () => reject(new Error('flow server exited early')));
+    child.on('exit', () => reject(new Error('flow server exited early')));
   });
-  const client = spawn('ip', ['netns', 'exec', from, process.execPath, FLOW, 'client', toAddr, String(port), String(bytes)], { stdio: 'inherit' });
-  const done = new Promise<void>((resolve) => server.on('exit', () => resolve()));
-  await Promise.all([done, new Promise((r) => client.on('exit', r))]);
-  const r = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { bytes: number; ms: number; first: number; last: number };
-  assert.equal(r.bytes, bytes);
-  return { mbit: (r.bytes * 8) / 1e6 / (r.ms / 1000), first: r.first, last: r.last, bytes: r.bytes };
+  const result = new Promise<Flow>((resolve) =>
+    child.on('exit', () => {
+      const r = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { bytes: number; ms: number; first: number; last: number };
+      resolve({ mbit: (r.bytes * 8) / 1e6 / (r.ms / 1000), first: r.first, last: r.last, bytes: r.bytes });
+    }),
+  );
+  return { result };
+}
+
+function client(from: string, toAddr: string, port: number, bytes: number): Promise<unknown> {
+  const c = spawn('ip', ['netns', 'exec', from, process.execPath, FLOW, 'client', toAddr, String(port), String(bytes)], { stdio: 'inherit' });
+  return new Promise((r) => c.on('exit', r));
+}
+
+/** Sends `bytes` from `from` to a server in `to`; resolves with what the receiver saw. */
+async function flow(from: string, to: string, toAddr: string, port: number, bytes: number): Promise<Flow> {
+  const s = await server(to, port);
+  await client(from, toAddr, port, bytes);
+  const f = await s.result;
+  assert.equal(f.bytes, bytes);
+  return f;
 }
 
 test('shared medium on a test bridge: the rate is shared by all devices and removal restores the bridge', { timeout: 60_000 }, async (t) => {
@@ -89,7 +104,9 @@ test('shared medium on a test bridge: the rate is shared by all devices and remo
     assert.ok(free > 3 * one, `the limit has an effect: unshaped ${free.toFixed(0)} vs ${one.toFixed(1)} Mbit/s`);
     // Two flows in opposite directions share the one medium (per-port limits would give 20 each).
     // Their aggregate over the span both were running stays at the one limit.
-    const [ab, ba] = await Promise.all([flow(NS.a, NS.b, '10.99.0.12', 15003, 2_500_000), flow(NS.b, NS.a, '10.99.0.11', 15004, 2_500_000)]);
+    const [sb, sa] = await Promise.all([server(NS.b, 15003), server(NS.a, 15004)]);
+    await Promise.all([client(NS.a, '10.99.0.12', 15003, 3_000_000), client(NS.b, '10.99.0.11', 15004, 3_000_000)]);
+    const [ab, ba] = await Promise.all([sb.result, sa.result]);
     const overlap = Math.min(ab.last, ba.last) - Math.max(ab.first, ba.first);
     const span = Math.max(ab.last, ba.last) - Math.min(ab.first, ba.first);
     const aggregate = ((ab.bytes + ba.bytes) * 8) / 1e6 / (span / 1000);

@@ -25,7 +25,7 @@ measured IPS against the planner's prediction for the same Pis, and writes
   --plan         plan the topology for --devices N (nodes + sender) of the emulated Pi
   --model        ${modelNames().join(', ')} (with --plan)
   --emulate      ${Object.keys(PROFILES).join(', ')}; --gflops overrides the profile's speed
-  --frames       frames to stream (default 24 alexnet, 8 vgg16); --warmup (default 10%, at least 1)
+  --frames       frames to stream (default 40 alexnet, 16 vgg16); --warmup (default 20%, at least 1)
   --compare-paper  add the paper's figures to the comparison (labelled as the paper's)`;
 
 const FLAGS = {
@@ -74,8 +74,9 @@ export const command: CliCommand = {
       name = `plan-${devices}`;
     }
     if (values.model && values.model !== model) throw new UsageError(`the topology is for ${model}, not ${values.model}`);
-    const frames = numberFlag(values.frames, 'frames', model === 'vgg16' ? 8 : 24, { min: 1, integer: true });
-    const warmup = numberFlag(values.warmup, 'warmup', Math.max(1, Math.round(frames / 10)), { min: 0, integer: true });
+    // Enough frames that the pipeline's fill and drain do not dominate the steady window.
+    const frames = numberFlag(values.frames, 'frames', model === 'vgg16' ? 16 : 40, { min: 1, integer: true });
+    const warmup = numberFlag(values.warmup, 'warmup', Math.max(1, Math.round(frames / 5)), { min: 0, integer: true });
     if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
     const window = values.window === undefined ? undefined : numberFlag(values.window, 'window', 1, { min: 1, integer: true });
 
@@ -99,7 +100,8 @@ export const command: CliCommand = {
     for (const w of out.warnings) console.log(`warning: ${w}`);
     if (out.emulated) {
       const e = out.emulated;
-      console.log(`emulated ${profile!.name}: ${profile!.gflops.toFixed(2)} GFLOPS per device = ${(e.quotaCores * 100).toFixed(2)}% of one core here (${e.perCoreGflops.toFixed(1)} GFLOPS/core measured), ${e.memoryMb} MB; throttled periods per process: ${e.throttled.join(', ')}`);
+      console.log(`emulated ${profile!.name}: ${profile!.gflops.toFixed(2)} GFLOPS on convs, ${profile!.denseGflops.toFixed(3)} on dense layers, ${e.memoryMb} MB per device; this machine ${e.machine.gflops.toFixed(1)} / ${e.machine.denseGflops.toFixed(2)} GFLOPS per core`);
+      console.log(`CPU quota per process: ${r.stages.map((s, i) => `${s.role} ${(e.quotaCores[i]! * 100).toFixed(2)}%`).join(', ')} of one core; periods throttled per process: ${e.throttled.join(', ')}`);
     }
     console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
     console.log(table(['stage', 'replicas', 'shards', 'service ms', 'queue ms', 'util', 'RSS MB'], r.stages.map((s) => [s.role, String(s.replicas), String(s.shards), s.serviceMs.toFixed(1), (s.queueMs ?? NaN).toFixed(1), `${(s.utilization * 100).toFixed(0)}%`, (s.rssMb ?? NaN).toFixed(0)])));

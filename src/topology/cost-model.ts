@@ -30,6 +30,15 @@ export const PI3_RAM_MB = 1024;
 export const OS_RESERVED_MB = 324;
 /** a node process before any weights: Node.js, onnxruntime, buffers (estimate) */
 export const NODE_RUNTIME_MB = 80;
+/**
+ * While a process starts, the engine's model bytes and the runtime's own copy of the weights
+ * coexist (engine/onnx.ts drops its copy only after InferenceSession.create), so it briefly needs
+ * twice its weights. The issue's memory rule counts weights once (a start-up peak is absorbed by
+ * swap: slow to start, not slow per frame), which is the default; CostModel.strictMemory (pifarm
+ * plan --strict-memory) counts them this many times, which on a Pi 3 caps a process at about
+ * 300 MB of weights: the whole of VGG16 (553 MB) or its fc1 (411 MB) must then be split.
+ */
+export const LOAD_PEAK_FACTOR = 2;
 /** a process whose weights exceed this share of usable RAM pages while it runs ... */
 export const PAGING_THRESHOLD = 0.5;
 /** ... and its weight traffic is this much slower (VGG16 fc1 on a Pi 3: 2.483 s measured / 0.717 s fitted) */
@@ -68,6 +77,8 @@ export interface CostModel {
   bandwidthMbit: number;
   /** false for processes on one machine (the local demo): no shared medium */
   sharedMedium: boolean;
+  /** also require LOAD_PEAK_FACTOR x weights at start-up (no reliance on swap) */
+  strictMemory?: boolean;
 }
 
 export const DEFAULT_COST_MODEL: CostModel = { bandwidthMbit: DEFAULT_BANDWIDTH_MBIT, sharedMedium: true };
@@ -93,20 +104,21 @@ export interface StageCost {
   serviceS: number;
   /** frames per second the stage sustains: replicas / serviceS */
   ips: number;
-  /** resident MB of one instance: runtime + weights + the largest input/output pair */
+  /** resident MB of one instance: runtime + weights + the largest input/output pair (strictMemory: or the start-up peak) */
   memoryMb: number;
   fits: boolean;
   pages: boolean;
   weightsMb: number;
 }
 
-export function stageCost(info: StageInfo, d: DeviceProfile): StageCost {
+export function stageCost(info: StageInfo, d: DeviceProfile, cm: CostModel = DEFAULT_COST_MODEL): StageCost {
   const { stage } = info;
   const weightsMb = info.paramBytes / MB;
   const pages = weightsMb > PAGING_THRESHOLD * usableMb(d);
   let peak = 0;
   for (const l of info.layers) peak = Math.max(peak, size(l.inShape) * FLOAT_BYTES + l.outBytes);
-  const memoryMb = NODE_RUNTIME_MB + weightsMb + peak / MB;
+  const running = NODE_RUNTIME_MB + weightsMb + peak / MB;
+  const memoryMb = cm.strictMemory ? Math.max(running, NODE_RUNTIME_MB + LOAD_PEAK_FACTOR * weightsMb) : running;
   const compute = info.layers.reduce((a, l) => a + layerSeconds(l, d, stage.shards, pages), 0);
   // an instance receives its full input and sends its slice of the output, copying both once
   const inBytes = info.inBytes / stage.shards;
@@ -165,7 +177,7 @@ export function evaluateTopology(model: string, stages: StageSpec[], cm: CostMod
   const infos = stageInfos(spec, stages);
   const per = infos.map((info, i) => {
     const d = Array.isArray(devices) ? devices[i]! : devices;
-    return { ...stageCost(info, d), role: info.stage.role, layers: info.stage.layers, replicas: info.stage.replicas, shards: info.stage.shards, device: d.name, inBytes: info.inBytes };
+    return { ...stageCost(info, d, cm), role: info.stage.role, layers: info.stage.layers, replicas: info.stage.replicas, shards: info.stage.shards, device: d.name, inBytes: info.inBytes };
   });
   const bytes = networkBytes(infos);
   const net = networkIps(bytes, cm);

@@ -2,12 +2,12 @@
 // per decision (whole-model replication, a split dense layer, replicas, spare devices, idle ones).
 import { loadModelSpec } from '../model/spec.js';
 import { stageInfos } from '../model/shapes.js';
-import { MB, PAGING_THRESHOLD, stageCost, usableMb, type DeviceProfile } from './cost-model.js';
+import { MB, PAGING_THRESHOLD, stageCost, usableMb, type CostModel, type DeviceProfile } from './cost-model.js';
 import type { Plan } from './plan.js';
 
 const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
 
-export function explainPlan(plan: Plan, profiles: DeviceProfile[], spareGiven: Map<number, number>): string[] {
+export function explainPlan(plan: Plan, profiles: DeviceProfile[], spareGiven: Map<number, number>, cm: CostModel): string[] {
   const spec = loadModelSpec(plan.model);
   const e = plan.evaluation;
   const out: string[] = [];
@@ -21,7 +21,7 @@ export function explainPlan(plan: Plan, profiles: DeviceProfile[], spareGiven: M
     const s = e.stages[i]!;
     const d = profiles[i]!;
     if (stage.shards > 1) {
-      const whole = stageCost(stageInfos(spec, [{ ...stage, replicas: 1, shards: 1 }])[0]!, d);
+      const whole = stageCost(stageInfos(spec, [{ ...stage, replicas: 1, shards: 1 }])[0]!, d, cm);
       const why = !whole.fits
         ? `whole, its ${whole.weightsMb.toFixed(0)} MB of weights do not fit a ${d.name}`
         : whole.pages

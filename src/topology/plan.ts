@@ -49,6 +49,8 @@ export interface PlanRequest {
   sharedMedium?: boolean;
   /** only plans whose predicted latency (one frame through the empty pipeline) is at most this */
   maxLatencyS?: number;
+  /** count the engine's start-up copy of the weights (cost-model.ts LOAD_PEAK_FACTOR) */
+  strictMemory?: boolean;
 }
 
 export interface Plan {
@@ -98,7 +100,7 @@ export function requestClasses(req: PlanRequest): DeviceClass[] {
 }
 
 export function costModelOf(req: PlanRequest): CostModel {
-  return { bandwidthMbit: req.bandwidthMbit ?? DEFAULT_COST_MODEL.bandwidthMbit, sharedMedium: req.sharedMedium ?? DEFAULT_COST_MODEL.sharedMedium };
+  return { bandwidthMbit: req.bandwidthMbit ?? DEFAULT_COST_MODEL.bandwidthMbit, sharedMedium: req.sharedMedium ?? DEFAULT_COST_MODEL.sharedMedium, strictMemory: req.strictMemory ?? false };
 }
 
 export function planTopology(req: PlanRequest): Plan {
@@ -124,7 +126,7 @@ export function planTopology(req: PlanRequest): Plan {
     if (!o) {
       const stage: StageSpec = { role: 'x', layers: layers.slice(from, to).map((l) => l.layer.name), replicas: 1, shards };
       const info = stageInfos(spec, [stage])[0]!;
-      const c = stageCost(info, classes[cls]!.profile);
+      const c = stageCost(info, classes[cls]!.profile, cm);
       o = { serviceS: c.serviceS, bytesIn: info.inBytes, fits: c.fits };
       options[key] = o;
     }
@@ -254,7 +256,7 @@ export function planTopology(req: PlanRequest): Plan {
     search: { method: `exact dynamic programming over layer cuts with Pareto sets of (stage IPS, network bytes, stages${full ? ', latency' : ''})`, states, candidates, ms: 0 },
     reasons: [],
   };
-  plan.reasons = explainPlan(plan, profiles, spareGiven);
+  plan.reasons = explainPlan(plan, profiles, spareGiven, cm);
   if (classes.every((c) => c.hosts)) {
     const next = classes.map(() => 0);
     plan.hosts = picked.map((p) => Array.from({ length: p.replicas * p.shards }, () => classes[p.cls]!.hosts![next[p.cls]!++]!));

@@ -35,6 +35,16 @@ test('for every device count: plan >= preset, memory fits, stages cover the mode
   }
 });
 
+test('with --strict-memory too, plans beat the presets they can be compared with', () => {
+  const cm = { ...DEFAULT_COST_MODEL, strictMemory: true };
+  for (const p of allPresets()) {
+    const plan = planTopology({ model: p.model, devices: p.devices, strictMemory: true });
+    const pe = evaluateTopology(p.model, p.stages, cm);
+    assert.ok(pe.fitsMemory, `${p.name} fits strictly`);
+    assert.ok(plan.evaluation.fitsMemory && plan.evaluation.predictedIps >= pe.predictedIps - 1e-12, `${p.name}: ${plan.evaluation.predictedIps} vs ${pe.predictedIps}`);
+  }
+});
+
 /** Every contiguous cut, replica count and shard count within `nodes`, evaluated one by one. */
 function bruteForceBest(model: string, nodes: number, maxLatencyS = Infinity): number {
   const layers = layerInfos(loadModelSpec(model));
@@ -94,14 +104,21 @@ test('the cost model is calibrated: the paper presets come within 25% of the pap
 });
 
 test('little RAM forces VGG16 fc1 to be split across devices (model parallelism)', () => {
-  const plan = planTopology({ model: 'vgg16', devices: 12, ramMb: 512 });
+  // 640 MB: 316 MB usable; strict: a process holds at most (316 - 80) / 2 = 118 MB of weights while it starts
+  const plan = planTopology({ model: 'vgg16', devices: 12, ramMb: 640, strictMemory: true });
   assert.ok(plan.evaluation.fitsMemory);
   const fc1 = plan.stages.find((s) => s.layers.includes('fc1'))!;
   assert.deepEqual(fc1.layers, ['fc1']);
-  assert.ok(fc1.shards >= 4, `fc1 needs at least 4 shards of <= 108 MB, got ${fc1.shards}`);
+  assert.ok(fc1.shards >= 4, `fc1 needs at least 4 shards of <= 118 MB, got ${fc1.shards}`);
   assert.ok(plan.reasons.some((r) => r.startsWith(`fc1 is split into ${fc1.shards} shards (model parallelism): whole, its 411 MB of weights do not fit a pi3`)), plan.reasons.join('\n'));
-  // and a farm too small to hold the model is refused with a reason
-  assert.throws(() => planTopology({ model: 'vgg16', devices: 3, ramMb: 512 }), /no topology of vgg16 fits 2 node device\(s\) of pi3 \(512 MB\)/);
+  // 512 MB counting weights once (the issue's rule): fc1 (411 MB + runtime) fits only split too
+  const loose = planTopology({ model: 'vgg16', devices: 12, ramMb: 512 });
+  assert.ok(loose.evaluation.fitsMemory);
+  assert.ok(loose.stages.find((s) => s.layers.includes('fc1'))!.shards >= 4);
+  // strict on a Pi 3: VGG16 needs fc1 in two shards and the rest elsewhere, so 3 devices cannot hold it
+  assert.throws(() => planTopology({ model: 'vgg16', devices: 3, strictMemory: true }), /no topology of vgg16 fits 2 node device\(s\) of pi3 \(1024 MB\); add devices or RAM/);
+  const strict = planTopology({ model: 'vgg16', devices: 11, strictMemory: true });
+  assert.ok(strict.evaluation.stages.every((s) => s.weightsMb * 2 + 80 <= 700), 'no process over 310 MB of weights');
 });
 
 test('a slow shared medium becomes the bottleneck, and the plan says so', () => {

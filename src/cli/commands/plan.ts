@@ -16,7 +16,7 @@ import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
 
 const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
-                   [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local] [--max-latency-ms L]
+                   [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local] [--max-latency-ms L] [--strict-memory]
                    [--profile local|HOST] [--preset NAME] [--json] [-o plan.yaml]
 
 Chooses a topology for the devices at hand, as Musical Chair does, under a cost model: layer
@@ -32,6 +32,8 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
   --bandwidth-mbit  shared Wi-Fi medium (default 300; give what iperf measures)
   --local           every process on this machine: no shared medium
   --max-latency-ms  only topologies whose predicted latency (one frame, empty pipeline) is at most this
+  --strict-memory   a process must also hold twice its weights while it starts (the engine's
+                    transient copy) instead of relying on swap for that moment
   --profile local   measure every layer with the engine on this machine and plan with those times
   --profile HOST    the same on an inventory host (-i) where pifarm is deployed (pifarm up)
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)
@@ -53,6 +55,7 @@ export const command: CliCommand = {
         'bandwidth-mbit': { type: 'string' },
         local: { type: 'boolean' },
         'max-latency-ms': { type: 'string' },
+        'strict-memory': { type: 'boolean' },
         profile: { type: 'string' },
         preset: { type: 'string' },
         json: { type: 'boolean' },
@@ -81,7 +84,7 @@ export const command: CliCommand = {
     if (gflops !== undefined || ramMb !== undefined) profile = { ...profile, gflops: gflops ?? profile.gflops, ramMb: ramMb ?? profile.ramMb, name: gflops !== undefined ? `${gflops}gflops` : profile.name };
     // an inventory of local hosts only runs on one machine: no shared medium to bound it
     const oneMachine = values.local || (inv !== undefined && inv.hosts.every((h) => h.local));
-    const req: PlanRequest = { model, profile, sharedMedium: !oneMachine };
+    const req: PlanRequest = { model, profile, sharedMedium: !oneMachine, strictMemory: !!values['strict-memory'] };
     if (values['max-latency-ms'] !== undefined) req.maxLatencyS = numberFlag(values['max-latency-ms'], 'max-latency-ms', 0, { min: 1 }) / 1000;
     if (values['bandwidth-mbit'] !== undefined) req.bandwidthMbit = numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 });
     if (inv) req.classes = inventoryClasses(inv, profile);

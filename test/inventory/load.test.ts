@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
-import { resolveFarm } from '../../src/topology/resolve.js';
+import { hostAddress, resolveFarm } from '../../src/topology/resolve.js';
 import { writeInventory } from './helpers.js';
 
 test('defaults < group vars < host settings; ~ expands; documented defaults', () => {
@@ -85,4 +85,16 @@ test('the complete example of docs/inventory.md loads and resolves', () => {
   assert.equal(farm.topologyName, 'alexnet-6');
   assert.deepEqual(farm.placements.map((p) => p.host), ['pi1', 'pi5', 'pi2', 'pi3', 'pi4']);
   assert.equal(farm.inventory.hosts.find((h) => h.name === 'pi4')!.jump, 'bastion');
+});
+
+test('a host with slots runs that many processes on consecutive ports; hostAddress names each host', () => {
+  const inv = loadInventory(writeInventory(['hosts: { big: { address: 10.0.0.2, slots: 3 }, small: 10.0.0.3 }', 'farm: { model: alexnet, topology: alexnet-5 }']));
+  const farm = resolveFarm(inv);
+  assert.deepEqual(
+    farm.placements.map((p) => `${p.host}:${p.role}.${p.shard}@${p.port}`),
+    ['big:block1.0@12345', 'big:fc1.0@12346', 'big:fc1.1@12347', 'small:fc2.0@12345'],
+  );
+  assert.equal(hostAddress(farm, 'small'), '10.0.0.3');
+  assert.equal(hostAddress(farm, 'local'), '127.0.0.1');
+  assert.throws(() => hostAddress(farm, 'nobody'), /unknown host "nobody"/);
 });

@@ -12,11 +12,9 @@
 // round-robin). Ties: fewer devices, then fewer stages, then lower latency, then enumeration order
 // (cuts earliest first), so plans are deterministic. Devices the optimum leaves over then go, one
 // replica at a time, to the slowest stage of their class (the paper's rule).
-import type { StageSpec } from '../model/spec.js';
-import { FLOAT_BYTES, size, type LayerInfo } from '../model/shapes.js';
+import { loadModelSpec, type StageSpec } from '../model/spec.js';
+import { stageInfos, type LayerInfo } from '../model/shapes.js';
 import { DEFAULT_COST_MODEL, PI3, evaluateTopology, modelLayers, networkIps, stageCost, transferSeconds, type CostModel, type DeviceProfile, type Evaluation } from './cost-model.js';
-import { stageInfos } from '../model/shapes.js';
-import { loadModelSpec } from '../model/spec.js';
 import { roleName } from './plan-names.js';
 import { explainPlan } from './plan-explain.js';
 
@@ -307,9 +305,4 @@ function insert(frontier: (Entry[] | undefined)[], idx: number, c: Entry, full: 
   list = list.filter((e) => !covers(c, e, full));
   list.push(c);
   frontier[idx] = list;
-}
-
-/** input bytes of a model (what the sender sends per frame) */
-export function inputBytes(model: string): number {
-  return size(loadModelSpec(model).input) * FLOAT_BYTES;
 }

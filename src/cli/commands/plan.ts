@@ -16,8 +16,9 @@ import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
 
 const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
-                   [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local] [--max-latency-ms L] [--strict-memory]
-                   [--profile local|HOST] [--preset NAME] [--json] [-o plan.yaml]
+                   [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local]
+                   [--max-latency-ms L] [--strict-memory] [--profile local|HOST]
+                   [--preset NAME] [--json] [-o plan.yaml]
 
 Chooses a topology for the devices at hand, as Musical Chair does, under a cost model: layer
 time from MACs, activation and weight traffic (fitted to the paper's Pi 3 layer times), the shared

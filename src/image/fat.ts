@@ -24,11 +24,14 @@ function env(): NodeJS.ProcessEnv {
 
 function mtools(tool: string, args: string[], vol: FatVolume, input?: Buffer): Buffer {
   const r = spawnSync(tool, ['-i', `${vol.image}@@${vol.offset}`, ...args], { env: env(), input, maxBuffer: 1 << 30 });
-  if (r.error) {
+  // EPIPE: the tool exited before reading all its input (e.g. the partition filled up); its own
+  // message on stderr says why, so report that rather than the broken pipe.
+  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && r.status !== null;
+  if (r.error && !epipe) {
     const code = (r.error as NodeJS.ErrnoException).code;
     throw new ImageError(code === 'ENOENT' ? `${tool} not found: install the Debian package mtools` : `${tool}: ${r.error.message}`);
   }
-  if (r.status !== 0) throw new ImageError(`${tool} ${args.join(' ')} on ${vol.image}@${vol.offset}: ${r.stderr.toString().trim() || `exit ${r.status}`}`);
+  if (r.status !== 0 || epipe) throw new ImageError(`${tool} ${args.join(' ')} on ${vol.image}@${vol.offset}: ${r.stderr?.toString().trim() || `exit ${r.status}`}`);
   return r.stdout;
 }
 

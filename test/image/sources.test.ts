@@ -146,3 +146,22 @@ test('a FAT32 boot partition, as on real images: prep and inspect', async () => 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('prep needs no root: it runs as nobody', () => {
+  const dir = tempDir('nobody');
+  try {
+    const img = buildImage(dir, 'cloud');
+    const { inventory } = writeInventory(dir);
+    const out = join(dir, 'out');
+    execFileSync('mkdir', ['-m', '777', out]);
+    execFileSync('chmod', ['755', dir]);
+    execFileSync('chmod', ['644', img, inventory, join(dir, 'id_ed25519.pub')]);
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', 'env', `HOME=${out}`, 'PIFARM_TEST_PW=Corr3ct-Horse-pw', `PIFARM_TEST_WIFI=${PASSPHRASE}`,
+      process.execPath, 'dist/src/cli/main.js', 'image', 'prep', '--image', img, '-i', inventory, '--host', 'pi1', '--out', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(execFileSync('stat', ['-c', '%U', join(out, 'pi1.img')], { encoding: 'utf8' }).trim(), 'nobody');
+    assert.match(mread(join(out, 'pi1.img'), 'user-data'), /hostname: pi1\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -42,8 +42,10 @@ export interface StageFigures {
   serviceMs: number;
   /** mean over the stage's processes of busy time / steady window */
   utilization: number;
-  /** the largest resident memory among the stage's processes */
+  /** the largest resident memory among the stage's processes, after the run */
   rssMb: number;
+  /** the largest resident memory seen, including the block load (weights held twice for a moment) */
+  peakRssMb?: number;
 }
 
 export interface DemoReport {
@@ -116,7 +118,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const stages: StageFigures[] = o.stages.map((s) => {
     const procs = sent.processes.filter((p) => p.role === s.role);
     const frames = procs.reduce((a, p) => a + p.frames, 0);
-    const rss = stats.filter((x) => x.role === s.role).map((x) => Math.max(x.rssBytes, x.peakRssBytes));
+    const mine = stats.filter((x) => x.role === s.role);
+    const mb = (v: number[]) => (v.length ? Math.max(...v) / 2 ** 20 : NaN);
     return {
       role: s.role,
       replicas: s.replicas,
@@ -124,7 +127,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       layers: s.layers.length > 1 ? `${s.layers[0]}..${s.layers[s.layers.length - 1]}` : s.layers[0]!,
       serviceMs: frames ? procs.reduce((a, p) => a + p.serviceMs.mean * p.frames, 0) / frames : NaN,
       utilization: procs.length ? procs.reduce((a, p) => a + p.utilization, 0) / (s.replicas * s.shards) : 0,
-      rssMb: rss.length ? Math.max(...rss) / 2 ** 20 : NaN,
+      rssMb: mb(mine.map((x) => x.rssBytes)),
+      peakRssMb: mb(mine.map((x) => x.peakRssBytes)),
     };
   });
   const { samples: _samples, ...senderFigures } = sent;

@@ -42,14 +42,11 @@ export interface LocalNode {
   output: string[];
 }
 
-export interface LocalFarm {
-  nodes: LocalNode[];
+export interface LocalFarm extends NodeProcesses {
   first: NextStage;
   lastShards: number;
   senderPort: number;
   maxMessageBytes: number;
-  stats(): Promise<NodeStats[]>;
-  stop(): Promise<void>;
 }
 
 const KEEP_LINES = 200;
@@ -82,6 +79,25 @@ export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
     queueCapacity: o.queueCapacity,
     mergeTimeoutMs: o.mergeTimeoutMs,
   });
+  for (const cfg of wiring.nodes) o.tweak?.(cfg);
+  const procs = await startNodeProcesses(wiring.nodes, { echo: o.echo, readyTimeoutMs: o.readyTimeoutMs, maxMessageBytes: wiring.maxMessageBytes });
+  return { ...procs, first: wiring.first, lastShards: wiring.lastShards, senderPort, maxMessageBytes: wiring.maxMessageBytes };
+}
+
+export interface NodeProcesses {
+  nodes: LocalNode[];
+  stats(): Promise<NodeStats[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one `node` process per config (configs in a temp dir) and waits until all are ready.
+ * Everything is stopped on stop(), on exit, on SIGINT/SIGTERM, and when a node fails to start.
+ */
+export async function startNodeProcesses(
+  configs: NodeConfig[],
+  o: { echo?: boolean; readyTimeoutMs?: number; maxMessageBytes: number },
+): Promise<NodeProcesses> {
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-local-'));
   const nodes: LocalNode[] = [];
   let stopped = false;
@@ -113,8 +129,7 @@ export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
   }
 
   try {
-    wiring.nodes.forEach((cfg, i) => {
-      o.tweak?.(cfg);
+    configs.forEach((cfg, i) => {
       const name = `${cfg.role}.${cfg.replica}${cfg.shard.count > 1 ? `.s${cfg.shard.index}` : ''}`;
       const file = join(dir, `${String(i).padStart(2, '0')}-${name}.json`);
       writeFileSync(file, JSON.stringify(cfg, null, 2));
@@ -133,24 +148,15 @@ export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
       child.stderr!.on('data', take);
       nodes.push(node);
     });
-    await waitReady(nodes, o.readyTimeoutMs ?? 180_000, wiring.maxMessageBytes);
+    await waitReady(nodes, o.readyTimeoutMs ?? 180_000, o.maxMessageBytes);
   } catch (e) {
     await stop();
     throw e;
   }
-
-  return {
-    nodes,
-    first: wiring.first,
-    lastShards: wiring.lastShards,
-    senderPort,
-    maxMessageBytes: wiring.maxMessageBytes,
-    stats: () => Promise.all(nodes.map((n) => askStats(n, wiring.maxMessageBytes))),
-    stop,
-  };
+  return { nodes, stats: () => Promise.all(nodes.map((n) => askStats(n, o.maxMessageBytes))), stop };
 }
 
-async function askStats(n: LocalNode, max: number, timeoutMs = 2000): Promise<NodeStats> {
+export async function askStats(n: LocalNode, max: number, timeoutMs = 2000): Promise<NodeStats> {
   const peer = new Peer(n.config.listen, max);
   try {
     return await peer.stats(timeoutMs);

@@ -9,6 +9,7 @@ import type { Engine, LoadedBlock } from '../engine/engine.js';
 import { Balancer } from './balancer.js';
 import { DEFAULT_QUEUE_CAPACITY, type NodeConfig } from './config.js';
 import { MergeBuffer } from './merge.js';
+import { collectGarbage } from './memory.js';
 import { Peer } from './peer.js';
 import { nowMs, service, type Frame, type Hop, type NodeStats, type Tensor } from './protocol.js';
 import { closeServer, serveAvro } from './server-conn.js';
@@ -134,7 +135,8 @@ export class NodeServer {
       throw e;
     }
     this.loadMs = Date.now() - t0;
-    this.sampleRss();
+    this.sampleRss(); // the load's peak
+    collectGarbage();
     void this.pump();
   }
 

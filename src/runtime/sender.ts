@@ -11,7 +11,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type Balance, type Endpoint, type NextStage 
 import { loadImage, randomFrame } from './frames.js';
 import { MergeBuffer } from './merge.js';
 import { Peer } from './peer.js';
-import { nowMs, service, type Frame, type Hop, type NodeStats } from './protocol.js';
+import { nowMs, service, type Frame, type Hop, type NodeStats, type Tensor } from './protocol.js';
 import { closeServer, serveAvro } from './server-conn.js';
 import { mergeTraces, processFigures, summarize, type ProcessFigures, type Summary } from './stats.js';
 import { concatFloat, floatValues, uint8Tensor } from './tensor.js';
@@ -74,6 +74,11 @@ interface Completion {
   at: number;
   latency: number;
   trace: Hop[];
+}
+
+/** A result's values as floats (a uint8 tensor comes back from an identity pipeline). */
+function resultValues(t: Tensor): Float32Array {
+  return t.dtype === 'uint8' ? Float32Array.from(t.data) : floatValues(t);
 }
 
 export function defaultSampleIds(frames: number, n = 5): number[] {
@@ -155,15 +160,11 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
 
   function onResult(frame: Frame): void {
     const at = nowMs();
-    let output: Float32Array;
-    let trace = frame.trace;
+    let parts: Frame[] = [frame];
     if (merge) {
-      const parts = merge.add(frame.id, frame.fromShard, frame);
-      if (!parts) return;
-      output = concatFloat(parts.map((p) => floatValues(p.tensor)));
-      trace = mergeTraces(parts.map((p) => p.trace));
-    } else {
-      output = floatValues(frame.tensor);
+      const all = merge.add(frame.id, frame.fromShard, frame);
+      if (!all) return;
+      parts = all;
     }
     const sentAt = inflight.get(frame.id);
     if (done.has(frame.id)) {
@@ -176,8 +177,9 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     }
     inflight.delete(frame.id);
     done.add(frame.id);
-    completions.push({ id: frame.id, at, latency: at - sentAt, trace });
-    if (sampleIds.has(frame.id)) samples.set(frame.id, Float32Array.from(output));
+    completions.push({ id: frame.id, at, latency: at - sentAt, trace: parts.length > 1 ? mergeTraces(parts.map((p) => p.trace)) : frame.trace });
+    // Outputs are decoded only for the sampled frames: the sender must not be the bottleneck.
+    if (sampleIds.has(frame.id)) samples.set(frame.id, Float32Array.from(concatFloat(parts.map((p) => resultValues(p.tensor)))));
     fill();
   }
 
@@ -238,10 +240,14 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     steadyMs,
     ips: steadyMs > 0 ? (steady.length * 1000) / steadyMs : 0,
     latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
-    processes: processFigures(
-      steady.map((x) => x.trace),
-      steadyMs,
-    ),
+    processes: figures(steady, completions, { start: steadyStart, end: steadyEnd }),
     samples,
   };
+}
+
+/** Service times over the steady frames; utilisation from every frame's hops clipped to the window. */
+function figures(steady: Completion[], all: Completion[], window: { start: number; end: number }): ProcessFigures[] {
+  const key = (p: ProcessFigures) => `${p.role}/${p.replica}/${p.shard}/${p.host}`;
+  const busy = new Map(processFigures(all.map((x) => x.trace), window).map((p) => [key(p), p.utilization]));
+  return processFigures(steady.map((x) => x.trace), window).map((p) => ({ ...p, utilization: busy.get(key(p)) ?? p.utilization }));
 }

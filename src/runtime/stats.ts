@@ -48,21 +48,25 @@ export interface ProcessFigures {
 }
 
 /**
- * Per process (role, replica, shard) figures from the traces of the frames completed in a window
- * of `windowMs`. Hops of a merged frame appear once per process (the merge de-duplicates them).
+ * Per process (role, replica, shard) figures from frame traces. Service and wait times are over
+ * every hop given; utilisation is the compute time that falls inside the window [start, end]
+ * (clipped, so frames straddling an edge count only their part) over the window's length.
+ * Hops of a merged frame appear once per process (the merge de-duplicates them).
  */
-export function processFigures(traces: readonly Hop[][], windowMs: number): ProcessFigures[] {
-  const by = new Map<string, { hop: Hop; service: number[]; wait: number[] }>();
+export function processFigures(traces: readonly Hop[][], window: { start: number; end: number }): ProcessFigures[] {
+  const windowMs = window.end - window.start;
+  const by = new Map<string, { hop: Hop; service: number[]; wait: number[]; busy: number }>();
   for (const trace of traces) {
     for (const h of trace) {
       const key = `${h.role}/${h.replica}/${h.shard}/${h.host}`;
       let e = by.get(key);
-      if (!e) by.set(key, (e = { hop: h, service: [], wait: [] }));
+      if (!e) by.set(key, (e = { hop: h, service: [], wait: [], busy: 0 }));
       e.service.push(h.end - h.start);
+      e.busy += Math.max(0, Math.min(h.end, window.end) - Math.max(h.start, window.start));
       e.wait.push(h.start - h.arrival);
     }
   }
-  return [...by.values()].map(({ hop, service, wait }) => ({
+  return [...by.values()].map(({ hop, service, wait, busy }) => ({
     role: hop.role,
     replica: hop.replica,
     shard: hop.shard,
@@ -70,7 +74,7 @@ export function processFigures(traces: readonly Hop[][], windowMs: number): Proc
     frames: service.length,
     serviceMs: summarize(service),
     waitMs: summarize(wait),
-    utilization: windowMs > 0 ? service.reduce((a, b) => a + b, 0) / windowMs : NaN,
+    utilization: windowMs > 0 ? busy / windowMs : NaN,
   }));
 }
 

@@ -106,8 +106,8 @@ export function formatDemo(r: DemoReport): string {
     `IPS ${f(r.ips, 2)}   latency p50 ${f(r.latencyMs.p50)} ms  p95 ${f(r.latencyMs.p95)} ms  p99 ${f(r.latencyMs.p99)} ms`,
     '',
     table(
-      ['stage', 'layers', 'replicas', 'shards', 'service ms', 'utilisation', 'rss MB'],
-      r.stages.map((s) => [s.role, s.layers, String(s.replicas), String(s.shards), f(s.serviceMs, 2), `${f(s.utilization * 100, 0)} %`, f(s.rssMb, 0)]),
+      ['stage', 'layers', 'replicas', 'shards', 'service ms', 'utilisation', 'rss MB', 'load peak MB'],
+      r.stages.map((s) => [s.role, s.layers, String(s.replicas), String(s.shards), f(s.serviceMs, 2), `${f(s.utilization * 100, 0)} %`, f(s.rssMb, 0), f(s.peakRssMb ?? NaN, 0)]),
     ),
     '',
     `output check: ${r.check.compared} frames against the whole model in one process, max |diff| ${r.check.maxAbsDiff.toExponential(2)} ` +

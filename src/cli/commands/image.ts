@@ -115,6 +115,10 @@ async function inspect(argv: string[]): Promise<number> {
   return 0;
 }
 
+function human(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
 function bar(phase: string, done: number, total: number): string {
   const pct = total ? done / total : 1;
   const width = 30;
@@ -129,7 +133,7 @@ async function flash(argv: string[]): Promise<number> {
   const raw = await rawImage(v.image, v['cache-dir'], (m) => console.error(m));
   if (!v.yes) {
     if (!process.stdin.isTTY) throw new ImageError(`refusing to overwrite ${v.device} without confirmation: stdin is not a terminal; add --yes`);
-    const a = await promptLine(`Write ${v.image} to ${v.device} (${(target.size / 1e9).toFixed(1)} GB)? Everything on it is lost. Type yes: `);
+    const a = await promptLine(`Write ${v.image} to ${v.device} (${human(target.size)})? Everything on it is lost. Type yes: `);
     if (a !== 'yes') {
       console.error('not confirmed; nothing written');
       return 1;

@@ -5,3 +5,4 @@ export { quotaCores, quotaFits, periodUsFor, systemdCpuQuota, QuotaError } from 
 export { calibrate, timeLayer, type Calibration, type LayerTiming } from './calibrate.js';
 export { applyNetEmulation, removeNetEmulation, applyCommands, removeCommands, WIFI_DEFAULTS, NetEmulationError, type NetEmulation } from './network.js';
 export { systemdProperties, systemdDropIn, systemdRunArgs } from './systemd.js';
+export { processTree, limitProcessTree } from './process-tree.js';

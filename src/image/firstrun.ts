@@ -25,7 +25,8 @@ export function firstrunScript(h: HostImage): string {
   L.push('FIRSTUSER=$(getent passwd 1000 | cut -d: -f1)', 'FIRSTUSERHOME=$(getent passwd 1000 | cut -d: -f6)');
   const keys = h.authorizedKeys.map(shq).join(' ');
   L.push(`if [ -f ${IC} ]; then`);
-  for (const k of h.authorizedKeys) L.push(`   ${IC} enable_ssh -k ${shq(k)}`);
+  // one call with every key: imager_custom writes authorized_keys from its arguments, replacing it
+  L.push(`   ${IC} enable_ssh -k ${keys}`);
   L.push('else');
   L.push('   install -o "$FIRSTUSER" -m 700 -d "$FIRSTUSERHOME/.ssh"');
   L.push(`   printf '%s\\n' ${keys} >"$FIRSTUSERHOME/.ssh/authorized_keys"`);

@@ -8,6 +8,9 @@ import { wpaPsk } from '../../src/image/wpa-psk.js';
 import { patchCmdline } from '../../src/image/cmdline.js';
 import { detectFlavour } from '../../src/image/flavour.js';
 import * as v from '../../src/image/validate.js';
+import { firstrunScript } from '../../src/image/firstrun.js';
+import { userData } from '../../src/image/cloud-init.js';
+import { parse } from 'yaml';
 
 test('SHA-512 crypt matches Drepper\'s published vector and glibc/libxcrypt', () => {
   assert.equal(sha512Crypt('Hello world!', 'saltstring'), '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1');
@@ -68,4 +71,17 @@ test('field checks accept good values and name the field on bad ones', () => {
   assert.throws(() => v.checkPublicKey('ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x', 'k'), /says "ssh-rsa" but its data holds "ssh-ed25519"/);
   assert.throws(() => v.checkPublicKey('-----BEGIN OPENSSH PRIVATE KEY-----', 'k'), /not an OpenSSH public key/);
   assert.equal(v.checkPublicKey('ssh-ed25519  AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl  me@x ', 'k'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@x');
+});
+
+test('several authorised keys: all in user-data, and in one imager_custom call', () => {
+  const k1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@x';
+  const k2 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBu2lAo3Xt1Y0P1qH3Mbxr4lqkIeqH7w8D3CWaTm0ZfE b@y';
+  const h = { hostname: 'pi1', user: 'pi', authorizedKeys: [k1, k2] };
+  const fr = firstrunScript(h);
+  assert.equal(fr.match(/enable_ssh -k/g)?.length, 1);
+  assert.ok(fr.includes(`enable_ssh -k '${k1}' '${k2}'`));
+  assert.ok(fr.includes(`printf '%s\\n' '${k1}' '${k2}' >"$FIRSTUSERHOME/.ssh/authorized_keys"`));
+  assert.deepEqual(parse(userData(h, 'raspios')).user.ssh_authorized_keys, [k1, k2]);
+  assert.equal(parse(userData(h, 'raspios')).user.lock_passwd, true, 'no hash: the password is locked');
+  assert.ok(fr.includes("PWHASH='!'"), 'and firstrun locks it too');
 });

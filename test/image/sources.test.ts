@@ -96,6 +96,10 @@ test('CLI without an inventory, --format override, and inspect of the result', (
     assert.match(r.stdout, /user-data \(pifarm\): hostname node7, user pi, timezone Europe\/Paris/);
     assert.match(r.stdout, /network-config \(pifarm\): static eth0, wlan0 "lab"/);
     assert.match(r.stdout, /cmdline\.txt: cfg80211\.ieee80211_regdom=FR$/m);
+    const json = JSON.parse(cli(['image', 'inspect', '--json', join(out, 'node7.img')]).stdout);
+    assert.equal(json.boot.fat.label, 'bootfs');
+    assert.equal(json.flavour.format, 'cloud-init');
+    assert.ok(json.files.some((f: { name: string }) => f.name === 'network-config'));
 
     r = cli(['image', 'prep', '--image', img, '--host', 'node7', '--out', out]);
     assert.notEqual(r.status, 0);

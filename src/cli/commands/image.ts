@@ -16,7 +16,7 @@ import { rawImage } from '../../image/source.js';
 const HELP = `usage:
   pifarm image prep --image raspios.img[.xz] -i inventory.yaml (--host NAME... | --all) --out DIR
   pifarm image prep --image X (--host NAME | -i INV --host NAME) --in-place
-  pifarm image inspect IMAGE
+  pifarm image inspect IMAGE [--json]
   pifarm image flash --image X --device /dev/sdX [--yes]
 
 prep writes DIR/NAME.img per host (or patches the image / a card's device with --in-place):
@@ -101,9 +101,13 @@ async function prep(argv: string[]): Promise<number> {
 }
 
 async function inspect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { 'cache-dir': { type: 'string' } }, HELP);
+  const { values, positionals } = parseFlags(argv, { 'cache-dir': { type: 'string' }, json: { type: 'boolean' } }, HELP);
   if (positionals.length !== 1) throw new UsageError(`image inspect: give one IMAGE\n\n${HELP}`);
   const r = await inspectImage(positionals[0]!, values['cache-dir']);
+  if (values.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return 0;
+  }
   console.log(`${r.image}: ${r.table.scheme.toUpperCase()}, ${r.table.size} bytes`);
   console.log(renderTable(['#', 'start', 'size', 'type', ''], r.table.partitions.map((p) => [String(p.index), String(p.start), String(p.size), p.type, p === r.boot.part ? `boot: ${r.boot.fat.fatType} "${r.boot.fat.label}"` : (p.name ?? '')])));
   console.log(`\nboot partition files:`);

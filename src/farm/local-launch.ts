@@ -33,6 +33,8 @@ export interface LocalFarmOptions {
   echo?: boolean;
   /** override the nodes' config before launch (tests) */
   tweak?: (cfg: NodeConfig) => void;
+  /** the argv that starts a node, from the default one (e.g. to start it inside a cgroup) */
+  command?: (cfg: NodeConfig, argv: string[]) => string[];
 }
 
 export interface LocalNode {
@@ -80,7 +82,7 @@ export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
     mergeTimeoutMs: o.mergeTimeoutMs,
   });
   for (const cfg of wiring.nodes) o.tweak?.(cfg);
-  const procs = await startNodeProcesses(wiring.nodes, { echo: o.echo, readyTimeoutMs: o.readyTimeoutMs, maxMessageBytes: wiring.maxMessageBytes });
+  const procs = await startNodeProcesses(wiring.nodes, { echo: o.echo, readyTimeoutMs: o.readyTimeoutMs, maxMessageBytes: wiring.maxMessageBytes, command: o.command });
   return { ...procs, first: wiring.first, lastShards: wiring.lastShards, senderPort, maxMessageBytes: wiring.maxMessageBytes };
 }
 
@@ -96,7 +98,7 @@ export interface NodeProcesses {
  */
 export async function startNodeProcesses(
   configs: NodeConfig[],
-  o: { echo?: boolean; readyTimeoutMs?: number; maxMessageBytes: number },
+  o: { echo?: boolean; readyTimeoutMs?: number; maxMessageBytes: number; command?: (cfg: NodeConfig, argv: string[]) => string[]; secret?: Buffer },
 ): Promise<NodeProcesses> {
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-local-'));
   const nodes: LocalNode[] = [];
@@ -133,7 +135,9 @@ export async function startNodeProcesses(
       const name = `${cfg.role}.${cfg.replica}${cfg.shard.count > 1 ? `.s${cfg.shard.index}` : ''}`;
       const file = join(dir, `${String(i).padStart(2, '0')}-${name}.json`);
       writeFileSync(file, JSON.stringify(cfg, null, 2));
-      const child = spawn(process.execPath, [nodeMainPath(), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = [process.execPath, nodeMainPath(), '--config', file];
+      const [cmd, ...args] = o.command ? o.command(cfg, argv) : argv;
+      const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const node: LocalNode = { name, config: cfg, child, output: [] };
       const take = (chunk: Buffer) => {
         for (const line of chunk.toString('utf8').split('\n')) {
@@ -148,16 +152,16 @@ export async function startNodeProcesses(
       child.stderr!.on('data', take);
       nodes.push(node);
     });
-    await waitReady(nodes, o.readyTimeoutMs ?? 180_000, o.maxMessageBytes);
+    await waitReady(nodes, o.readyTimeoutMs ?? 180_000, o.maxMessageBytes, o.secret);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { nodes, stats: () => Promise.all(nodes.map((n) => askStats(n, o.maxMessageBytes))), stop };
+  return { nodes, stats: () => Promise.all(nodes.map((n) => askStats(n, o.maxMessageBytes, 2000, o.secret))), stop };
 }
 
-export async function askStats(n: LocalNode, max: number, timeoutMs = 2000): Promise<NodeStats> {
-  const peer = new Peer(n.config.listen, max);
+export async function askStats(n: LocalNode, max: number, timeoutMs = 2000, secret?: Buffer): Promise<NodeStats> {
+  const peer = new Peer(n.config.listen, max, () => {}, secret);
   try {
     return await peer.stats(timeoutMs);
   } finally {
@@ -170,7 +174,7 @@ function failure(n: LocalNode, what: string): LocalFarmError {
 }
 
 /** Polls every node's `stats` until all are ready; fails fast when one exits. */
-async function waitReady(nodes: LocalNode[], timeoutMs: number, max: number): Promise<void> {
+async function waitReady(nodes: LocalNode[], timeoutMs: number, max: number, secret?: Buffer): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(nodes);
   while (pending.size) {
@@ -183,7 +187,7 @@ async function waitReady(nodes: LocalNode[], timeoutMs: number, max: number): Pr
     await Promise.all(
       [...pending].map(async (n) => {
         try {
-          const s = await askStats(n, max, 1000);
+          const s = await askStats(n, max, 1000, secret);
           if (s.ready) pending.delete(n);
           else if (s.error) throw failure(n, `failed to load: ${s.error}`);
         } catch (e) {

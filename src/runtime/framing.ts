@@ -117,7 +117,27 @@ export class PacketEncoder extends Writable {
     super({ objectMode: true });
   }
 
+  /** Holds writes until `gate` resolves (the farm-secret handshake must go first on the socket). */
+  private gate: Promise<void> | null = null;
+
+  holdUntil(gate: Promise<void>): void {
+    this.gate = gate;
+    gate.then(
+      () => {
+        if (this.gate === gate) this.gate = null;
+      },
+      () => {},
+    );
+  }
+
   override _write(packet: Packet, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
+    if (this.gate) {
+      this.gate.then(
+        () => this._write(packet, _enc, cb),
+        () => cb(), // the socket is being closed; the packet goes nowhere
+      );
+      return;
+    }
     if (this.socket.destroyed) {
       cb();
       return;

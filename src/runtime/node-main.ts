@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadModelSpec } from '../model/spec.js';
 import { createEngine } from '../engine/index.js';
+import { readSecretFile } from './auth.js';
 import { validateNodeConfig } from './config.js';
 import { NodeServer } from './node-server.js';
 import { ListenError } from './server-conn.js';
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
       throw new Error(`${file}: cannot read the node config: ${(e as Error).message}`);
     }
     cfg = validateNodeConfig(raw, file);
-    server = new NodeServer(cfg, loadModelSpec(cfg.model));
+    const secret = cfg.secretFile ? readSecretFile(cfg.secretFile) : undefined;
+    server = new NodeServer(cfg, loadModelSpec(cfg.model), { secret });
   } catch (e) {
     fatal(2, (e as Error).message);
   }

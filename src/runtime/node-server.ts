@@ -38,6 +38,8 @@ export interface NodeServerOptions {
   log?: (msg: string) => void;
   /** name in traces and stats; default os.hostname() */
   host?: string;
+  /** the farm secret (from NodeConfig.secretFile): every connection in and out proves it */
+  secret?: Buffer;
 }
 
 export class NodeServer {
@@ -55,6 +57,7 @@ export class NodeServer {
   private readonly log: (m: string) => void;
   private readonly warn: (n: number, m: string) => void;
   private readonly host: string;
+  private readonly secret: Buffer | undefined;
   private readonly started = Date.now();
   private loadMs = 0;
   private loadError: string | null = null;
@@ -74,6 +77,7 @@ export class NodeServer {
     this.log = opts.log ?? ((m) => console.error(m));
     this.warn = throttled(this.log);
     this.host = opts.host ?? hostname();
+    this.secret = opts.secret;
     this.shapes = stageShapes(spec, cfg);
     this.merge =
       cfg.mergeFrom > 1
@@ -86,11 +90,11 @@ export class NodeServer {
         : null;
     const max = cfg.maxMessageBytes;
     if (cfg.next) {
-      this.peers = cfg.next.endpoints.map((e) => new Peer(e, max, this.log));
+      this.peers = cfg.next.endpoints.map((e) => new Peer(e, max, this.log, opts.secret));
       this.groupSize = cfg.next.mode === 'shards' ? cfg.next.shardsPerReplica ?? cfg.next.endpoints.length : 1;
       this.balancer = new Balancer(this.peers.length / this.groupSize, cfg.balance, cfg.shard.count > 1);
     } else {
-      this.peers = [new Peer(cfg.sender, max, this.log)];
+      this.peers = [new Peer(cfg.sender, max, this.log, opts.secret)];
       this.groupSize = 1;
       this.balancer = null;
     }
@@ -111,7 +115,7 @@ export class NodeServer {
     server.on('error', (e: Error) => this.log(`rpc error: ${e.message}`));
     server.onMessage('forward', (req: { frame: Frame }) => this.onForward(req.frame));
     server.onMessage('stats', (_req: unknown, cb: (err: unknown, res: NodeStats) => void) => cb(null, this.stats()));
-    this.net = await serveAvro(server, { host: this.cfg.listen.host, port: this.cfg.listen.port, maxMessageBytes: this.cfg.maxMessageBytes, log: this.log });
+    this.net = await serveAvro(server, { host: this.cfg.listen.host, port: this.cfg.listen.port, maxMessageBytes: this.cfg.maxMessageBytes, log: this.log, secret: this.secret });
     if (this.merge) this.every(Math.max(5, this.cfg.mergeTimeoutMs / 4), () => this.merge!.sweep());
     if (this.balancer && this.cfg.balance === 'least-loaded' && this.balancer.replicas > 1 && !this.balancer.byFrameId) {
       this.every(50, () => this.pollLoads());

@@ -5,6 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Service } from 'avsc';
 import type { Endpoint } from './config.js';
+import { authenticateServer } from './auth.js';
 import { PacketDecoder, PacketEncoder } from './framing.js';
 import { service, type Frame, type NodeStats } from './protocol.js';
 
@@ -23,6 +24,8 @@ export class Peer {
     readonly endpoint: Endpoint,
     private readonly maxMessageBytes: number,
     private readonly log: (msg: string) => void = () => {},
+    /** the farm secret: prove it and check the node's proof before any Avro byte */
+    private readonly secret?: Buffer,
   ) {
     this.client.on('error', (e: Error) => this.note(e));
   }
@@ -86,8 +89,22 @@ export class Peer {
       this.note(e);
       socket.destroy();
     });
-    socket.pipe(decoder);
-    const channel = this.client.createChannel({ readable: decoder, writable: new PacketEncoder(socket) } as never, { objectMode: true });
+    const encoder = new PacketEncoder(socket);
+    if (this.secret) {
+      // Requests wait in the encoder until the handshake is through; replies are read after it.
+      const auth = authenticateServer(socket, this.secret);
+      encoder.holdUntil(auth);
+      auth.then(
+        () => socket.pipe(decoder),
+        (e: Error) => {
+          this.note(e);
+          socket.destroy();
+        },
+      );
+    } else {
+      socket.pipe(decoder);
+    }
+    const channel = this.client.createChannel({ readable: decoder, writable: encoder } as never, { objectMode: true });
     channel.on('error', (e: unknown) => this.note(e));
     socket.on('close', () => {
       if (!channel.destroyed) channel.destroy(true);

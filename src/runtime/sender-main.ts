@@ -7,6 +7,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadModelSpec } from '../model/spec.js';
+import { readSecretFile } from './auth.js';
 import { validateNodeConfig, type Balance, type Endpoint, type NextStage } from './config.js';
 import { runSender } from './sender.js';
 
@@ -28,6 +29,8 @@ export interface SenderConfig {
   maxMessageBytes: number;
   mergeTimeoutMs: number;
   mergeCapacity: number;
+  /** path of the farm secret (mode 0600), as the nodes' secretFile */
+  secretFile?: string;
 }
 
 export function validateSenderConfig(raw: unknown, file: string): SenderConfig {
@@ -57,14 +60,16 @@ async function main(): Promise<number> {
   }
   let cfg: SenderConfig;
   let input: [number, number, number];
+  let secret: Buffer | undefined;
   try {
     cfg = validateSenderConfig(JSON.parse(readFileSync(values.config, 'utf8')), values.config);
     input = loadModelSpec(cfg.model).input;
+    secret = cfg.secretFile ? readSecretFile(cfg.secretFile) : undefined;
   } catch (e) {
     console.error(`pifarm-sender: ${(e as Error).message}`);
     return 2;
   }
-  const r = await runSender({ ...cfg, input, log: (m) => console.error(`pifarm-sender: ${m}`) });
+  const r = await runSender({ ...cfg, input, secret, log: (m) => console.error(`pifarm-sender: ${m}`) });
   const { samples, ...rest } = r;
   console.log(JSON.stringify({ ...rest, samples: [...samples].map(([id, v]) => ({ id, output: Array.from(v) })) }));
   return r.completed === r.frames ? 0 : 1;

@@ -44,7 +44,11 @@ export interface SenderOptions {
   mergeTimeoutMs?: number;
   mergeCapacity?: number;
   log?: (msg: string) => void;
+  /** the farm secret: proven on every connection (nodes configured with a secretFile demand it) */
+  secret?: Buffer;
   onListening?: (port: number) => void;
+  /** also return every completed frame with its trace (report timelines); off by default */
+  keepTimeline?: boolean;
 }
 
 export interface SenderReport {
@@ -67,6 +71,8 @@ export interface SenderReport {
   processes: ProcessFigures[];
   /** outputs of the sampled frames (not JSON: Float32Array) */
   samples: Map<number, Float32Array>;
+  /** with keepTimeline: every completed frame, in completion order, times on the sender clock */
+  timeline?: { id: number; sentAt: number; doneAt: number; trace: Hop[] }[];
 }
 
 interface Completion {
@@ -117,11 +123,11 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
   server.on('error', (e: Error) => log(`sender rpc error: ${e.message}`));
   server.onMessage('forward', (req: { frame: Frame }) => onResult(req.frame));
   server.onMessage('stats', (_r: unknown, cb: (e: unknown, s: NodeStats) => void) => cb(null, senderStats()));
-  const net: NetServer = await serveAvro(server, { host: o.listen.host, port: o.listen.port, maxMessageBytes: max, log });
+  const net: NetServer = await serveAvro(server, { host: o.listen.host, port: o.listen.port, maxMessageBytes: max, log, secret: o.secret });
   const addr = net.address();
   o.onListening?.(addr && typeof addr === 'object' ? addr.port : o.listen.port);
 
-  const peers = o.first.endpoints.map((e) => new Peer(e, max, log));
+  const peers = o.first.endpoints.map((e) => new Peer(e, max, log, o.secret));
   const group = o.first.mode === 'shards' ? o.first.shardsPerReplica ?? peers.length : 1;
   const balancer = new Balancer(peers.length / group, o.balance ?? 'round-robin');
   const timers: NodeJS.Timeout[] = [];
@@ -242,6 +248,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
     processes: figures(steady, completions, { start: steadyStart, end: steadyEnd }),
     samples,
+    ...(o.keepTimeline ? { timeline: completions.map((x) => ({ id: x.id, sentAt: x.at - x.latency, doneAt: x.at, trace: x.trace })) } : {}),
   };
 }
 

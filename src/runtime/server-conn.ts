@@ -4,6 +4,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import avro from 'avsc';
 import type { Service } from 'avsc';
+import { authenticateClient } from './auth.js';
 import { PacketDecoder, PacketEncoder, type Packet } from './framing.js';
 
 const HEADERS = avro.Type.forSchema({ type: 'map', values: 'bytes' });
@@ -34,6 +35,8 @@ export interface ServeOptions {
   port: number;
   maxMessageBytes: number;
   log: (msg: string) => void;
+  /** the farm secret: a peer must prove it before a single Avro byte is read */
+  secret?: Buffer;
 }
 
 /** Listens and serves; rejects with a ListenError naming the port and the reason when it cannot bind. */
@@ -59,7 +62,14 @@ export function serveAvro(server: Service.Server, opts: ServeOptions): Promise<N
       const err = errorOf(p);
       if (err) close(`not a valid Avro request: ${err}`);
     });
-    socket.pipe(decoder);
+    if (opts.secret) {
+      authenticateClient(socket, opts.secret).then(
+        () => socket.pipe(decoder),
+        (e: Error) => close(`refused: ${e.message}`),
+      );
+    } else {
+      socket.pipe(decoder);
+    }
     const channel = server.createChannel({ readable: decoder, writable: encoder } as never, { objectMode: true });
     channel.on('error', (e: Error) => close(e.message));
   });

@@ -17,6 +17,15 @@ import { cloudInitSchema, netplanGenerate, PASSPHRASE, PASSWORD, SECRETS, writeI
 
 async function prepTwo(kind: Kind) {
   const dir = tempDir(kind);
+  try {
+    return await prepTwoIn(dir, kind);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function prepTwoIn(dir: string, kind: Kind) {
   const img = buildImage(dir, kind);
   const { inventory, keyLine } = writeInventory(dir);
   const rootBefore = hashRange(img, ROOT_START, ROOT_SIZE);

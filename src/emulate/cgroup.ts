@@ -60,6 +60,8 @@ export interface LimitGroup {
   /** the cgroup.procs files a process must be written to (one per hierarchy) */
   readonly procsFiles: string[];
   addPid(pid: number): void;
+  /** sets (or, with undefined, lifts) the CPU quota of a live group */
+  setCpuLimit(cpuCores: number | undefined, periodUs?: number): void;
   /** times the quota throttled the group and for how long */
   cpuThrottling(): { periods: number; throttled: number; throttledMs: number };
   /** processes killed for exceeding the memory limit */
@@ -90,12 +92,18 @@ export function checkName(name: string): void {
   if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.')) throw new CgroupError(`cgroup name "${name}" must be letters, digits, "_", "-", "."`);
 }
 
+/** CPU time per period in µs; the kernel's minimum quota is 1 ms. */
+function quotaUs(cores: number, periodUs: number): number {
+  if (!(cores > 0)) throw new CgroupError(`CPU quota must be > 0 cores, got ${cores}`);
+  return Math.max(1000, Math.round(cores * periodUs));
+}
+
 /** Creates (or reuses) the group `name` with the given limits. */
 export function createLimitGroup(name: string, limits: Limits, layout: CgroupLayout = detectCgroups()): LimitGroup {
   checkName(name);
   const period = limits.periodUs ?? 100_000;
   if (limits.cpuCores !== undefined && !(limits.cpuCores > 0)) throw new CgroupError(`CPU quota must be > 0 cores, got ${limits.cpuCores}`);
-  const quota = limits.cpuCores === undefined ? undefined : Math.max(1000, Math.round(limits.cpuCores * period));
+  const quota = limits.cpuCores === undefined ? undefined : quotaUs(limits.cpuCores, period);
   const bytes = limits.memoryMb === undefined ? undefined : Math.round(limits.memoryMb * 1024 * 1024);
   if (layout.mode === 'v2') return createV2(name, layout.cpuBase, period, quota, bytes);
   return createV1(name, layout, period, quota, bytes);
@@ -117,6 +125,9 @@ function createV2(name: string, base: string, period: number, quota: number | un
     mode: 'v2',
     procsFiles: [join(dir, 'cgroup.procs')],
     addPid: (pid) => write(join(dir, 'cgroup.procs'), String(pid)),
+    setCpuLimit(cores, periodUs = period) {
+      write(join(dir, 'cpu.max'), `${cores === undefined ? 'max' : quotaUs(cores, periodUs)} ${periodUs}`);
+    },
     cpuThrottling() {
       const s = readKv(join(dir, 'cpu.stat'));
       return { periods: s.get('nr_periods') ?? 0, throttled: s.get('nr_throttled') ?? 0, throttledMs: (s.get('throttled_usec') ?? 0) / 1000 };
@@ -154,6 +165,11 @@ function createV1(name: string, layout: CgroupLayout, period: number, quota: num
     mode: 'v1',
     procsFiles,
     addPid: (pid) => procsFiles.forEach((f) => write(f, String(pid))),
+    setCpuLimit(cores, periodUs = period) {
+      write(join(cpuDir, 'cpu.cfs_quota_us'), '-1'); // the period cannot change under a quota smaller than it allows
+      write(join(cpuDir, 'cpu.cfs_period_us'), String(periodUs));
+      write(join(cpuDir, 'cpu.cfs_quota_us'), String(cores === undefined ? -1 : quotaUs(cores, periodUs)));
+    },
     cpuThrottling() {
       const s = readKv(join(cpuDir, 'cpu.stat'));
       return { periods: s.get('nr_periods') ?? 0, throttled: s.get('nr_throttled') ?? 0, throttledMs: (s.get('throttled_time') ?? 0) / 1e6 };

@@ -8,7 +8,8 @@ import { stageInfos, type StageInfo } from '../model/shapes.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
 import { evaluateTopology, networkBytes, OS_RESERVED_MB, type Evaluation } from '../topology/cost-model.js';
-import { createLimitGroup, detectCgroups, type LimitGroup } from '../emulate/cgroup.js';
+import { createLimitGroup, detectCgroups, execInGroup, type LimitGroup } from '../emulate/cgroup.js';
+import type { NodeConfig } from '../runtime/config.js';
 import { measureMachine } from '../emulate/calibrate.js';
 import type { PiProfile } from '../emulate/profiles.js';
 import { periodUsFor, quotaFits, stageQuotaCores, type Speeds } from '../emulate/quota.js';
@@ -52,6 +53,10 @@ export interface BenchFarmOutput {
   warnings: string[];
 }
 
+async function removeGroups(groups: LimitGroup[], warnings: string[]): Promise<void> {
+  for (const g of groups) await g.remove().catch((e: Error) => warnings.push(e.message));
+}
+
 export function newRunId(prefix: string, now = new Date()): string {
   return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
 }
@@ -91,23 +96,32 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
   }
 
   log(`starting ${processes} node processes of ${o.name}`);
-  const farm = await launchLocalFarm({ model: o.model, stages: o.stages, engine, threads: 1, seed: DEFAULT_SEED });
+  // Each node process starts inside its own group, so its block loads under the memory limit (a
+  // stage that does not fit a Pi fails here as it would there). The CPU quota goes on once all
+  // are loaded: load time is not measured, and at a Pi's speed it would only make the run long.
   const groups: LimitGroup[] = [];
+  const quotas: number[] = [];
+  const command = emulated
+    ? (cfg: NodeConfig, argv: string[]) => {
+        quotas.push(emulated!.quotaCores[o.stages.findIndex((st) => st.role === cfg.role)]!);
+        const g = createLimitGroup(`${runId}-${groups.length}`, { memoryMb: emulated!.memoryMb });
+        groups.push(g);
+        return execInGroup(g, argv);
+      }
+    : undefined;
+  let farm;
+  try {
+    farm = await launchLocalFarm({ model: o.model, stages: o.stages, engine, threads: 1, seed: DEFAULT_SEED, ...(command ? { command } : {}) });
+  } catch (e) {
+    const oom = groups.filter((g) => g.oomKills() > 0).length;
+    await removeGroups(groups, warnings);
+    if (oom) throw new Error(`${(e as Error).message}\n${oom} node process(es) were killed for exceeding the emulated ${o.profile!.name}'s ${emulated!.memoryMb} MB (RAM less the OS): the stage does not fit this Pi`);
+    throw e;
+  }
   let sent;
   let stats;
   try {
-    if (emulated) {
-      // Limits go on once every node has loaded its block: loading is not what is measured, and a
-      // Pi's load time would only make the benchmark slower. Memory charged before the move stays
-      // with the parent group (cgroup semantics), so the memory limit covers what is allocated
-      // from here on.
-      farm.nodes.forEach((n, i) => {
-        const q = emulated!.quotaCores[o.stages.findIndex((st) => st.role === n.config.role)]!;
-        const g = createLimitGroup(`${runId}-${i}`, { cpuCores: q, periodUs: periodUsFor(q), memoryMb: emulated!.memoryMb });
-        groups.push(g);
-        g.addPid(n.child.pid!);
-      });
-    }
+    groups.forEach((g, i) => g.setCpuLimit(quotas[i]!, periodUsFor(quotas[i]!)));
     const window = o.window ?? Math.min(32, 2 * processes);
     log(`streaming ${o.frames} frames (${o.warmup} warm-up), ${window} in flight`);
     sent = await runSender({
@@ -122,17 +136,17 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
       sampleIds: defaultSampleIds(o.frames, 1),
       maxMessageBytes: farm.maxMessageBytes,
       frameTimeoutMs: 600_000,
+      keepTimeline: true,
       log,
     });
     stats = await farm.stats();
     if (emulated) emulated.throttled = groups.map((g) => g.cpuThrottling().throttled);
   } finally {
     await farm.stop();
-    for (const g of groups) await g.remove().catch((e: Error) => warnings.push(e.message));
+    await removeGroups(groups, warnings);
   }
 
   const prediction = o.profile ? predictFor(o.model, o.stages, o.profile) : undefined;
-  const s = sent as typeof sent & { timeline?: RunResult['timeline'] };
   const result = benchRunResult({
     runId,
     startedAt,
@@ -147,7 +161,7 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
     latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99 },
     processes: sent.processes,
     rss: stats.map((x) => ({ role: x.role, replica: x.replica, shard: x.shard, bytes: Math.max(x.rssBytes, x.peakRssBytes) })),
-    ...(s.timeline ? { timeline: s.timeline } : {}),
+    ...(sent.timeline ? { timeline: sent.timeline } : {}),
     ...(prediction ? { prediction } : {}),
     ...(o.profile ? { profile: o.profile, network: { bandwidthMbit: 0, latencyMs: 0, lossPct: 0, emulated: false } } : {}),
     bytesPerFrame: networkBytes(stageInfos(spec, o.stages)),

@@ -66,10 +66,10 @@ export interface Lane {
 }
 
 /**
- * One lane per process (role, replica, shard, host), in pipeline order (order of first appearance
- * in the traces, which follow the frame's path), each with its compute intervals.
+ * One lane per process (role, replica, shard, host), in pipeline order: by `roleOrder` when given,
+ * else the order of first appearance in the traces (which follow the frame's path).
  */
-export function lanes(frames: readonly FrameRecord[]): Lane[] {
+export function lanes(frames: readonly FrameRecord[], roleOrder: readonly string[] = []): Lane[] {
   const by = new Map<string, Lane>();
   let spanEnd = 0;
   let spanStart = Infinity;
@@ -85,7 +85,9 @@ export function lanes(frames: readonly FrameRecord[]): Lane[] {
     }
   }
   const span = spanEnd - (Number.isFinite(spanStart) ? spanStart : 0);
-  const out = [...by.values()];
+  const rank = (role: string) => (roleOrder.includes(role) ? roleOrder.indexOf(role) : roleOrder.length);
+  // Stable sort: stages in pipeline order, then replica and shard; unknown roles keep their place.
+  const out = [...by.values()].sort((a, b) => rank(a.role) - rank(b.role) || (roleOrder.length ? a.replica - b.replica || a.shard - b.shard : 0));
   for (const l of out) l.utilization = span > 0 ? l.busy.reduce((a, b) => a + (b.end - b.start), 0) / span : 0;
   return out;
 }

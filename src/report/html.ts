@@ -75,7 +75,7 @@ function stagesTable(r: RunResult): string {
 
 export function renderRunHtml(r: RunResult, opts: HtmlOptions = {}): string {
   const frames = r.timeline ?? [];
-  const laneList = lanes(frames);
+  const laneList = lanes(frames, r.stages.map((s) => s.role));
   const lat = latencies(frames);
   const refs: RefLine[] = [{ y: r.ips, label: `measured ${fmtNum(r.ips)} IPS`, cls: 'mean' }];
   if (r.predicted) refs.push({ y: r.predicted.ips, label: `predicted ${fmtNum(r.predicted.ips)} IPS`, cls: 'pred' });

@@ -25,7 +25,9 @@ export function timelineChart(id: string, laneList: Lane[]): string {
   laneList.forEach((lane, i) => {
     const y = fr.top + i * rowH;
     if (i % 2 === 0) parts.push(`<rect class="laneband" x="${fr.left}" y="${y}" width="${fr.width - fr.left - fr.right}" height="${rowH}"/>`);
-    parts.push(`<text class="lanelabel" x="${fr.left - 8}" y="${y + 14}" text-anchor="end">${esc(lane.key)} · ${(lane.utilization * 100).toFixed(0)}%</text>`);
+    // A host named after its process (local farms: "fc1.0.s1") says it all; else role, replica, shard @ host.
+    const label = lane.host.startsWith(`${lane.role}.`) ? lane.host : lane.key;
+    parts.push(`<text class="lanelabel" x="${fr.left - 8}" y="${y + 14}" text-anchor="end"><title>${esc(lane.key)}</title>${esc(label)} · ${(lane.utilization * 100).toFixed(0)}% busy</text>`);
     for (const b of lane.busy) {
       if (b.start > b.arrival) parts.push(`<rect class="wait" x="${f(x(b.arrival))}" y="${y + 8}" width="${f(Math.max(0.5, x(b.start) - x(b.arrival)))}" height="4"/>`);
       const w = Math.max(0.8, x(b.end) - x(b.start));

@@ -49,7 +49,11 @@ test('bench farm: alexnet-5 on emulated Pi 3s writes a consistent result and a r
     assert.match(html, /paper's published figures/);
     const check = renderCheck(await dumpDom(j.report.html));
     assert.equal(check.rendered, 'ok', JSON.stringify(check));
-    assert.ok(check.charts.some((c) => c.id === 'chart-topology' && c.marks >= 5));
+    assert.deepEqual(check.charts.map((c) => c.id).sort(), ['chart-ips', 'chart-latency', 'chart-timeline', 'chart-topology']);
+    assert.equal(saved.timeline!.length, 10, 'every completed frame is in the timeline');
+    const blocks = saved.timeline!.reduce((a, f) => a + f.trace.length, 0);
+    assert.equal(blocks, 10 * 4, 'each frame visits block1, both fc1 shards and fc2');
+    assert.ok(check.charts.find((c) => c.id === 'chart-timeline')!.marks >= blocks);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

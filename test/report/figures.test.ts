@@ -34,6 +34,8 @@ test('lanes follow the pipeline order, one per process, with utilisation', () =>
   assert.deepEqual(ls.map((l) => l.key), ['block1 r0 s0 @ vpi1', 'fc1 r0 s0 @ vpi2', 'fc1 r0 s1 @ vpi3', 'fc2 r0 s0 @ vpi4']);
   assert.ok(ls[0]!.utilization > 0.8 && ls[0]!.utilization <= 1, `block1 is the bottleneck: ${ls[0]!.utilization}`);
   assert.ok(ls[3]!.utilization < ls[0]!.utilization);
+  const reordered = lanes([...r.timeline!].map((f) => ({ ...f, trace: [...f.trace].reverse() })), ['block1', 'fc1', 'fc2']);
+  assert.deepEqual(reordered.map((l) => l.key), ls.map((l) => l.key), 'the stage order wins over the order of appearance');
 });
 
 test('static energy matches the paper: 5 Pi 3 at 4.33 IPS', () => {

@@ -7,6 +7,7 @@ import { planTopology } from '../../topology/plan.js';
 import { presetStages } from '../../farm/local-demo.js';
 import { runBenchFarm } from '../../farm/bench-farm.js';
 import { findProfile, PROFILES } from '../../emulate/profiles.js';
+import { OS_RESERVED_MB } from '../../topology/cost-model.js';
 import { COMPARE_HEAD, compareRows, rowCells } from '../../report/compare.js';
 
 const HELP = `usage: pifarm bench farm (--preset NAME | --topology FILE | --plan --devices N --model M)
@@ -24,7 +25,8 @@ measured IPS against the planner's prediction for the same Pis, and writes
   --topology     a topology YAML written by pifarm plan
   --plan         plan the topology for --devices N (nodes + sender) of the emulated Pi
   --model        ${modelNames().join(', ')} (with --plan)
-  --emulate      ${Object.keys(PROFILES).join(', ')}; --gflops overrides the profile's speed
+  --emulate      ${Object.keys(PROFILES).join(', ')}; --gflops overrides the profile's speed, --ram its RAM
+                 in MB (a node process may use the RAM less ${OS_RESERVED_MB} MB for the OS)
   --frames       frames to stream (default 40 alexnet, 16 vgg16); --warmup (default 20%, at least 1)
   --compare-paper  add the paper's figures to the comparison (labelled as the paper's)`;
 
@@ -36,6 +38,7 @@ const FLAGS = {
   model: { type: 'string' },
   emulate: { type: 'string' },
   gflops: { type: 'string' },
+  ram: { type: 'string' },
   frames: { type: 'string' },
   warmup: { type: 'string' },
   window: { type: 'string' },
@@ -54,7 +57,9 @@ export const command: CliCommand = {
     if (chosen !== 1) throw new UsageError(`give exactly one of --preset, --topology, --plan\n\n${HELP}`);
     const gflops = values.gflops === undefined ? undefined : numberFlag(values.gflops, 'gflops', 0, { min: 0.001 });
     if (gflops !== undefined && !values.emulate) throw new UsageError('--gflops overrides an emulated profile: give --emulate too');
-    const profile = values.emulate ? findProfile(values.emulate, gflops) : undefined;
+    if (values.ram !== undefined && !values.emulate) throw new UsageError('--ram overrides an emulated profile: give --emulate too');
+    const base = values.emulate ? findProfile(values.emulate, gflops) : undefined;
+    const profile = base && values.ram !== undefined ? { ...base, memoryMb: numberFlag(values.ram, 'ram', 0, { min: 400, integer: true }) } : base;
 
     let model: string;
     let name: string;

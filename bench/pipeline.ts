@@ -16,7 +16,13 @@ import { randomFrame } from '../src/runtime/frames.js';
 import { runSender } from '../src/runtime/sender.js';
 import { frameToFloat } from '../src/runtime/tensor.js';
 
-export async function wholeModelIps(model: string, engineName: 'onnx' | 'tfjs', threads: number, frames: number): Promise<number> {
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** IPS and CPU ms per frame of the whole model in this process, frames one after another. */
+export async function wholeModelIps(model: string, engineName: 'onnx' | 'tfjs', threads: number, frames: number): Promise<{ ips: number; cpuMsPerFrame: number }> {
   const spec = loadModelSpec(model);
   const engine = await createEngine(engineName, { threads });
   const block = await engine.load({ model: spec, layers: spec.layers.map((l) => l.name), seed: DEFAULT_SEED, threads });
@@ -24,18 +30,22 @@ export async function wholeModelIps(model: string, engineName: 'onnx' | 'tfjs', 
   const inputs = Array.from({ length: 4 }, (_, i) => randomFrame(1, i, len));
   for (let i = 0; i < 3; i++) await block.run(frameToFloat(inputs[i % 4]!));
   const t0 = performance.now();
+  const c0 = cpuNow();
   for (let i = 0; i < frames; i++) await block.run(frameToFloat(inputs[i % 4]!));
   const ms = performance.now() - t0;
+  const cpu = cpuNow() - c0;
   await block.dispose();
-  return (frames * 1000) / ms;
+  return { ips: (frames * 1000) / ms, cpuMsPerFrame: cpu / frames };
 }
 
-export async function farmIps(preset: string, engine: 'onnx' | 'tfjs', frames: number): Promise<{ ips: number; processes: number; p50: number }> {
+/** IPS of the local farm, and CPU ms per frame summed over every node process and the sender. */
+export async function farmIps(preset: string, engine: 'onnx' | 'tfjs', frames: number): Promise<{ ips: number; processes: number; p50: number; cpuMsPerFrame: number }> {
   const p = findPreset(preset);
   const spec = loadModelSpec(p.model);
   const farm = await launchLocalFarm({ model: p.model, stages: p.stages, engine, threads: 1, seed: DEFAULT_SEED });
   try {
     const processes = farm.nodes.length;
+    const before = (await farm.stats()).reduce((a, x) => a + x.cpuMs, 0) + cpuNow();
     const r = await runSender({
       input: spec.input,
       first: farm.first,
@@ -47,7 +57,8 @@ export async function farmIps(preset: string, engine: 'onnx' | 'tfjs', frames: n
       sampleIds: [],
       maxMessageBytes: farm.maxMessageBytes,
     });
-    return { ips: r.ips, processes, p50: r.latencyMs.p50 };
+    const after = (await farm.stats()).reduce((a, x) => a + x.cpuMs, 0) + cpuNow();
+    return { ips: r.ips, processes, p50: r.latencyMs.p50, cpuMsPerFrame: (after - before) / r.completed };
   } finally {
     await farm.stop();
   }
@@ -92,10 +103,12 @@ export async function run(argv: string[]): Promise<void> {
     const sameThreads = Math.min(farm.processes, cores);
     const whole1 = await wholeModelIps(p.model, engine, 1, frames);
     const wholeN = sameThreads === 1 ? whole1 : await wholeModelIps(p.model, engine, sameThreads, frames);
+    // CPU per frame does not depend on what else runs on the machine; IPS does (shared cores).
     console.log(`pipeline ${preset} (${engine}), ${cores} cores, ${frames} frames`);
-    console.log(`  local farm: ${farm.processes} processes x 1 thread   ${farm.ips.toFixed(2)} IPS  (p50 latency ${farm.p50.toFixed(1)} ms)`);
-    console.log(`  whole model, 1 process, 1 thread          ${whole1.toFixed(2)} IPS   farm/whole ${(farm.ips / whole1).toFixed(2)}x`);
-    console.log(`  whole model, 1 process, ${sameThreads} threads         ${wholeN.toFixed(2)} IPS   farm/whole ${(farm.ips / wholeN).toFixed(2)}x  (target >= 0.8x)`);
+    console.log(`  local farm: ${farm.processes} processes x 1 thread   ${farm.ips.toFixed(2)} IPS  (p50 latency ${farm.p50.toFixed(1)} ms)  CPU ${farm.cpuMsPerFrame.toFixed(1)} ms/frame`);
+    console.log(`  whole model, 1 process, 1 thread          ${whole1.ips.toFixed(2)} IPS   farm/whole ${(farm.ips / whole1.ips).toFixed(2)}x  CPU ${whole1.cpuMsPerFrame.toFixed(1)} ms/frame`);
+    console.log(`  whole model, 1 process, ${sameThreads} threads         ${wholeN.ips.toFixed(2)} IPS   farm/whole ${(farm.ips / wholeN.ips).toFixed(2)}x  CPU ${wholeN.cpuMsPerFrame.toFixed(1)} ms/frame  (target >= 0.8x)`);
+    console.log(`  CPU overhead of the farm: ${(farm.cpuMsPerFrame / whole1.cpuMsPerFrame).toFixed(2)}x the whole model's CPU per frame`);
   }
   console.log(`added latency per hop on loopback (p50 of ${hopFrames} frames, window 1):`);
   for (const [label, bytes] of [['25 KB', 6272 * 4], ['100 KB', 25088 * 4], ['3.2 MB', 112 * 112 * 64 * 4]] as const) {

@@ -102,7 +102,6 @@ export async function startNodeProcesses(
 ): Promise<NodeProcesses> {
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-local-'));
   const nodes: LocalNode[] = [];
-  let stopped = false;
 
   const killAll = (signal: NodeJS.Signals) => {
     for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill(signal);
@@ -113,21 +112,24 @@ export async function startNodeProcesses(
     void stop().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
   process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
-  async function stop(): Promise<void> {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    const exits = nodes.map((n) => (n.child.exitCode !== null || n.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => n.child.once('exit', () => r()))));
-    killAll('SIGTERM');
-    const timer = setTimeout(() => killAll('SIGKILL'), 3000);
-    await Promise.all(exits);
-    clearTimeout(timer);
-    rmSync(dir, { recursive: true, force: true });
+  let stopping: Promise<void> | null = null;
+  // The signal handlers stay until the temp dir is gone: a second Ctrl-C during the stop waits too.
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      const exits = nodes.map((n) => (n.child.exitCode !== null || n.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => n.child.once('exit', () => r()))));
+      killAll('SIGTERM');
+      const timer = setTimeout(() => killAll('SIGKILL'), 3000);
+      await Promise.all(exits);
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      process.off('exit', onExit);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    })();
+    return stopping;
   }
 
   try {
@@ -137,7 +139,10 @@ export async function startNodeProcesses(
       writeFileSync(file, JSON.stringify(cfg, null, 2));
       const argv = [process.execPath, nodeMainPath(), '--config', file];
       const [cmd, ...args] = o.command ? o.command(cfg, argv) : argv;
-      const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // The IPC channel is only a lifeline: a node whose launcher dies (even by SIGKILL) sees it
+      // disconnect and exits, so no orphan keeps its port.
+      const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      child.channel?.unref();
       const node: LocalNode = { name, config: cfg, child, output: [] };
       const take = (chunk: Buffer) => {
         for (const line of chunk.toString('utf8').split('\n')) {

@@ -56,6 +56,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Started by a local launcher with an IPC channel: exit when the launcher goes away.
+  if (process.channel) {
+    process.channel.unref();
+    process.on('disconnect', () => stop('launcher gone'));
+  }
   try {
     const engine = cfg.layers.length ? await createEngine(cfg.engine, { threads: cfg.threads }) : null;
     await server.load(engine);

@@ -170,6 +170,7 @@ export class NodeServer {
       mergeDropped: this.merge?.dropped ?? 0,
       queued: this.queue.length + (this.running ? 1 : 0),
       busyMs: this.busyMs,
+      cpuMs: cpuMs(),
       uptimeMs: Date.now() - this.started,
       loadMs: this.loadMs,
       error: this.loadError,
@@ -272,4 +273,9 @@ export class NodeServer {
     t.unref();
     this.timers.push(t);
   }
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }

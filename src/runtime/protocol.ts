@@ -66,6 +66,7 @@ export const PROTOCOL = {
         { name: 'mergeDropped', type: 'long', doc: 'frames dropped because a shard never arrived' },
         { name: 'queued', type: 'int' },
         { name: 'busyMs', type: 'double' },
+        { name: 'cpuMs', type: 'double', doc: 'CPU time of the process (user + system), all threads' },
         { name: 'uptimeMs', type: 'double' },
         { name: 'loadMs', type: 'double' },
         { name: 'error', type: ['null', 'string'], default: null },
@@ -123,6 +124,7 @@ export interface NodeStats {
   mergeDropped: number;
   queued: number;
   busyMs: number;
+  cpuMs: number;
   uptimeMs: number;
   loadMs: number;
   error: string | null;

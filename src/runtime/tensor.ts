@@ -17,10 +17,13 @@ export function bytesPerValue(dtype: DType): number {
   return dtype === 'uint8' ? 1 : 4;
 }
 
-/** uint8 frame (0..255) -> float32 in [0, 1]. */
+/** x / 255 for every byte value, rounded to float32 once: a table look-up is the same value, faster. */
+const SCALE = Float32Array.from({ length: 256 }, (_, x) => x / 255);
+
+/** uint8 frame (0..255) -> float32 in [0, 1], x / 255. */
 export function frameToFloat(bytes: Uint8Array): Float32Array {
   const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! / 255;
+  for (let i = 0; i < bytes.length; i++) out[i] = SCALE[bytes[i]!]!;
   return out;
 }
 

@@ -1,0 +1,115 @@
+// The sender and nodes in this process on loopback: de-duplication of results by frame id, the
+// merge of shards by frame id in a live node (a frame missing a shard is dropped and counted),
+// and an open-loop run faster than a stage can go (full queue: frames dropped and counted once).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePorts } from '../../src/farm/local-ports.js';
+import { createEngine } from '../../src/engine/index.js';
+import { loadModelSpec } from '../../src/model/spec.js';
+import type { NodeConfig } from '../../src/runtime/config.js';
+import { NodeServer } from '../../src/runtime/node-server.js';
+import { Peer } from '../../src/runtime/peer.js';
+import { service, type Frame } from '../../src/runtime/protocol.js';
+import { runSender } from '../../src/runtime/sender.js';
+import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
+import { floatTensor, floatValues } from '../../src/runtime/tensor.js';
+
+const alexnet = loadModelSpec('alexnet');
+const quiet = () => {};
+
+function nodeConfig(over: Partial<NodeConfig> & { listen: NodeConfig['listen']; sender: NodeConfig['sender'] }): NodeConfig {
+  return {
+    model: 'alexnet', role: 'echo', stageIndex: 0, layers: [], replica: 0, shard: { index: 0, count: 1 }, mergeFrom: 1, next: null,
+    engine: 'onnx', seed: 2018, balance: 'round-robin', maxMessageBytes: 1 << 22, mergeTimeoutMs: 1000, mergeCapacity: 8, ...over,
+  };
+}
+
+test('a result that comes back twice counts once', async () => {
+  const [stagePort, senderPort] = await freePorts(2);
+  // A stage that answers every frame twice (a misbehaving or retrying peer).
+  const back = new Peer({ host: '127.0.0.1', port: senderPort! }, 1 << 22);
+  const server = service.createServer({ silent: true } as never);
+  server.onMessage('forward', (req: { frame: Frame }) => {
+    const out = { ...req.frame, tensor: floatTensor(new Float32Array([req.frame.id]), [1]) };
+    back.forward(out);
+    back.forward(out);
+  });
+  const stage = await serveAvro(server, { host: '127.0.0.1', port: stagePort!, maxMessageBytes: 1 << 22, log: quiet });
+  try {
+    const r = await runSender({
+      input: [8, 8, 3], first: { role: 'echo', mode: 'replicas', endpoints: [{ host: '127.0.0.1', port: stagePort! }] },
+      listen: { host: '127.0.0.1', port: senderPort! }, frames: 10, warmup: 2, window: 3, sampleIds: [4], log: quiet,
+    });
+    assert.equal(r.completed, 10);
+    assert.equal(r.dropped, 0);
+    // The second copies of the last frames may arrive after the run ended; most are seen here.
+    assert.ok(r.duplicates >= 7, `duplicates ${r.duplicates}`);
+    assert.deepEqual([...r.samples.get(4)!], [4]);
+  } finally {
+    back.close();
+    await closeServer(stage);
+  }
+});
+
+test('a live node merges shards by frame id, in shard order, and drops a frame missing a shard', async () => {
+  const [nodePort, senderPort] = await freePorts(2);
+  const got = new Map<number, Float32Array>();
+  const server = service.createServer({ silent: true } as never);
+  server.onMessage('forward', (req: { frame: Frame }) => void got.set(req.frame.id, Float32Array.from(floatValues(req.frame.tensor))));
+  const results = await serveAvro(server, { host: '127.0.0.1', port: senderPort!, maxMessageBytes: 1 << 22, log: quiet });
+  const logs: string[] = [];
+  const node = new NodeServer(
+    nodeConfig({ role: 'merge', stageIndex: 1, mergeFrom: 2, mergeTimeoutMs: 150, listen: { host: '127.0.0.1', port: nodePort! }, sender: { host: '127.0.0.1', port: senderPort! } }),
+    alexnet,
+    { log: (m) => logs.push(m) },
+  );
+  await node.listen();
+  await node.load(null);
+  const peer = new Peer({ host: '127.0.0.1', port: nodePort! }, 1 << 22);
+  const part = (id: number, shard: number, v: number[]): Frame => ({ id, sentAt: 0, fromShard: shard, shardCount: 2, tensor: floatTensor(new Float32Array(v), [v.length]), trace: [] });
+  try {
+    peer.forward(part(1, 0, [1, 1])); // its other half never comes
+    peer.forward(part(2, 1, [2.5, 2.5]));
+    peer.forward(part(3, 0, [3]));
+    peer.forward(part(2, 0, [2]));
+    peer.forward(part(3, 1, [3.5]));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual([...got.keys()].sort(), [2, 3]);
+    assert.deepEqual([...got.get(2)!], [2, 2.5, 2.5]);
+    assert.deepEqual([...got.get(3)!], [3, 3.5]);
+    peer.forward(part(1, 1, [1.5])); // late half of the dropped frame: ignored, not merged
+    const s = await peer.stats();
+    assert.equal(s.mergeDropped, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(got.has(1), false);
+    assert.match(logs.join('\n'), /frame 1: dropped, 1 of 2 shards \(timeout\)/);
+  } finally {
+    peer.close();
+    await node.close();
+    await closeServer(results);
+  }
+});
+
+test('open loop faster than the stage: full queue drops are counted, every frame accounted once', async () => {
+  const [nodePort, senderPort] = await freePorts(2);
+  const node = new NodeServer(
+    nodeConfig({ role: 'block1', layers: alexnet.layers.filter((l) => l.block === 'block1').map((l) => l.name), queueCapacity: 2, threads: 1, listen: { host: '127.0.0.1', port: nodePort! }, next: { role: 'sender', mode: 'replicas', endpoints: [{ host: '127.0.0.1', port: senderPort! }] }, sender: { host: '127.0.0.1', port: senderPort! } }),
+    alexnet,
+    { log: quiet },
+  );
+  await node.listen();
+  await node.load(await createEngine('onnx', { threads: 1 }));
+  try {
+    const r = await runSender({
+      input: alexnet.input, first: { role: 'block1', mode: 'replicas', endpoints: [{ host: '127.0.0.1', port: nodePort! }] },
+      listen: { host: '127.0.0.1', port: senderPort! }, frames: 60, warmup: 5, rate: 2000, frameTimeoutMs: 1500, sampleIds: [], log: quiet,
+    });
+    assert.equal(r.mode, 'open-loop');
+    assert.equal(r.sent, 60);
+    assert.equal(r.completed + r.dropped, 60);
+    assert.ok(r.dropped > 0, 'a 2-frame queue cannot take 2000 frames/s');
+    assert.equal(node.stats().queueDropped, r.dropped);
+  } finally {
+    await node.close();
+  }
+});

@@ -95,7 +95,7 @@ export async function run(argv: string[]): Promise<void> {
   const preset = values.preset ?? 'alexnet-6';
   const p = findPreset(preset);
   const engine = (values.engine ?? 'onnx') as 'onnx' | 'tfjs';
-  const frames = Number(values.frames ?? (p.model === 'vgg16' ? 24 : 200));
+  const frames = Number(values.frames ?? (p.model === 'vgg16' ? 60 : 200));
   const hopFrames = Number(values['hop-frames'] ?? 300);
   const cores = availableParallelism();
   if (!values['skip-farm']) {

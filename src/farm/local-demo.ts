@@ -11,7 +11,7 @@ import { launchLocalFarm } from './local-launch.js';
 
 export const DEFAULT_PRESET: Record<string, string> = { alexnet: 'alexnet-6', vgg16: 'vgg16-11' };
 /** Frames for a run that ends well within a minute on 2 cores. */
-export const DEFAULT_FRAMES: Record<string, number> = { alexnet: 100, vgg16: 12 };
+export const DEFAULT_FRAMES: Record<string, number> = { alexnet: 100, vgg16: 40 };
 
 export interface DemoOptions {
   model: string;

@@ -67,6 +67,12 @@ export interface SenderReport {
   steadyFrames: number;
   steadyMs: number;
   ips: number;
+  /**
+   * how ips was measured: "little" = window / mean latency of the frames that ran with the
+   * pipeline full (closed loop; robust to completions that come in bursts, as 7 replicas finishing
+   * together do); "span" = steady frames / steady window (open loop, or a run too short)
+   */
+  ipsMethod: 'little' | 'span';
   latencyMs: Summary;
   processes: ProcessFigures[];
   /** outputs of the sampled frames (not JSON: Float32Array) */
@@ -75,7 +81,7 @@ export interface SenderReport {
   timeline?: { id: number; sentAt: number; doneAt: number; trace: Hop[] }[];
 }
 
-interface Completion {
+export interface Completion {
   id: number;
   at: number;
   latency: number;
@@ -110,6 +116,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
   const done = new Set<number>();
   const expired = new Set<number>();
   const completions: Completion[] = [];
+  const sendTimes = { firstMeasured: NaN };
   const samples = new Map<number, Float32Array>();
   let nextId = 0;
   let sent = 0;
@@ -152,6 +159,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     let ok = true;
     for (let k = 0; k < group; k++) ok = peers[r * group + k]!.forward(frame) && ok;
     sent++;
+    if (id === warmup) sendTimes.firstMeasured = sentAt;
     if (ok) inflight.set(id, sentAt);
     else {
       dropped++;
@@ -225,9 +233,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
   await closeServer(net);
 
   completions.sort((a, b) => a.at - b.at);
-  const steadyStart = warmup > 0 && completions.length > warmup ? completions[warmup - 1]!.at : t0;
-  const steady = warmup > 0 && completions.length > warmup ? completions.slice(warmup) : completions;
-  const steadyEnd = steady.length ? steady[steady.length - 1]!.at : tEnd;
+  const { steady, steadyStart, steadyEnd } = steadyWindow(completions, sendTimes, warmup, window, t0, tEnd);
   const steadyMs = Math.max(0, steadyEnd - steadyStart);
   const measured = completions.filter((x) => x.id >= warmup);
   return {
@@ -244,7 +250,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     wallMs: tEnd - t0,
     steadyFrames: steady.length,
     steadyMs,
-    ips: steadyMs > 0 ? (steady.length * 1000) / steadyMs : 0,
+    ...throughput(completions, warmup, window, steady.length, steadyMs),
     latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
     processes: figures(steady, completions, { start: steadyStart, end: steadyEnd }),
     samples,
@@ -257,4 +263,47 @@ function figures(steady: Completion[], all: Completion[], window: { start: numbe
   const key = (p: ProcessFigures) => `${p.role}/${p.replica}/${p.shard}/${p.host}`;
   const busy = new Map(processFigures(all.map((x) => x.trace), window).map((p) => [key(p), p.utilization]));
   return processFigures(steady.map((x) => x.trace), window).map((p) => ({ ...p, utilization: busy.get(key(p)) ?? p.utilization }));
+}
+
+/**
+ * Throughput. Closed loop: exactly `window` frames are in the system from the first send until the
+ * last one, so by Little's law IPS = window / mean latency over the frames that completed before
+ * the drain began (the first N - window completions), warm-up frames excluded. Otherwise, or when
+ * no frame qualifies: steady frames over the steady window.
+ */
+export function throughput(completions: Completion[], warmup: number, window: number | null, steadyFrames: number, steadyMs: number): { ips: number; ipsMethod: 'little' | 'span' } {
+  if (window !== null) {
+    const full = completions.slice(0, Math.max(0, completions.length - window)).filter((c) => c.id >= warmup);
+    if (full.length >= 2) {
+      const mean = full.reduce((a, c) => a + c.latency, 0) / full.length;
+      if (mean > 0) return { ips: (window * 1000) / mean, ipsMethod: 'little' };
+    }
+  }
+  return { ips: steadyMs > 0 ? (steadyFrames * 1000) / steadyMs : 0, ipsMethod: 'span' };
+}
+
+/**
+ * The steady window of a run (for utilisation and service times): from the send of the first
+ * frame after the warm-up to the last completion before the drain (closed loop: the (N-W)-th,
+ * after which fewer than W frames are in flight), or to the last completion. Long spans on
+ * purpose: 7 replicas finishing together make completions come in bursts, and a window between
+ * two completions would be off by up to a burst.
+ */
+export function steadyWindow(
+  completions: Completion[],
+  sendTimes: { firstMeasured: number },
+  warmup: number,
+  window: number | null,
+  t0: number,
+  tEnd: number,
+): { steady: Completion[]; steadyStart: number; steadyEnd: number } {
+  const start = Number.isFinite(sendTimes.firstMeasured) ? sendTimes.firstMeasured : t0;
+  const n = completions.length;
+  if (window !== null && n - window >= 1) {
+    const last = n - window - 1;
+    const steady = completions.slice(0, last + 1).filter((c) => c.id >= warmup);
+    if (steady.length >= 2 && completions[last]!.at > start) return { steady, steadyStart: start, steadyEnd: completions[last]!.at };
+  }
+  const steady = completions.filter((c) => c.id >= warmup);
+  return { steady, steadyStart: start, steadyEnd: steady.length ? steady[steady.length - 1]!.at : tEnd };
 }

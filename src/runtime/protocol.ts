@@ -64,6 +64,7 @@ export const PROTOCOL = {
         { name: 'refused', type: 'long', doc: 'frames of the wrong size, shape or dtype' },
         { name: 'queueDropped', type: 'long', doc: 'frames dropped because the input queue was full' },
         { name: 'mergeDropped', type: 'long', doc: 'frames dropped because a shard never arrived' },
+        { name: 'sendFailed', type: 'long', doc: 'outputs lost because the next stage could not be reached' },
         { name: 'queued', type: 'int' },
         { name: 'busyMs', type: 'double' },
         { name: 'cpuMs', type: 'double', doc: 'CPU time of the process (user + system), all threads' },
@@ -122,6 +123,7 @@ export interface NodeStats {
   refused: number;
   queueDropped: number;
   mergeDropped: number;
+  sendFailed: number;
   queued: number;
   busyMs: number;
   cpuMs: number;

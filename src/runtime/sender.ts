@@ -147,7 +147,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
   }
 
   function senderStats(): NodeStats {
-    return { role: 'sender', replica: 0, shard: 0, host: '', ready: true, engine: '', rssBytes: process.memoryUsage.rss(), peakRssBytes: 0, received: completions.length, computed: 0, refused: 0, queueDropped: 0, mergeDropped: merge?.dropped ?? 0, queued: inflight.size, busyMs: 0, cpuMs: 0, uptimeMs: 0, loadMs: 0, error: null };
+    return { role: 'sender', replica: 0, shard: 0, host: '', ready: true, engine: '', rssBytes: process.memoryUsage.rss(), peakRssBytes: 0, received: completions.length, computed: 0, refused: 0, queueDropped: 0, mergeDropped: merge?.dropped ?? 0, sendFailed: peers.reduce((a, p) => a + p.failed, 0), queued: inflight.size, busyMs: 0, cpuMs: 0, uptimeMs: 0, loadMs: 0, error: null };
   }
 
   function sendOne(): void {

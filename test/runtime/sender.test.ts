@@ -113,3 +113,24 @@ test('open loop faster than the stage: full queue drops are counted, every frame
     await node.close();
   }
 });
+
+test('a node whose next stage is down counts the lost outputs and keeps serving', async () => {
+  const [nodePort, deadPort] = await freePorts(2);
+  const node = new NodeServer(nodeConfig({ listen: { host: '127.0.0.1', port: nodePort! }, sender: { host: '127.0.0.1', port: deadPort! } }), alexnet, { log: quiet });
+  await node.listen();
+  await node.load(null);
+  const peer = new Peer({ host: '127.0.0.1', port: nodePort! }, 1 << 22);
+  try {
+    const f = (id: number): Frame => ({ id, sentAt: 0, fromShard: 0, shardCount: 1, tensor: { dtype: 'uint8', shape: [2], data: Buffer.from([1, 2]) }, trace: [] });
+    peer.forward(f(1));
+    await new Promise((r) => setTimeout(r, 300));
+    peer.forward(f(2));
+    await new Promise((r) => setTimeout(r, 300));
+    const s = await peer.stats();
+    assert.equal(s.computed, 2);
+    assert.equal(s.sendFailed, 2);
+  } finally {
+    peer.close();
+    await node.close();
+  }
+});

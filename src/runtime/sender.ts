@@ -36,6 +36,11 @@ export interface SenderOptions {
   /** a raw RGB or PPM image sent as every frame, instead of random frames */
   image?: string;
   balance?: Balance;
+  /**
+   * Added to every frame id on the wire (reports keep ids from 0): a run against nodes that are
+   * already running (a farm) must not reuse the ids an earlier run left in their merge buffers.
+   */
+  idBase?: number;
   /** frame ids whose outputs are kept for the output check */
   sampleIds?: number[];
   /** a frame not back after this long is dropped (default 30 s) */
@@ -119,6 +124,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
   const sendTimes = { firstMeasured: NaN };
   const samples = new Map<number, Float32Array>();
   let nextId = 0;
+  const idBase = o.idBase ?? 0;
   let sent = 0;
   let dropped = 0;
   let late = 0;
@@ -154,7 +160,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     const id = nextId++;
     const bytes = image ?? randomFrame(seed, id, frameBytes);
     const sentAt = nowMs();
-    const frame: Frame = { id, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(bytes, [h, w, c]), trace: [] };
+    const frame: Frame = { id: idBase + id, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(bytes, [h, w, c]), trace: [] };
     const r = balancer.pick(id);
     let ok = true;
     for (let k = 0; k < group; k++) ok = peers[r * group + k]!.forward(frame) && ok;
@@ -172,7 +178,8 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     if (nextId >= o.frames && inflight.size === 0) finish();
   }
 
-  function onResult(frame: Frame): void {
+  function onResult(wire: Frame): void {
+    const frame = idBase ? { ...wire, id: wire.id - idBase } : wire;
     const at = nowMs();
     let parts: Frame[] = [frame];
     if (merge) {

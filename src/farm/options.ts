@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Bundle } from '../provision/bundle.js';
 
 export interface FarmOptions {
   inventoryFile: string;
@@ -25,6 +26,8 @@ export interface FarmOptions {
   stateDir?: string;
   /** the control machine's address as the hosts reach it (the local sender's result port) */
   controlAddress?: string;
+  /** deploy these prebuilt bundles (by architecture) instead of building from the tree */
+  bundles?: Partial<Record<string, Bundle>>;
   /** where logs/<run id>/ folders go (default ./logs) */
   logsDir?: string;
 }

@@ -63,7 +63,7 @@ export async function planFarm(o: FarmOptions): Promise<FarmPlan> {
     seed: inv.farm.seed,
   });
   const cacheDir = join(stateDirOf(o), 'bundles');
-  const bundle = (arch: string) => buildBundle(projectRoot(), arch as Arch, cacheDir);
+  const bundle = (arch: string) => (o.bundles?.[arch] ? Promise.resolve(o.bundles[arch]) : buildBundle(projectRoot(), arch as Arch, cacheDir, inv.farm.engine));
   const peers = [...new Set([...hosts.map((h) => h.address), controlAddress])];
   const plans = new Map<string, HostPlan>();
   for (const h of hosts) {

@@ -42,6 +42,8 @@ export async function runLocalSender(plan: FarmPlan, o: SenderRunOptions): Promi
     seed: frameSeed,
     image: o.image,
     sampleIds: defaultSampleIds(o.frames, o.samples ?? 3),
+    // the nodes keep running between runs: fresh frame ids for every run (1000 ids per ms of start time)
+    idBase: Date.now() * 1000,
     maxMessageBytes: wiring.maxMessageBytes,
     log,
   });

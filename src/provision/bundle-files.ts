@@ -35,8 +35,15 @@ interface LockEntry {
   link?: boolean;
 }
 
+/** Packages only one engine loads (engines are imported lazily): a farm ships only its engine's. */
+export const ENGINE_PACKAGES: Record<string, string[]> = {
+  onnx: ['onnxruntime-node'],
+  tfjs: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node'],
+};
+
 /** The node_modules folders (relative paths) the runtime needs, following package-lock.json. */
-export function runtimePackageDirs(root: string): string[] {
+export function runtimePackageDirs(root: string, engine?: string): string[] {
+  const otherEngines = new Set(Object.entries(ENGINE_PACKAGES).filter(([e]) => engine !== undefined && e !== engine).flatMap(([, p]) => p));
   const lockFile = join(root, 'package-lock.json');
   if (!existsSync(lockFile)) throw new Error(`${lockFile} is missing: run npm install on the control machine first`);
   const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { packages?: Record<string, LockEntry> };
@@ -64,7 +71,7 @@ export function runtimePackageDirs(root: string): string[] {
     }
   };
   for (const name of Object.keys({ ...top.dependencies, ...top.optionalDependencies })) {
-    if (CONTROL_ONLY.has(name)) continue;
+    if (CONTROL_ONLY.has(name) || otherEngines.has(name)) continue;
     const d = resolveFrom('', name);
     if (d) visit(d);
   }
@@ -86,14 +93,14 @@ function walk(root: string, dir: string, out: string[], arch: Arch): void {
   }
 }
 
-/** Every file of the bundle for `arch`, relative to the project root, sorted. */
-export function bundleFiles(root: string, arch: Arch): string[] {
+/** Every file of the bundle for `arch` (and `engine`: absent, both), relative to the project root, sorted. */
+export function bundleFiles(root: string, arch: Arch, engine?: string): string[] {
   const out: string[] = [];
   if (!existsSync(join(root, 'dist/src/runtime/node-main.js'))) throw new Error(`${root}/dist/src/runtime/node-main.js is missing: run npm run build first`);
   walk(root, 'dist/src', out, arch);
   walk(root, 'roles', out, arch);
   out.push('package.json');
-  for (const dir of runtimePackageDirs(root)) {
+  for (const dir of runtimePackageDirs(root, engine)) {
     if (lstatSync(join(root, dir)).isDirectory()) walk(root, dir, out, arch);
   }
   return out.sort();

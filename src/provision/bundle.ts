@@ -75,20 +75,20 @@ function tarGz(root: string, listFile: string, out: string): Promise<void> {
 const inflight = new Map<string, Promise<Bundle>>();
 
 /** The bundle of `root` for `arch`, built if not cached. Concurrent callers share one build. */
-export function buildBundle(root: string, arch: Arch, cacheDir: string): Promise<Bundle> {
-  const key = `${root}\0${arch}\0${cacheDir}`;
+export function buildBundle(root: string, arch: Arch, cacheDir: string, engine?: string): Promise<Bundle> {
+  const key = `${root}\0${arch}\0${cacheDir}\0${engine}`;
   let p = inflight.get(key);
   if (!p) {
-    p = build(root, arch, cacheDir).finally(() => inflight.delete(key));
+    p = build(root, arch, cacheDir, engine).finally(() => inflight.delete(key));
     inflight.set(key, p);
   }
   return p;
 }
 
-async function build(root: string, arch: Arch, cacheDir: string): Promise<Bundle> {
+async function build(root: string, arch: Arch, cacheDir: string, engine?: string): Promise<Bundle> {
   mkdirSync(cacheDir, { recursive: true });
-  const files = bundleFiles(root, arch);
-  const { hash: contentHash, rawBytes } = await hashFiles(root, files, join(cacheDir, `files-${arch}.json`));
+  const files = bundleFiles(root, arch, engine);
+  const { hash: contentHash, rawBytes } = await hashFiles(root, files, join(cacheDir, `files-${arch}-${engine ?? 'all'}.json`));
   const hash = `${contentHash}-${arch}`;
   const file = join(cacheDir, `${hash}.tar.gz`);
   if (!existsSync(file)) {

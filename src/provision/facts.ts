@@ -2,6 +2,7 @@
 // manager, firewall, and the address the host sees the control machine at.
 import type { Arch } from '../inventory/types.js';
 import type { Transport } from '../transport/transport.js';
+import { CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, UNIT_PATH } from './layout.js';
 import { ProvisionError } from './types.js';
 
 export interface HostFacts {
@@ -20,6 +21,17 @@ export interface HostFacts {
   /** the control machine's address as this host sees it (from SSH_CONNECTION), when over SSH */
   controlAddress?: string;
   osId: string;
+  /** pifarm's own state on the host, read in the same round trip so a no-change deploy needs no more */
+  pifarm: {
+    /** release folder name `current` points at */
+    current?: string;
+    /** release folders completely unpacked */
+    releases: string[];
+    /** instance -> sha256 of its config file */
+    configs: Record<string, string>;
+    /** sha256 of the installed unit file */
+    unitSha?: string;
+  };
 }
 
 const SCRIPT = [
@@ -32,6 +44,12 @@ const SCRIPT = [
   'if command -v systemctl >/dev/null && systemctl is-active --quiet nftables 2>/dev/null; then echo nft=1; else echo nft=0; fi',
   'echo "ssh=${SSH_CONNECTION:-}"',
   '. /etc/os-release 2>/dev/null; echo "os=${ID:-unknown}"',
+  `echo "current=$(readlink ${CURRENT_LINK} 2>/dev/null)"`,
+  `for m in ${RELEASES_DIR}/*/${RELEASE_MARKER}; do [ -f "$m" ] && echo "release=$(basename $(dirname $m))"; done`,
+  // the config folder is readable by root and the pifarm group only
+  `S=; [ "$(id -u)" = 0 ] || S="sudo -n"; $S sh -c 'for f in ${CONFIG_DIR}/*.json; do [ -f "$f" ] && echo "config=$(sha256sum "$f")"; done' 2>/dev/null`,
+  `[ -f ${UNIT_PATH} ] && echo "unit=$(sha256sum ${UNIT_PATH} | cut -d' ' -f1)"`,
+  'true',
 ].join('; ');
 
 export function archOf(machine: string): Arch | 'unknown' {
@@ -44,12 +62,20 @@ export function archOf(machine: string): Arch | 'unknown' {
 export async function gatherFacts(t: Transport): Promise<HostFacts> {
   const r = await t.exec(SCRIPT, { timeoutMs: 30_000 });
   if (r.code !== 0) throw new ProvisionError(`${t.host}: cannot read the host's facts: ${r.stderr.trim() || `exit ${r.code}`}`);
-  const kv = new Map(
-    r.stdout
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
-      .filter(([k]) => k),
-  );
+  const pairs = r.stdout
+    .split('\n')
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
+    .filter(([k]) => k);
+  const kv = new Map(pairs);
+  const configs: Record<string, string> = {};
+  for (const [k, v] of pairs) {
+    const m = /^([0-9a-f]{64})\s+.*\/([^/]+)\.json$/.exec(v);
+    if (k === 'config' && m) configs[m[2]!] = m[1]!;
+  }
+  const pifarm: HostFacts['pifarm'] = { releases: pairs.filter(([k]) => k === 'release').map(([, v]) => v), configs };
+  const current = kv.get('current')?.split('/').pop();
+  if (current) pifarm.current = current;
+  if (kv.get('unit')) pifarm.unitSha = kv.get('unit');
   const version = kv.get('nodever')?.trim();
   const major = version ? Number(/^v(\d+)/.exec(version)?.[1]) : undefined;
   const machine = kv.get('machine') ?? 'unknown';
@@ -62,6 +88,7 @@ export async function gatherFacts(t: Transport): Promise<HostFacts> {
     ufwActive: kv.get('ufw') === '1',
     nftActive: kv.get('nft') === '1',
     osId: kv.get('os') ?? 'unknown',
+    pifarm,
   };
   if (kv.get('node')) facts.nodePath = kv.get('node');
   if (version) facts.nodeVersion = version;

@@ -22,12 +22,23 @@ export async function aptInstall(ctx: StepContext, pkgs: string[]): Promise<void
   if (r.code !== 0) throw new ProvisionError(`${ctx.host.name}: apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
 }
 
+/** The node packages plus the host's vars.packages (a list of Debian package names). */
+export function wantedPackages(ctx: Pick<StepContext, 'host'>): string[] {
+  const extra = ctx.host.vars.packages;
+  if (extra === undefined) return NODE_PACKAGES;
+  if (!Array.isArray(extra) || !extra.every((p) => typeof p === 'string' && /^[a-z0-9][a-z0-9+.-]+$/.test(p))) {
+    throw new ProvisionError(`${ctx.host.name}: vars.packages: expected a list of Debian package names, got ${JSON.stringify(extra)}`);
+  }
+  return [...new Set([...NODE_PACKAGES, ...(extra as string[])])];
+}
+
 export const packagesStep: Step = {
   name: 'packages',
   async run(ctx) {
+    const wanted = wantedPackages(ctx);
     if (!ctx.facts.dpkg) throw new ProvisionError(`${ctx.host.name}: no dpkg on this host (${ctx.facts.osId}); pifarm provisions Debian-based systems (Raspberry Pi OS, Debian, Ubuntu)`);
-    const missing = await missingPackages(ctx, NODE_PACKAGES);
-    if (missing.length === 0) return { status: 'ok', detail: `${NODE_PACKAGES.join(', ')} present` };
+    const missing = await missingPackages(ctx, wanted);
+    if (missing.length === 0) return { status: 'ok', detail: `${wanted.join(', ')} present` };
     if (ctx.check) return { status: 'changed', detail: `would install ${missing.join(', ')}` };
     if (ctx.offline) throw new ProvisionError(`${ctx.host.name}: missing packages ${missing.join(', ')} and --offline forbids installing; install them on the host (apt-get install ${missing.join(' ')}) or drop --offline`);
     await aptInstall(ctx, missing);

@@ -3,7 +3,7 @@
 // removed (their units are stopped by the start step). Reports which instances changed, so deploy
 // restarts only those.
 import { createHash } from 'node:crypto';
-import { CONFIG_DIR, RUN_USER, configPath } from './layout.js';
+import { RUN_USER, configPath } from './layout.js';
 import { writeRemoteFile } from './remote-file.js';
 import { ProvisionError, type StepContext, type StepOutcome } from './types.js';
 
@@ -17,21 +17,20 @@ export interface RoleConfigOutcome extends StepOutcome {
 
 export async function pushRoleConfigs(ctx: StepContext): Promise<RoleConfigOutcome> {
   const want = new Map(ctx.plan.nodes.map((n) => [n.instance, JSON.stringify(n.config, null, 2) + '\n']));
-  const r = await ctx.t.exec(`cd ${CONFIG_DIR} 2>/dev/null && for f in *.json; do [ -f "$f" ] && sha256sum "$f"; done; true`, { sudo: true });
-  const have = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^([0-9a-f]{64})\s+(.+)\.json$/.exec(line.trim());
-    if (m) have.set(m[2]!, m[1]!);
-  }
+  const have = new Map(Object.entries(ctx.facts.pifarm.configs));
   const changed = [...want].filter(([i, text]) => have.get(i) !== sha(text)).map(([i]) => i);
   const removed = [...have.keys()].filter((i) => !want.has(i));
   if (changed.length === 0 && removed.length === 0) return { status: 'ok', detail: `${want.size} node config(s) up to date`, changed, removed };
   const what = [changed.length ? `${changed.length} config(s): ${changed.join(', ')}` : '', removed.length ? `remove ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
   if (ctx.check) return { status: 'changed', detail: `would write ${what}`, changed, removed };
-  for (const i of changed) await writeRemoteFile(ctx.t, configPath(i), want.get(i)!, 0o640, RUN_USER);
+  for (const i of changed) {
+    await writeRemoteFile(ctx.t, configPath(i), want.get(i)!, 0o640, RUN_USER);
+    ctx.facts.pifarm.configs[i] = sha(want.get(i)!);
+  }
   if (removed.length) {
     const rm = await ctx.t.exec(`rm -f ${removed.map((i) => configPath(i)).join(' ')}`, { sudo: true });
     if (rm.code !== 0) throw new ProvisionError(`${ctx.host.name}: cannot remove old configs: ${rm.stderr.trim()}`);
+    for (const i of removed) delete ctx.facts.pifarm.configs[i];
   }
   return { status: 'changed', detail: `wrote ${what}`, changed, removed };
 }

@@ -35,12 +35,12 @@ export const unitStep: Step = {
     requireSystemd(ctx);
     if (!ctx.facts.nodePath) throw new ProvisionError(`${ctx.host.name}: no node on the host; run the runtime step first`);
     const text = renderUnit({ node: ctx.facts.nodePath, memoryMax: memoryMaxFor(ctx) });
-    const r = await ctx.t.exec(`sha256sum ${UNIT_PATH} 2>/dev/null | cut -d' ' -f1`);
-    if (r.stdout.trim() === sha(text)) return { status: 'ok', detail: `${UNIT_PATH} up to date` };
+    if (ctx.facts.pifarm.unitSha === sha(text)) return { status: 'ok', detail: `${UNIT_PATH} up to date` };
     if (ctx.check) return { status: 'changed', detail: `would write ${UNIT_PATH}` };
     await writeRemoteFile(ctx.t, UNIT_PATH, text, 0o644);
     const d = await ctx.t.exec('systemctl daemon-reload', { sudo: true });
     if (d.code !== 0) throw new ProvisionError(`${ctx.host.name}: systemctl daemon-reload failed: ${d.stderr.trim()}`);
+    ctx.facts.pifarm.unitSha = sha(text);
     return { status: 'changed', detail: `wrote ${UNIT_PATH}` };
   },
 };

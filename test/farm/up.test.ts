@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
 import { downCommand, simpleCommand, statusCommand, upCommand } from '../../src/farm/commands.js';
-import type { FarmOptions } from '../../src/farm/options.js';
+import { projectRoot, type FarmOptions } from '../../src/farm/options.js';
+import { buildBundle } from '../../src/provision/bundle.js';
 import { pifarm, until, writeInventory } from './helpers.js';
 
 let pis: VirtualPis;
@@ -23,7 +24,9 @@ before(async () => {
   pis = await startVirtualPis(4);
   dir = mkdtempSync(join(tmpdir(), 'pifarm-farm-'));
   inventory = writeInventory(dir, pis, 'alexnet-5');
-  opts = { inventoryFile: inventory, stateDir: join(dir, 'state'), logsDir: join(dir, 'logs'), offline: true, json: true };
+  // one bundle for the API runs: the tree may be rebuilt while the tests run (a shared machine)
+  const bundle = await buildBundle(projectRoot(), 'x64', join(dir, 'state', 'bundles'), 'onnx');
+  opts = { inventoryFile: inventory, stateDir: join(dir, 'state'), logsDir: join(dir, 'logs'), offline: true, json: true, bundles: { x64: bundle } };
 });
 after(async () => {
   await pis?.teardown();
@@ -53,8 +56,8 @@ test('a host lost in the middle of provisioning fails alone; --retry-failed comp
 test('pifarm up: provisioned offline, deployed, started under systemd, 50 frames, output check, logs from every host', async () => {
   const r = await upCommand(opts, sender);
   assert.deepEqual(r.failed, [], JSON.stringify(r.runs, null, 1));
-  assert.equal(r.runError, undefined);
-  assert.equal(r.report!.completed, 50);
+  assert.equal(r.runError, undefined, r.runError);
+  assert.equal(r.report!.completed, 50, JSON.stringify(r.report?.sender));
   assert.equal(r.report!.check.ok, true);
   assert.equal(r.report!.check.compared > 0, true);
   assert.deepEqual(r.logs!.map((l) => l.host).sort(), ['vpi1', 'vpi2', 'vpi3', 'vpi4']);

@@ -26,6 +26,8 @@ export interface VirtualPiOptions {
   bootTimeoutMs?: number;
   /** keep them running after this process exits (the debugging CLI); default false */
   persist?: boolean;
+  /** how long to wait for another live process's virtual Pis to go away; default 15 min */
+  waitForOwnerMs?: number;
 }
 
 export interface ExecOutcome {
@@ -169,7 +171,13 @@ async function waitBooted(name: string, address: string, keyPath: string, timeou
 export async function startVirtualPis(n: number, opts: VirtualPiOptions = {}): Promise<VirtualPis> {
   if (process.getuid?.() !== 0) throw new HarnessError('virtual Pis need root (network namespaces, mounts, systemd-nspawn)');
   if (!Number.isInteger(n) || n < 1 || n > 200) throw new HarnessError(`virtual Pis: n must be 1..200, got ${n}`);
-  const owner = liveOwner();
+  // another test run on this machine owns them: wait for it (engineers share one machine)
+  const waitUntil = Date.now() + (opts.waitForOwnerMs ?? 15 * 60_000);
+  let owner = liveOwner();
+  while (owner !== undefined && owner !== process.pid && Date.now() < waitUntil) {
+    await sleep(1000);
+    owner = liveOwner();
+  }
   if (owner !== undefined && owner !== process.pid) {
     throw new HarnessError(`virtual Pis are in use by process ${owner}; wait for it, or end it and run "node dist/test/vpi/cli.js down"`);
   }

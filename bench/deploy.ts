@@ -1,0 +1,100 @@
+// `npm run bench -- deploy --hosts N`: provision + deploy on virtual Pis, cold (fresh hosts) for 1
+// host and for N hosts, then a warm deploy with nothing changed on the N hosts. Prints time per
+// phase and bytes sent per host. Targets: warm no-change deploy of 11 hosts < 3 s; cold deploy of
+// 11 hosts < 2x that of 1 host. Needs root (virtual Pis).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startVirtualPis } from '../test/vpi/harness.js';
+import { writeInventory } from '../test/farm/helpers.js';
+import { simpleCommand, type FarmOutcome } from '../src/farm/commands.js';
+import type { FarmOptions } from '../src/farm/options.js';
+import { buildBundle } from '../src/provision/bundle.js';
+import { projectRoot } from '../src/farm/options.js';
+
+export interface DeployFigures {
+  hosts: number;
+  bundleBuildMs: number;
+  bundleMB: number;
+  cold1: { provisionMs: number; deployMs: number; totalMs: number; bytesPerHost: number };
+  coldN: { provisionMs: number; deployMs: number; totalMs: number; bytesPerHost: number };
+  warmN: { deployMs: number; bytesPerHost: number };
+  ratioColdNto1: number;
+}
+
+const bytesPerHost = (r: FarmOutcome) => {
+  const per = r.runs.map((h) => h.results.reduce((a, s) => a + (s.bytesSent ?? 0), 0));
+  return per.length ? Math.max(...per) : 0;
+};
+
+function failIfFailed(r: FarmOutcome): FarmOutcome {
+  if (r.failed.length) throw new Error(`${r.command} failed on ${r.failed.join(', ')}: ${JSON.stringify(r.runs.filter((x) => x.failed), null, 1)}`);
+  return r;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const v = await fn();
+  return [v, performance.now() - t0];
+}
+
+export async function run(argv: string[]): Promise<DeployFigures> {
+  const { values } = parseArgs({ args: argv, options: { hosts: { type: 'string' }, json: { type: 'boolean' } } });
+  const n = Number(values.hosts ?? 11);
+  if (!Number.isInteger(n) || n < 4) throw new Error('--hosts: expected an integer >= 4 (alexnet-5 places 4 node processes)');
+  const dir = mkdtempSync(join(tmpdir(), 'pifarm-bench-deploy-'));
+  const log = (m: string) => console.error(`bench deploy: ${m}`);
+  log(`booting ${n + 1} virtual Pis`);
+  const [pis, bootMs] = await timed(() => startVirtualPis(n + 1));
+  try {
+    log(`booted in ${(bootMs / 1000).toFixed(1)} s`);
+    const inventory = writeInventory(dir, pis, 'alexnet-5');
+    const base: FarmOptions = { inventoryFile: inventory, stateDir: join(dir, 'state'), offline: true, json: true, concurrency: 16 };
+    // the bundle is built once per architecture and shared by every host: timed on its own
+    const [bundle, bundleBuildMs] = await timed(() => buildBundle(projectRoot(), 'x64', join(dir, 'state', 'bundles')));
+    log(`bundle ${bundle.hash}: ${(bundle.bytes / 2 ** 20).toFixed(1)} MB gzip of ${(bundle.rawBytes / 2 ** 20).toFixed(0)} MB, ${bundle.files} files, built in ${(bundleBuildMs / 1000).toFixed(1)} s`);
+    const names = pis.hosts.map((h) => h.name);
+    const one: FarmOptions = { ...base, limit: [names[n]!] };
+    const many: FarmOptions = { ...base, limit: names.slice(0, n) };
+    const cold = async (o: FarmOptions) => {
+      const [p, provisionMs] = await timed(async () => failIfFailed(await simpleCommand('provision', o)));
+      const [d, deployMs] = await timed(async () => failIfFailed(await simpleCommand('deploy', o)));
+      void p;
+      return { provisionMs, deployMs, totalMs: provisionMs + deployMs, bytesPerHost: bytesPerHost(d) };
+    };
+    log('cold provision + deploy, 1 host');
+    const cold1 = await cold(one);
+    log(`cold provision + deploy, ${n} hosts`);
+    const coldN = await cold(many);
+    log(`warm deploy with nothing changed, ${n} hosts`);
+    const [w, warmMs] = await timed(async () => failIfFailed(await simpleCommand('deploy', many)));
+    const figures: DeployFigures = {
+      hosts: n,
+      bundleBuildMs,
+      bundleMB: bundle.bytes / 2 ** 20,
+      cold1,
+      coldN,
+      warmN: { deployMs: warmMs, bytesPerHost: bytesPerHost(w) },
+      ratioColdNto1: coldN.totalMs / cold1.totalMs,
+    };
+    if (values.json) console.log(JSON.stringify(figures, null, 2));
+    else {
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+      console.log(
+        [
+          `deploy on virtual Pis (bundle ${mb(bundle.bytes)}, built once in ${s(bundleBuildMs)})`,
+          `cold, 1 host:        provision ${s(cold1.provisionMs)}  deploy ${s(cold1.deployMs)}  total ${s(cold1.totalMs)}  sent ${mb(cold1.bytesPerHost)}/host`,
+          `cold, ${String(n).padEnd(2)} hosts:      provision ${s(coldN.provisionMs)}  deploy ${s(coldN.deployMs)}  total ${s(coldN.totalMs)}  sent ${mb(coldN.bytesPerHost)}/host`,
+          `warm no-change, ${String(n).padEnd(2)} hosts: deploy ${s(warmMs)}  sent ${figures.warmN.bytesPerHost} bytes/host   (target < 3 s)`,
+          `cold ${n} hosts / cold 1 host: ${figures.ratioColdNto1.toFixed(2)}x   (target < 2x)`,
+        ].join('\n'),
+      );
+    }
+    return figures;
+  } finally {
+    await pis.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

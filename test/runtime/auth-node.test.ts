@@ -14,6 +14,7 @@ import type { NodeConfig } from '../../src/runtime/config.js';
 import { Peer } from '../../src/runtime/peer.js';
 import { service, type Frame } from '../../src/runtime/protocol.js';
 import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
+import { waitFor } from './wait.js';
 
 const hex = newSecretHex();
 const secret = Buffer.from(hex, 'hex');
@@ -45,7 +46,6 @@ after(async () => {
 });
 
 const frame = (id: number): Frame => ({ id, sentAt: Date.now(), fromShard: 0, shardCount: 1, tensor: { dtype: 'uint8', shape: [4], data: Buffer.from([1, 2, 3, 4]) }, trace: [] });
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('with the secret a frame goes through both authenticated hops; without it the connection is refused', async () => {
   const stranger = new Peer(cfg.listen, 1 << 20);
@@ -54,9 +54,9 @@ test('with the secret a frame goes through both authenticated hops; without it t
   wrong.forward(frame(2));
   const friend = new Peer(cfg.listen, 1 << 20, () => {}, secret);
   friend.forward(frame(3));
+  await waitFor('the authenticated frame', () => got.has(3));
+  await waitFor('both refusals in the log', () => (node.nodes[0]!.output.join('\n').match(/refused: /g) ?? []).length >= 2);
   const stats = await friend.stats();
-  await settle(300);
-  assert.ok(got.has(3), 'the authenticated frame came back');
   assert.equal(got.has(1) || got.has(2), false);
   assert.equal(stats.received, 1);
   assert.equal(node.nodes[0]!.child.exitCode, null);

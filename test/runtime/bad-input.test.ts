@@ -14,6 +14,7 @@ import type { NodeConfig } from '../../src/runtime/config.js';
 import { Peer } from '../../src/runtime/peer.js';
 import { service, type Frame, type Tensor } from '../../src/runtime/protocol.js';
 import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
+import { waitFor } from './wait.js';
 
 const MAX = 64 * 1024; // fc2's input is 16 KB
 let node: NodeProcesses;
@@ -97,6 +98,7 @@ test('frames of the wrong size, dtype or shape are refused with their id; the no
   peer.forward(frame(13, { dtype: 'float32', shape: [4096], data: Buffer.alloc(100) }));
   peer.forward(frame(14, floats(4096)));
   await result(14);
+  await waitFor('four refusals in the log', () => (logOf().match(/refused: /g) ?? []).length >= 4);
   assert.equal(got.has(10) || got.has(11) || got.has(12) || got.has(13), false);
   const s = await peer.stats();
   assert.equal(s.refused, 4);
@@ -118,6 +120,7 @@ test('bytes that are not Avro close that connection only', async () => {
   peer.forward(frame(20, floats(4096)));
   await result(20);
   peer.close();
+  await waitFor('both closings in the log', () => /not a valid Avro request/.test(logOf()));
   assert.match(logOf(), /closing connection from .*not an Avro IPC message/);
   assert.match(logOf(), /closing connection from .*not a valid Avro request/);
 });
@@ -125,14 +128,13 @@ test('bytes that are not Avro close that connection only', async () => {
 test('a message above maxMessageBytes closes that connection; a new connection is served', async () => {
   const big = new Peer(cfg.listen, 1 << 22);
   big.forward(frame(30, floats(32 * 1024))); // 128 KB > 64 KB
-  await new Promise((r) => setTimeout(r, 500));
-  assert.equal(big.connected, false);
+  await waitFor('the node to close the connection', () => !big.connected);
   assert.equal(got.has(30), false);
   big.close();
   const peer = new Peer(cfg.listen, MAX);
   peer.forward(frame(31, floats(4096)));
   await result(31);
-  assert.match(logOf(), /exceeds maxMessageBytes 65536/);
+  await waitFor('the log line', () => /exceeds maxMessageBytes 65536/.test(logOf()));
   const s = await peer.stats();
   assert.equal(s.ready, true);
   assert.ok(s.rssBytes > 0);

@@ -13,6 +13,7 @@ import { service, type Frame } from '../../src/runtime/protocol.js';
 import { runSender } from '../../src/runtime/sender.js';
 import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
 import { floatTensor, floatValues } from '../../src/runtime/tensor.js';
+import { waitFor } from './wait.js';
 
 const alexnet = loadModelSpec('alexnet');
 const quiet = () => {};
@@ -73,15 +74,17 @@ test('a live node merges shards by frame id, in shard order, and drops a frame m
     peer.forward(part(3, 0, [3]));
     peer.forward(part(2, 0, [2]));
     peer.forward(part(3, 1, [3.5]));
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('frames 2 and 3', () => got.has(2) && got.has(3));
+    await waitFor('the drop of frame 1', async () => (await peer.stats()).mergeDropped === 1);
     assert.deepEqual([...got.keys()].sort(), [2, 3]);
     assert.deepEqual([...got.get(2)!], [2, 2.5, 2.5]);
     assert.deepEqual([...got.get(3)!], [3, 3.5]);
     peer.forward(part(1, 1, [1.5])); // late half of the dropped frame: ignored, not merged
-    const s = await peer.stats();
-    assert.equal(s.mergeDropped, 1);
-    await new Promise((r) => setTimeout(r, 300));
+    peer.forward(part(4, 0, [4]));
+    peer.forward(part(4, 1, [4.5]));
+    await waitFor('frame 4', () => got.has(4)); // sent after the late half, on the same connection
     assert.equal(got.has(1), false);
+    assert.equal((await peer.stats()).mergeDropped, 1);
     assert.match(logs.join('\n'), /frame 1: dropped, 1 of 2 shards \(timeout\)/);
   } finally {
     peer.close();
@@ -123,12 +126,11 @@ test('a node whose next stage is down counts the lost outputs and keeps serving'
   try {
     const f = (id: number): Frame => ({ id, sentAt: 0, fromShard: 0, shardCount: 1, tensor: { dtype: 'uint8', shape: [2], data: Buffer.from([1, 2]) }, trace: [] });
     peer.forward(f(1));
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor('the first loss', async () => (await peer.stats()).sendFailed === 1);
+    await new Promise((r) => setTimeout(r, 250)); // past the reconnect back-off
     peer.forward(f(2));
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await peer.stats();
-    assert.equal(s.computed, 2);
-    assert.equal(s.sendFailed, 2);
+    await waitFor('the second loss', async () => (await peer.stats()).sendFailed === 2);
+    assert.equal((await peer.stats()).computed, 2);
   } finally {
     peer.close();
     await node.close();

@@ -134,7 +134,7 @@ export async function upCommand(o: FarmOptions, so: SenderRunOptions, readyTimeo
       const logs: LogFile[] = [];
       const runId = newRunId();
       const withNodes = sel.sessions.filter((s) => s.plan.nodes.length > 0);
-      const lo: LogsOptions = { runId, since };
+      const lo: LogsOptions = { runId, since, sinceUnitStart: true };
       if (o.logsDir) lo.logsDir = o.logsDir;
       phases.push(await runPhase('logs', withNodes, (s) => fetchLogs(s, lo, logs), o));
       extra = { ...extra, logs, logsDir: logsDirOf(lo) };

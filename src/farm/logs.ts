@@ -1,12 +1,15 @@
 // Brings every host's journal for its node units to logs/<run id>/<host>.log on the control machine.
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { unitStates } from '../provision/services.js';
 import type { StepResult } from '../provision/types.js';
 import type { HostSession } from './session.js';
 
 export interface LogsOptions {
   /** journalctl --since: a time systemd understands ("10 min ago", "2026-11-26 20:00", "@epoch") */
   since?: string;
+  /** also from when the host's node units last started, if earlier than `since` (an `@epoch` since) */
+  sinceUnitStart?: boolean;
   follow?: boolean;
   /** logs/<run id>/ */
   runId: string;
@@ -39,7 +42,16 @@ export async function fetchLogs(s: HostSession, o: LogsOptions, files: LogFile[]
   const out = createWriteStream(file);
   let lines = 0;
   let partial = '';
-  const cmd = `journalctl -u 'pifarm-node@*' --no-pager -o short-iso${o.since ? ` --since ${quote(o.since)}` : ''}${o.follow ? ' -f' : ''}`;
+  let since = o.since;
+  if (o.sinceUnitStart && since?.startsWith('@')) {
+    // nodes that kept running across `up` logged when they started: their lines belong to this run too
+    const starts = (await unitStates(s.t, s.plan.nodes.map((n) => n.instance)))
+      .map((u) => Date.parse(u.activeSince.replace(/^[A-Za-z]{3} /, '')))
+      .filter((x) => Number.isFinite(x));
+    const earliest = Math.min(Number(since.slice(1)) * 1000, ...starts);
+    since = `@${Math.floor(earliest / 1000) - 1}`;
+  }
+  const cmd = `journalctl -u 'pifarm-node@*' --no-pager -o short-iso${since ? ` --since ${quote(since)}` : ''}${o.follow ? ' -f' : ''}`;
   const r = await s.t.exec(cmd, {
     sudo: true,
     timeoutMs: o.follow ? 7 * 24 * 3600_000 : 300_000,

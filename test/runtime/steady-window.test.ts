@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { steadyWindow, throughput, type Completion } from '../../src/runtime/sender.js';
+import { steadyWindow, throughput, type Completion } from '../../src/runtime/measure.js';
 
 const c = (id: number, at: number): Completion => ({ id, at, latency: 0, trace: [] });
 

@@ -4,6 +4,9 @@
 // redirected into one IFB device, and the rate limit (plus delay and loss, where the kernel has
 // sch_netem) sits on that one queue. A per-port limit would give every device its own 300 Mbit/s.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface NetEmulation {
   /** the bridge whose ports are the emulated devices, e.g. pfbr0 */
@@ -65,8 +68,32 @@ export function applyCommands(n: NetEmulation, ports: string[], netem: boolean):
   ];
 }
 
+export function nftTable(bridge: string): string {
+  return `pfem_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/**
+ * Random loss without sch_netem: an nftables bridge table dropping that share of the frames the
+ * bridge's ports send to each other, to the host and from the host (each frame passes exactly one
+ * of the forward, input and output hooks). Matched by port name, so other bridges are untouched.
+ */
+export function lossRuleset(bridge: string, ports: string[], lossPct: number): string {
+  const set = `{ ${ports.map((p) => `"${p}"`).join(', ')} }`;
+  const drop = `numgen random mod 10000 < ${Math.round(lossPct * 100)} drop`;
+  return [
+    `table bridge ${nftTable(bridge)} {`,
+    `  chain pfem_forward { type filter hook forward priority 0; policy accept; iifname ${set} ${drop}; }`,
+    `  chain pfem_input { type filter hook input priority 0; policy accept; iifname ${set} ${drop}; }`,
+    `  chain pfem_output { type filter hook output priority 0; policy accept; oifname ${set} ${drop}; }`,
+    '}',
+    '',
+  ].join('\n');
+}
+
 export function removeCommands(bridge: string, ports: string[]): string[][] {
-  return [...ports, bridge].map((d) => ['tc', 'qdisc', 'del', 'dev', d, 'clsact']).concat([['ip', 'link', 'del', ifbName(bridge)]]);
+  return [...ports, bridge]
+    .map((d) => ['tc', 'qdisc', 'del', 'dev', d, 'clsact'])
+    .concat([['ip', 'link', 'del', ifbName(bridge)], ['nft', 'delete', 'table', 'bridge', nftTable(bridge)]]);
 }
 
 export interface RunOptions {
@@ -131,7 +158,16 @@ export async function applyNetEmulation(n: NetEmulation, opts: RunOptions = {}):
     if (netem) commands.push(netemCmd!);
     else {
       for (const c of shapingCommands(n, false)) await step(c);
-      if (n.delayMs > 0 || n.lossPct > 0) warnings.push(`delay ${n.delayMs} ms and loss ${n.lossPct}% not applied: this kernel has no sch_netem (${tried.stderr}); the rate limit applies`);
+      if (n.delayMs > 0) warnings.push(`delay ${n.delayMs} ms not applied: this kernel has no sch_netem (${tried.stderr}); rate${n.lossPct > 0 ? ' and loss' : ''} apply`);
+      if (n.lossPct > 0 && ports.length > 0) {
+        const dir = mkdtempSync(join(tmpdir(), 'pfem-nft-'));
+        try {
+          writeFileSync(join(dir, 'loss.nft'), lossRuleset(n.bridge, ports, n.lossPct));
+          await step(['nft', '-f', join(dir, 'loss.nft')]);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
     }
     for (const p of ports) for (const c of redirectCommands(p, 'ingress', ifb)) await step(c);
     for (const c of redirectCommands(n.bridge, 'egress', ifb)) await step(c);

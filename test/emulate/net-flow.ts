@@ -2,6 +2,9 @@
 //   server <port>             prints "ready", then {bytes, ms, first, last} of the first connection
 //                             (first/last: wall-clock ms of the first byte and of the end), and exits
 //   client <host> <port> <n>  sends n bytes and exits when the server closed
+//   udp-server <port> <ms>    prints "ready", counts datagrams for ms after the first, prints {datagrams}
+//   udp-client <host> <port> <n>  sends n small datagrams, 1 ms apart
+import { createSocket } from 'node:dgram';
 import { createConnection, createServer } from 'node:net';
 
 const [mode, a, b, c] = process.argv.slice(2);
@@ -41,6 +44,28 @@ if (mode === 'server') {
   });
   sock.on('data', () => undefined);
   sock.on('close', () => process.exit(0));
+} else if (mode === 'udp-server') {
+  const sock = createSocket('udp4');
+  let n = 0;
+  const report = () => {
+    process.stdout.write(`${JSON.stringify({ datagrams: n })}\n`);
+    process.exit(0);
+  };
+  setTimeout(report, 4 * Number(b)); // nothing arrives at all: report 0 instead of hanging
+  sock.on('message', () => {
+    if (n++ === 0) setTimeout(report, Number(b));
+  });
+  sock.bind(Number(a), () => process.stdout.write('ready\n'));
+} else if (mode === 'udp-client') {
+  const sock = createSocket('udp4');
+  let i = 0;
+  const t = setInterval(() => {
+    sock.send(Buffer.alloc(100, 1), Number(b), a!);
+    if (++i >= Number(c)) {
+      clearInterval(t);
+      setTimeout(() => sock.close(), 50);
+    }
+  }, 1);
 } else {
   process.stderr.write('usage: net-flow server <port> | client <host> <port> <bytes>\n');
   process.exit(2);

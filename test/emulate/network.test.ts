@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { applyCommands, applyNetEmulation, ifbName, removeCommands, removeNetEmulation, shapingCommands } from '../../src/emulate/network.js';
+import { applyCommands, applyNetEmulation, ifbName, lossRuleset, removeCommands, removeNetEmulation, shapingCommands } from '../../src/emulate/network.js';
 
 test('command builder: netem where available, htb otherwise; every port and the bridge redirected', () => {
   const n = { bridge: 'pfbr0', rateMbit: 300, delayMs: 3, lossPct: 0.5 };
@@ -13,7 +13,8 @@ test('command builder: netem where available, htb otherwise; every port and the 
   const cmds = applyCommands(n, ['vpi1h', 'vpi2h'], false).map((c) => c.join(' '));
   assert.equal(cmds.filter((c) => / ingress .* redirect dev pfemifb-pfbr0$/.test(c)).length, 2);
   assert.equal(cmds.filter((c) => /dev pfbr0 egress .* redirect dev pfemifb-pfbr0$/.test(c)).length, 1);
-  assert.deepEqual(removeCommands('pfbr0', ['a']).at(-1), ['ip', 'link', 'del', 'pfemifb-pfbr0']);
+  assert.deepEqual(removeCommands('pfbr0', ['a']).at(-2), ['ip', 'link', 'del', 'pfemifb-pfbr0']);
+  assert.match(lossRuleset('pfbr0', ['vpi1-h', 'vpi2-h'], 2.5), /chain pfem_forward \{ type filter hook forward priority 0; policy accept; iifname \{ "vpi1-h", "vpi2-h" \} numgen random mod 10000 < 250 drop; \}/);
   assert.ok(ifbName('a-very-long-bridge-name').length <= 15);
   assert.throws(() => applyCommands({ ...n, rateMbit: 0 }, [], true), /rate must be > 0/);
   assert.throws(() => applyCommands({ ...n, lossPct: 100 }, [], true), /loss must be in/);
@@ -113,7 +114,19 @@ test('shared medium on a test bridge: the rate is shared by all devices and remo
     t.diagnostic(`unshaped ${free.toFixed(0)} Mbit/s; one flow at 20 Mbit/s: ${one.toFixed(1)}; two opposite flows together: ${aggregate.toFixed(1)} (${ab.mbit.toFixed(1)} + ${ba.mbit.toFixed(1)})`);
     assert.ok(overlap > span / 2, `the two flows ran mostly together (${overlap} of ${span} ms)`);
     assert.ok(aggregate < 24, `shared: both directions together ${aggregate.toFixed(1)} Mbit/s (${ab.mbit.toFixed(1)} and ${ba.mbit.toFixed(1)} each)`);
+    // Loss: netem where the kernel has it, else an nftables bridge table; UDP shows it (TCP would retransmit).
+    await applyNetEmulation({ bridge: 'pfembr0', rateMbit: 100, delayMs: 0, lossPct: 20 }, { netns: NS.br });
+    const udp = spawn('ip', ['netns', 'exec', NS.b, process.execPath, FLOW, 'udp-server', '15005', '2500'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let udpOut = '';
+    await new Promise<void>((resolve) => udp.stdout.on('data', (d: Buffer) => ((udpOut += d.toString()), udpOut.includes('ready') && resolve())));
+    const udpDone = new Promise<void>((r) => udp.on('exit', () => r()));
+    const sender = spawn('ip', ['netns', 'exec', NS.a, process.execPath, FLOW, 'udp-client', '10.99.0.12', '15005', '1000'], { stdio: 'inherit' });
+    await Promise.all([udpDone, new Promise((r) => sender.on('exit', r))]);
+    const received = (JSON.parse(udpOut.split('\n').find((l) => l.startsWith('{'))!) as { datagrams: number }).datagrams;
+    t.diagnostic(`20% loss: ${received} of 1000 datagrams arrived`);
+    assert.ok(received > 700 && received < 900, `${received} of 1000 datagrams through 20% loss`);
     await removeNetEmulation('pfembr0', { netns: NS.br });
+    assert.doesNotMatch(inNs(NS.br, 'nft', 'list', 'ruleset'), /pfem_/);
     const qdiscs = inNs(NS.br, 'tc', 'qdisc', 'show');
     assert.doesNotMatch(qdiscs, /clsact|htb|netem/);
     assert.doesNotMatch(inNs(NS.br, 'ip', 'link', 'show'), /pfemifb/);

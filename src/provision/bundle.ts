@@ -2,7 +2,7 @@
 // their content, built once per architecture and kept in .pifarm/bundles. Per-file hashes are
 // cached by size and mtime, so an unchanged tree is recognised without reading it again (this is
 // what makes a no-change deploy fast).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export interface Bundle {
   files: number;
   /** bytes before compression */
   rawBytes: number;
+  /** the same tar compressed with zstd (when this machine has zstd): unpacks ~4x faster than gzip */
+  zst?: { file: string; bytes: number };
 }
 
 interface FileHashCache {
@@ -62,14 +64,20 @@ async function hashFiles(root: string, files: string[], cacheFile: string): Prom
   return { hash: h.digest('hex').slice(0, 16), rawBytes };
 }
 
-function tarGz(root: string, listFile: string, out: string): Promise<void> {
+function tarTo(root: string, listFile: string, out: string, compress: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn('tar', ['-C', root, '--null', '-T', listFile, '--owner=0', '--group=0', '--numeric-owner', '-czf', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn('tar', ['-C', root, '--null', '-T', listFile, '--owner=0', '--group=0', '--numeric-owner', ...compress, '-cf', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar failed (${code}): ${err.trim()}`))));
   });
+}
+
+let zstd: boolean | undefined;
+function hasZstd(): boolean {
+  zstd ??= spawnSync('zstd', ['--version'], { stdio: 'ignore' }).status === 0;
+  return zstd;
 }
 
 const inflight = new Map<string, Promise<Bundle>>();
@@ -91,12 +99,20 @@ async function build(root: string, arch: Arch, cacheDir: string, engine?: string
   const { hash: contentHash, rawBytes } = await hashFiles(root, files, join(cacheDir, `files-${arch}-${engine ?? 'all'}.json`));
   const hash = `${contentHash}-${arch}`;
   const file = join(cacheDir, `${hash}.tar.gz`);
-  if (!existsSync(file)) {
-    const list = join(cacheDir, `${hash}.list`);
+  const list = join(cacheDir, `${hash}.list`);
+  const make = async (out: string, compress: string[]) => {
+    if (existsSync(out)) return;
     writeFileSync(list, files.join('\0') + '\0');
-    const tmp = `${file}.tmp.${process.pid}`;
-    await tarGz(root, list, tmp);
-    renameSync(tmp, file);
+    const tmp = `${out}.tmp.${process.pid}`;
+    await tarTo(root, list, tmp, compress);
+    renameSync(tmp, out);
+  };
+  await make(file, ['-z']);
+  const b: Bundle = { hash, arch, file, bytes: statSync(file).size, files: files.length, rawBytes };
+  if (hasZstd()) {
+    const zst = join(cacheDir, `${hash}.tar.zst`);
+    await make(zst, ['-I', 'zstd -6 -T0 -q']);
+    b.zst = { file: zst, bytes: statSync(zst).size };
   }
-  return { hash, arch, file, bytes: statSync(file).size, files: files.length, rawBytes };
+  return b;
 }

@@ -2,7 +2,7 @@
 // manager, firewall, and the address the host sees the control machine at.
 import type { Arch } from '../inventory/types.js';
 import type { Transport } from '../transport/transport.js';
-import { CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, UNIT_PATH } from './layout.js';
+import { BASE_DIR, CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, RUN_USER, UNIT_PATH } from './layout.js';
 import { ProvisionError } from './types.js';
 
 export interface HostFacts {
@@ -16,6 +16,8 @@ export interface HostFacts {
   nodeMajor?: number;
   nodeVersion?: string;
   dpkg: boolean;
+  /** zstd is installed (a release can come zstd-compressed) */
+  zstd: boolean;
   ufwActive: boolean;
   nftActive: boolean;
   /** the control machine's address as this host sees it (from SSH_CONNECTION), when over SSH */
@@ -31,6 +33,10 @@ export interface HostFacts {
     configs: Record<string, string>;
     /** sha256 of the installed unit file */
     unitSha?: string;
+    /** the run user exists */
+    user: boolean;
+    /** pifarm's folders that exist */
+    dirs: string[];
   };
 }
 
@@ -40,6 +46,7 @@ const SCRIPT = [
   'if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi',
   'n=$(command -v node || true); echo "node=$n"; if [ -n "$n" ]; then echo "nodever=$($n --version 2>/dev/null)"; fi',
   'if command -v dpkg >/dev/null; then echo dpkg=1; else echo dpkg=0; fi',
+  'command -v zstd >/dev/null && echo zstd=1',
   'if command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q "Status: active"; then echo ufw=1; else echo ufw=0; fi',
   'if command -v systemctl >/dev/null && systemctl is-active --quiet nftables 2>/dev/null; then echo nft=1; else echo nft=0; fi',
   'echo "ssh=${SSH_CONNECTION:-}"',
@@ -49,6 +56,8 @@ const SCRIPT = [
   // the config folder is readable by root and the pifarm group only
   `S=; [ "$(id -u)" = 0 ] || S="sudo -n"; $S sh -c 'for f in ${CONFIG_DIR}/*.json; do [ -f "$f" ] && echo "config=$(sha256sum "$f")"; done' 2>/dev/null`,
   `[ -f ${UNIT_PATH} ] && echo "unit=$(sha256sum ${UNIT_PATH} | cut -d' ' -f1)"`,
+  `id -u ${RUN_USER} >/dev/null 2>&1 && echo "runuser=1"`,
+  `for d in ${BASE_DIR} ${RELEASES_DIR} ${CONFIG_DIR}; do [ -d $d ] && echo "dir=$d"; done`,
   'true',
 ].join('; ');
 
@@ -72,7 +81,12 @@ export async function gatherFacts(t: Transport): Promise<HostFacts> {
     const m = /^([0-9a-f]{64})\s+.*\/([^/]+)\.json$/.exec(v);
     if (k === 'config' && m) configs[m[2]!] = m[1]!;
   }
-  const pifarm: HostFacts['pifarm'] = { releases: pairs.filter(([k]) => k === 'release').map(([, v]) => v), configs };
+  const pifarm: HostFacts['pifarm'] = {
+    releases: pairs.filter(([k]) => k === 'release').map(([, v]) => v),
+    configs,
+    user: kv.get('runuser') === '1',
+    dirs: pairs.filter(([k]) => k === 'dir').map(([, v]) => v),
+  };
   const current = kv.get('current')?.split('/').pop();
   if (current) pifarm.current = current;
   if (kv.get('unit')) pifarm.unitSha = kv.get('unit');
@@ -85,6 +99,7 @@ export async function gatherFacts(t: Transport): Promise<HostFacts> {
     root: kv.get('uid') === '0',
     systemd: kv.get('systemd') === '1',
     dpkg: kv.get('dpkg') === '1',
+    zstd: kv.get('zstd') === '1',
     ufwActive: kv.get('ufw') === '1',
     nftActive: kv.get('nft') === '1',
     osId: kv.get('os') ?? 'unknown',

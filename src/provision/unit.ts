@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_DIR, CURRENT_LINK, RUN_USER, UNIT_PATH } from './layout.js';
-import { writeRemoteFile } from './remote-file.js';
+import { writeFileCommand } from '../transport/shell.js';
 import { ProvisionError, type Step, type StepContext } from './types.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../../templates/pifarm-node@.service', import.meta.url));
@@ -37,9 +37,11 @@ export const unitStep: Step = {
     const text = renderUnit({ node: ctx.facts.nodePath, memoryMax: memoryMaxFor(ctx) });
     if (ctx.facts.pifarm.unitSha === sha(text)) return { status: 'ok', detail: `${UNIT_PATH} up to date` };
     if (ctx.check) return { status: 'changed', detail: `would write ${UNIT_PATH}` };
-    await writeRemoteFile(ctx.t, UNIT_PATH, text, 0o644);
-    const d = await ctx.t.exec('systemctl daemon-reload', { sudo: true });
-    if (d.code !== 0) throw new ProvisionError(`${ctx.host.name}: systemctl daemon-reload failed: ${d.stderr.trim()}`);
+    // written and loaded in one round trip; a first install needs no daemon-reload (systemd >= 246
+    // finds new unit files by itself), a replaced one does
+    const reload = ctx.facts.pifarm.unitSha !== undefined ? ' && systemctl daemon-reload' : '';
+    const d = await ctx.t.exec(`${writeFileCommand(UNIT_PATH, 0o644)}${reload}`, { stdin: text, sudo: true });
+    if (d.code !== 0) throw new ProvisionError(`${ctx.host.name}: installing ${UNIT_PATH} failed: ${d.stderr.trim() || `exit ${d.code}`}`);
     ctx.facts.pifarm.unitSha = sha(text);
     return { status: 'changed', detail: `wrote ${UNIT_PATH}` };
   },

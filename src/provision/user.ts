@@ -1,15 +1,14 @@
 // The system user node processes run as, and the folders pifarm owns on the host.
 import { BASE_DIR, CONFIG_DIR, RELEASES_DIR, RUN_USER } from './layout.js';
-import type { Step } from './types.js';
+import { ProvisionError, type Step } from './types.js';
 
 export const userStep: Step = {
   name: 'user+folders',
   async run(ctx) {
-    const r = await ctx.t.exec(`id -u ${RUN_USER} >/dev/null 2>&1 && echo user; for d in ${BASE_DIR} ${RELEASES_DIR} ${CONFIG_DIR}; do [ -d $d ] && echo "dir $d"; done`);
-    const lines = r.stdout.split('\n');
+    const st = ctx.facts.pifarm;
     const todo: string[] = [];
-    if (!lines.includes('user')) todo.push(`user ${RUN_USER}`);
-    for (const d of [BASE_DIR, RELEASES_DIR, CONFIG_DIR]) if (!lines.includes(`dir ${d}`)) todo.push(d);
+    if (!st.user) todo.push(`user ${RUN_USER}`);
+    for (const d of [BASE_DIR, RELEASES_DIR, CONFIG_DIR]) if (!st.dirs.includes(d)) todo.push(d);
     if (todo.length === 0) return { status: 'ok', detail: `user ${RUN_USER} and folders present` };
     if (ctx.check) return { status: 'changed', detail: `would create ${todo.join(', ')}` };
     const cmd = [
@@ -19,7 +18,9 @@ export const userStep: Step = {
       `chown root:${RUN_USER} ${CONFIG_DIR} && chmod 750 ${CONFIG_DIR}`,
     ].join(' && ');
     const c = await ctx.t.exec(cmd, { sudo: true });
-    if (c.code !== 0) throw new Error(`${ctx.host.name}: cannot create ${todo.join(', ')}: ${c.stderr.trim()}`);
+    if (c.code !== 0) throw new ProvisionError(`${ctx.host.name}: cannot create ${todo.join(', ')}: ${c.stderr.trim()}`);
+    st.user = true;
+    st.dirs = [BASE_DIR, RELEASES_DIR, CONFIG_DIR];
     return { status: 'changed', detail: `created ${todo.join(', ')}` };
   },
 };

@@ -5,7 +5,8 @@ import { createSocket } from 'node:dgram';
 import { loadInventory } from '../inventory/load.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { buildBundle } from '../provision/bundle.js';
-import { instanceName } from '../provision/layout.js';
+import { SECRET_PATH, instanceName } from '../provision/layout.js';
+import { farmSecret } from './secret.js';
 import type { HostPlan } from '../provision/types.js';
 import { resolveFarm } from '../topology/resolve.js';
 import type { ResolvedFarm } from '../topology/types.js';
@@ -23,6 +24,8 @@ export interface FarmPlan {
   /** every remote (or local: true) host of the inventory, in inventory order */
   hosts: HostSpec[];
   plans: Map<string, HostPlan>;
+  /** the farm secret (hex) */
+  secret: string;
 }
 
 /**
@@ -61,9 +64,11 @@ export async function planFarm(o: FarmOptions): Promise<FarmPlan> {
     engine: inv.farm.engine,
     threads: inv.farm.threads,
     seed: inv.farm.seed,
+    secretFile: SECRET_PATH,
   });
   const cacheDir = join(stateDirOf(o), 'bundles');
   const bundle = (arch: string) => (o.bundles?.[arch] ? Promise.resolve(o.bundles[arch]) : buildBundle(projectRoot(), arch as Arch, cacheDir, inv.farm.engine));
+  const secret = farmSecret(o);
   const peers = [...new Set([...hosts.map((h) => h.address), controlAddress])];
   const plans = new Map<string, HostPlan>();
   for (const h of hosts) {
@@ -71,9 +76,9 @@ export async function planFarm(o: FarmOptions): Promise<FarmPlan> {
       .map((p, i) => ({ p, config: wiring.nodes[i]! }))
       .filter(({ p }) => p.host === h.name)
       .map(({ p, config }) => ({ instance: instanceName(p.role, p.replica, p.shard), config }));
-    plans.set(h.name, { nodes, peers: peers.filter((a) => a !== h.address), ports: nodes.map((n) => n.config.listen.port), bundle });
+    plans.set(h.name, { nodes, peers: peers.filter((a) => a !== h.address), ports: nodes.map((n) => n.config.listen.port), bundle, secret });
   }
-  return { inv, farm, wiring, controlAddress, hosts, plans };
+  return { inv, farm, wiring, controlAddress, hosts, plans, secret };
 }
 
 /** The hosts named by --limit (host or group names), in inventory order; a wrong name lists the valid ones. */

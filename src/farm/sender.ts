@@ -45,6 +45,7 @@ export async function runLocalSender(plan: FarmPlan, o: SenderRunOptions): Promi
     // the nodes keep running between runs: fresh frame ids for every run (1000 ids per ms of start time)
     idBase: Date.now() * 1000,
     maxMessageBytes: wiring.maxMessageBytes,
+    secret: Buffer.from(plan.secret, 'hex'),
     log,
   });
   const threads = inv.farm.threads ?? 1;

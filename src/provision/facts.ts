@@ -2,7 +2,7 @@
 // manager, firewall, and the address the host sees the control machine at.
 import type { Arch } from '../inventory/types.js';
 import type { Transport } from '../transport/transport.js';
-import { BASE_DIR, CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, RUN_USER, UNIT_PATH } from './layout.js';
+import { BASE_DIR, CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, RUN_USER, SECRET_PATH, UNIT_PATH } from './layout.js';
 import { ProvisionError } from './types.js';
 
 export interface HostFacts {
@@ -33,6 +33,8 @@ export interface HostFacts {
     configs: Record<string, string>;
     /** sha256 of the installed unit file */
     unitSha?: string;
+    /** sha256 of the farm secret file */
+    secretSha?: string;
     /** the run user exists */
     user: boolean;
     /** pifarm's folders that exist */
@@ -54,7 +56,7 @@ const SCRIPT = [
   `echo "current=$(readlink ${CURRENT_LINK} 2>/dev/null)"`,
   `for m in ${RELEASES_DIR}/*/${RELEASE_MARKER}; do [ -f "$m" ] && echo "release=$(basename $(dirname $m))"; done`,
   // the config folder is readable by root and the pifarm group only
-  `S=; [ "$(id -u)" = 0 ] || S="sudo -n"; $S sh -c 'for f in ${CONFIG_DIR}/*.json; do [ -f "$f" ] && echo "config=$(sha256sum "$f")"; done' 2>/dev/null`,
+  `S=; [ "$(id -u)" = 0 ] || S="sudo -n"; $S sh -c 'for f in ${CONFIG_DIR}/*.json; do [ -f "$f" ] && echo "config=$(sha256sum "$f")"; done; [ -f ${SECRET_PATH} ] && echo "secret=$(sha256sum ${SECRET_PATH} | cut -c1-64)"' 2>/dev/null`,
   `[ -f ${UNIT_PATH} ] && echo "unit=$(sha256sum ${UNIT_PATH} | cut -d' ' -f1)"`,
   `id -u ${RUN_USER} >/dev/null 2>&1 && echo "runuser=1"`,
   `for d in ${BASE_DIR} ${RELEASES_DIR} ${CONFIG_DIR}; do [ -d $d ] && echo "dir=$d"; done`,
@@ -90,6 +92,7 @@ export async function gatherFacts(t: Transport): Promise<HostFacts> {
   const current = kv.get('current')?.split('/').pop();
   if (current) pifarm.current = current;
   if (kv.get('unit')) pifarm.unitSha = kv.get('unit');
+  if (kv.get('secret')) pifarm.secretSha = kv.get('secret');
   const version = kv.get('nodever')?.trim();
   const major = version ? Number(/^v(\d+)/.exec(version)?.[1]) : undefined;
   const machine = kv.get('machine') ?? 'unknown';

@@ -7,6 +7,8 @@ export const CONFIG_DIR = '/etc/pifarm/nodes';
 export const UNIT_NAME = 'pifarm-node@.service';
 export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 export const RUN_USER = 'pifarm';
+/** the farm secret every node connection proves (readable by the run user only: mode 0600) */
+export const SECRET_PATH = '/etc/pifarm/secret';
 /** the marker a release folder gets once it is completely unpacked */
 export const RELEASE_MARKER = '.pifarm-release';
 

@@ -14,6 +14,8 @@ export interface HostPlan {
   peers: string[];
   /** ports the host's node processes listen on */
   ports: number[];
+  /** the farm secret (64 hex characters) written to SECRET_PATH; absent: nodes run without authentication */
+  secret?: string;
   /** the runtime bundle for this host's architecture (built once per architecture) */
   bundle?: (arch: string) => Promise<Bundle>;
 }

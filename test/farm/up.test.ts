@@ -68,6 +68,9 @@ test('pifarm up: provisioned offline, deployed, started under systemd, 50 frames
     assert.ok(l.lines > 0, `${l.host}: no log lines`);
     assert.match(readFileSync(l.file, 'utf8'), /pifarm-node-/);
   }
+  // every node proves the farm secret: a file only the node user can read, named in its config
+  const sec = await pis.exec('vpi2', 'stat -c "%a %U" /etc/pifarm/secret; grep -c secretFile /etc/pifarm/nodes/fc1-0-0.json');
+  assert.equal(sec.stdout, '600 pifarm\n1\n');
   const st = await statusCommand(opts);
   assert.deepEqual(st.failed, []);
   const nodes = st.status!.flatMap((h) => h.nodes.map((n) => ({ host: h.host, ...n })));

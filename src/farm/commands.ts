@@ -9,7 +9,7 @@ import type { FarmOptions } from './options.js';
 import { limitHosts, planFarm, type FarmPlan } from './plan.js';
 import { waitForPorts } from './probe.js';
 import { FarmError, mergeRuns, runPhase, type HostRun, type HostWork } from './runner.js';
-import { runLocalSender, type SenderRunOptions } from './sender.js';
+import { runFarmSender, senderIsLocal, type SenderRunOptions } from './sender.js';
 import { HostSession } from './session.js';
 import { lastFailed, saveLastRun } from './state.js';
 import { hostStatus, type HostStatus } from './status.js';
@@ -90,18 +90,29 @@ export async function logsCommand(o: FarmOptions, lo: Omit<LogsOptions, 'runId'>
   return finish('logs', o, sel, runs, t0, { logs, logsDir: logsDirOf(opts) });
 }
 
-/** Waits for every node of the farm to answer, then streams frames from the local sender. */
-async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs: number): Promise<DemoReport> {
+/** Waits for every node of the farm to answer, then streams frames from the inventory's sender. */
+async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs: number, o: FarmOptions, sessions: HostSession[] = []): Promise<DemoReport> {
   const endpoints = plan.wiring.nodes.map((n, i) => ({ host: plan.inv.hosts.find((h) => h.name === plan.farm.placements[i]!.host)?.address ?? n.listen.host, port: n.listen.port }));
   const missing = await waitForPorts(endpoints, readyTimeoutMs);
   if (missing.length) throw new FarmError(`node port(s) not answering after ${readyTimeoutMs / 1000} s: ${missing.map((e) => `${e.host}:${e.port}`).join(', ')}; see pifarm status and pifarm logs`);
-  return runLocalSender(plan, so);
+  if (senderIsLocal(plan)) return runFarmSender(plan, so);
+  const name = plan.farm.sender.host;
+  let s = sessions.find((x) => x.host.name === name);
+  const own = !s;
+  const host = plan.inv.hosts.find((h) => h.name === name);
+  if (!host) throw new FarmError(`${plan.inv.file}: farm.sender: unknown host "${name}"`);
+  s ??= new HostSession(plan.inv, host, plan.plans.get(name)!, o);
+  try {
+    return await runFarmSender(plan, so, s);
+  } finally {
+    if (own) await s.close().catch(() => {});
+  }
 }
 
 export async function runCommand(o: FarmOptions, so: SenderRunOptions, readyTimeoutMs = 60_000): Promise<FarmOutcome> {
   const t0 = Date.now();
   const plan = await planFarm(o);
-  const report = await senderPhase(plan, so, readyTimeoutMs);
+  const report = await senderPhase(plan, so, readyTimeoutMs, o);
   return { command: 'run', runs: [], failed: [], ms: Date.now() - t0, report };
 }
 
@@ -122,12 +133,12 @@ export async function upCommand(o: FarmOptions, so: SenderRunOptions, readyTimeo
     phases.push(await runPhase('start', ok, work(startHost), o));
     const merged = mergeRuns(order, ...phases);
     const failedNow = merged.filter((r) => r.failed).map((r) => r.host);
-    const placedOnFailed = sel.plan.farm.placements.filter((p) => failedNow.includes(p.host)).map((p) => p.host);
+    const placedOnFailed = [...sel.plan.farm.placements.map((p) => p.host), sel.plan.farm.sender.host].filter((h) => failedNow.includes(h));
     if (o.check) extra.runError = 'not run under --check';
     else if (placedOnFailed.length) extra.runError = `not run: node host(s) ${[...new Set(placedOnFailed)].join(', ')} failed`;
     else {
       try {
-        extra.report = await senderPhase(sel.plan, so, readyTimeoutMs);
+        extra.report = await senderPhase(sel.plan, so, readyTimeoutMs, o, sel.sessions);
       } catch (e) {
         extra.runError = (e as Error).message;
       }

@@ -4,7 +4,10 @@ import { createEngine } from '../engine/index.js';
 import { loadModelSpec } from '../model/spec.js';
 import { loadImage } from '../runtime/frames.js';
 import { checkOutputs } from '../runtime/reference.js';
-import { defaultSampleIds, runSender } from '../runtime/sender.js';
+import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sender.js';
+import { SECRET_PATH } from '../provision/layout.js';
+import { runRemoteSender } from './remote-sender.js';
+import type { HostSession } from './session.js';
 import type { DemoReport, StageFigures } from './local-demo.js';
 import type { FarmPlan } from './plan.js';
 import { FarmError } from './runner.js';
@@ -20,34 +23,50 @@ export interface SenderRunOptions {
   log?: (m: string) => void;
 }
 
-export async function runLocalSender(plan: FarmPlan, o: SenderRunOptions): Promise<DemoReport> {
+/** Where the sender runs: this process, or a farm host (through its session). */
+export function senderIsLocal(plan: FarmPlan): boolean {
+  const h = plan.farm.sender.host;
+  return h === 'local' || !!plan.inv.hosts.find((x) => x.name === h)?.local;
+}
+
+type SentReport = Omit<SenderReport, 'samples'> & { samples: Map<number, Float32Array> };
+
+/** Streams the frames from the sender host of the inventory; `remote` is that host's session. */
+export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?: HostSession): Promise<DemoReport> {
   const { farm, wiring, inv } = plan;
-  if (farm.sender.host !== 'local' && !inv.hosts.find((h) => h.name === farm.sender.host)?.local) {
-    throw new FarmError(`${inv.file}: farm.sender is "${farm.sender.host}": running the sender on a Pi is not supported yet; use sender: local`);
-  }
   const log = o.log ?? ((m: string) => console.error(m));
   const spec = loadModelSpec(farm.model);
   const frameSeed = o.frameSeed ?? 1;
   const processes = farm.placements.length;
   const window = o.rate ? undefined : o.window ?? Math.min(32, 2 * processes);
-  const sent = await runSender({
-    input: spec.input,
+  const common = {
     first: wiring.first,
     lastShards: wiring.lastShards,
-    listen: { host: plan.controlAddress, port: farm.sender.port },
     frames: o.frames,
     warmup: o.warmup,
     window,
     rate: o.rate,
     seed: frameSeed,
-    image: o.image,
     sampleIds: defaultSampleIds(o.frames, o.samples ?? 3),
     // the nodes keep running between runs: fresh frame ids for every run (1000 ids per ms of start time)
     idBase: Date.now() * 1000,
     maxMessageBytes: wiring.maxMessageBytes,
-    secret: Buffer.from(plan.secret, 'hex'),
-    log,
-  });
+  };
+  let sent: SentReport;
+  if (senderIsLocal(plan)) {
+    sent = await runSender({
+      ...common,
+      input: spec.input,
+      listen: { host: plan.controlAddress, port: farm.sender.port },
+      image: o.image,
+      secret: Buffer.from(plan.secret, 'hex'),
+      log,
+    });
+  } else {
+    if (!remote) throw new FarmError(`${inv.file}: farm.sender is ${farm.sender.host}, which is not among the selected hosts`);
+    if (o.image) throw new FarmError('--image: the image must be on the sender host; with a sender on a Pi, send random frames (no --image)');
+    sent = await runRemoteSender(remote, { ...common, model: farm.model, listen: { host: '0.0.0.0', port: farm.sender.port }, balance: 'round-robin', mergeTimeoutMs: 5000, mergeCapacity: 64, secretFile: SECRET_PATH }, log);
+  }
   const threads = inv.farm.threads ?? 1;
   const engine = await createEngine(inv.farm.engine, { threads });
   log(`checking ${sent.samples.size} outputs against the whole ${farm.model} in one process`);

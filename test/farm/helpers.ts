@@ -7,21 +7,22 @@ import type { VirtualPis } from '../vpi/harness.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-/** An inventory of the virtual Pis (root login with the harness key), a topology, a local sender. */
-export function writeInventory(dir: string, pis: VirtualPis, topology: string, senderPort = 19999): string {
+/** An inventory of virtual Pis (root login with the harness key), a topology, a sender (default local). */
+export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string } = {}): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'farm.yaml');
+  const file = join(dir, o.file ?? 'farm.yaml');
+  const hosts = pis.hosts.slice(0, o.hosts ?? pis.hosts.length);
   const lines = [
     'defaults:',
     '  user: root',
     `  identity: ${pis.keyPath}`,
     'hosts:',
-    ...pis.hosts.map((h) => `  ${h.name}: ${h.address}`),
+    ...hosts.map((h) => `  ${h.name}: ${h.address}`),
     'farm:',
     `  model: ${topology.split('-')[0]}`,
     `  topology: ${topology}`,
-    '  sender: local',
-    `  ports: { node: 12345, sender: ${senderPort} }`,
+    `  sender: ${o.sender ?? 'local'}`,
+    `  ports: { node: 12345, sender: ${o.senderPort ?? 19999} }`,
     '  engine: onnx',
   ];
   writeFileSync(file, lines.join('\n') + '\n');

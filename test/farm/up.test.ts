@@ -1,7 +1,7 @@
 // The farm on 4 virtual Pis (real sshd, real systemd), AlexNet alexnet-5 with the sender on this
-// machine. One set of virtual Pis for the whole file; the tests build on each other in order:
-// a host lost mid-provisioning, --retry-failed, a full `up`, a no-change deploy, a node killed
-// with SIGKILL, `down`.
+// machine, and a 5th virtual Pi for the sender on a Pi. One set of virtual Pis for the whole file;
+// the tests build on each other in order: a host lost mid-provisioning, --retry-failed, a full
+// `up`, a no-change deploy, a node killed with SIGKILL, the sender on a Pi, `down`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -21,9 +21,9 @@ const env = () => ({ PIFARM_STATE_DIR: join(dir, 'state') });
 const sender = { frames: 50, warmup: 5, log: () => {} };
 
 before(async () => {
-  pis = await startVirtualPis(4);
+  pis = await startVirtualPis(5);
   dir = mkdtempSync(join(tmpdir(), 'pifarm-farm-'));
-  inventory = writeInventory(dir, pis, 'alexnet-5');
+  inventory = writeInventory(dir, pis, 'alexnet-5', { hosts: 4 });
   // one bundle for the API runs: the tree may be rebuilt while the tests run (a shared machine)
   const bundle = await buildBundle(projectRoot(), 'x64', join(dir, 'state', 'bundles'), 'onnx');
   opts = { inventoryFile: inventory, stateDir: join(dir, 'state'), logsDir: join(dir, 'logs'), offline: true, json: true, bundles: { x64: bundle } };
@@ -103,6 +103,21 @@ test('a node killed with SIGKILL is restarted by systemd, and status shows it', 
     const n = await fc2();
     return n.restarts >= 1 && n.active === 'active' && n.answers && n.mainPid !== was.mainPid;
   }, 30_000, 500);
+});
+
+test('the sender on a Pi: deploy rewires the nodes to it, run streams from it, output check passes', async () => {
+  const inv5 = writeInventory(dir, pis, 'alexnet-5', { sender: 'vpi5', file: 'farm-pi-sender.yaml' });
+  const o5: FarmOptions = { ...opts, inventoryFile: inv5 };
+  const up = await upCommand(o5, { frames: 20, warmup: 2, log: () => {} });
+  assert.deepEqual(up.failed, [], JSON.stringify(up.runs, null, 1));
+  assert.equal(up.runError, undefined, up.runError);
+  assert.equal(up.report!.completed, 20);
+  assert.equal(up.report!.check.ok, true);
+  // every node config names the sender: each node was restarted with its new config
+  const restarts = up.runs.flatMap((h) => h.results.filter((s) => s.step === 'restart' && s.status === 'changed').map(() => h.host));
+  assert.deepEqual(restarts, ['vpi1', 'vpi2', 'vpi3', 'vpi4']);
+  const cfg = await pis.exec('vpi4', 'cat /etc/pifarm/nodes/fc2-0-0.json');
+  assert.match(cfg.stdout, /"sender": \{\s*"host": "10\.99\.0\.15"/);
 });
 
 test('pifarm down stops every node unit', async () => {

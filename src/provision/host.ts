@@ -7,7 +7,7 @@ import { CURRENT_LINK, PREVIOUS_LINK, RELEASES_DIR } from './layout.js';
 import { packagesStep } from './packages.js';
 import { pushRoleConfigs } from './role-config.js';
 import { runtimeStep } from './runtime.js';
-import { disableAndStop, enableAndStart, installedInstances, tryRestart, unitStates } from './services.js';
+import { disableAndStop, enableAndStart, installedInstances, restartUnits, tryRestart, unitStates } from './services.js';
 import { ProvisionError, runStep, type Step, type StepContext, type StepResult } from './types.js';
 import { requireSystemd, unitStep } from './unit.js';
 import { userStep } from './user.js';
@@ -115,8 +115,11 @@ export const rollbackStep: Step = {
       { sudo: true },
     );
     if (r.code !== 0) throw new ProvisionError(`${c.host.name}: rollback failed: ${r.stderr.trim()}`);
-    await tryRestart(c.t, await installedInstances(c.t));
-    return { status: 'changed', detail: `now on release ${rel.previous} (was ${rel.current})` };
+    // running units and failed ones (a bad release is why one rolls back) start on the old release
+    const states = await unitStates(c.t, await installedInstances(c.t));
+    const again = states.filter((u) => ['active', 'activating', 'failed'].includes(u.active)).map((u) => u.instance);
+    await restartUnits(c.t, again);
+    return { status: 'changed', detail: `now on release ${rel.previous} (was ${rel.current}); restarted ${again.join(', ') || 'no unit'}` };
   },
 };
 

@@ -33,6 +33,10 @@ export async function tryRestart(t: Transport, instances: string[]): Promise<voi
   if (instances.length) await systemctl(t, `try-restart ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'restarting the node units');
 }
 
+export async function restartUnits(t: Transport, instances: string[]): Promise<void> {
+  if (instances.length) await systemctl(t, `restart ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'restarting the node units');
+}
+
 export async function disableAndStop(t: Transport, instances: string[]): Promise<void> {
   if (instances.length === 0) return;
   await systemctl(t, `disable --now ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'stopping the node units');

@@ -120,6 +120,21 @@ test('the sender on a Pi: deploy rewires the nodes to it, run streams from it, o
   assert.match(cfg.stdout, /"sender": \{\s*"host": "10\.99\.0\.15"/);
 });
 
+test('rollback: after a release whose nodes fail, the previous release runs again', async () => {
+  const o5: FarmOptions = { ...opts, inventoryFile: join(dir, 'farm-pi-sender.yaml') };
+  const good = opts.bundles!.x64!;
+  // a real, different release that cannot run this farm: the tfjs-only bundle of an onnx farm
+  const bad = await buildBundle(projectRoot(), 'x64', join(dir, 'state', 'bundles'), 'tfjs');
+  assert.notEqual(bad.hash, good.hash);
+  const d = await simpleCommand('deploy', { ...o5, bundles: { x64: bad } });
+  assert.deepEqual(d.failed, []);
+  const nodes = async () => (await statusCommand(o5)).status!.flatMap((h) => h.nodes.map((n) => ({ host: h.host, release: h.release, ...n })));
+  await until('the nodes of the bad release to fail', async () => (await nodes()).some((n) => n.active === 'failed'), 60_000, 500);
+  const rb = await simpleCommand('rollback', o5);
+  assert.deepEqual(rb.failed, [], JSON.stringify(rb.runs));
+  await until('every node to run the previous release', async () => (await nodes()).every((n) => n.active === 'active' && n.answers && n.release === good.hash), 60_000, 500);
+});
+
 test('pifarm down stops every node unit', async () => {
   const r = await downCommand(opts);
   assert.deepEqual(r.failed, []);

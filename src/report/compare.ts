@@ -2,7 +2,7 @@
 // models. One row model for both the HTML table and the text table the CLI prints; the "source"
 // column says whose figure it is, so the paper's never pass for ours.
 import type { RunResult } from './types.js';
-import { paperSystems } from './paper-data.js';
+import { paperPiFarm, paperSystems } from './paper-data.js';
 import { fmtNum } from './svg.js';
 
 export interface CompareRow {
@@ -14,6 +14,8 @@ export interface CompareRow {
   engine: string;
   emulation: string;
   ips: number;
+  /** ours: the paper's IPS for the same model and device count, when it ran one */
+  paperIps?: number;
   predictedIps?: number;
   ratio?: number;
   p50?: number;
@@ -24,7 +26,7 @@ export interface CompareRow {
   completed?: string;
 }
 
-export const COMPARE_HEAD = ['source', 'run', 'model', 'system', 'devices', 'engine', 'emulation', 'IPS', 'predicted', 'meas/pred', 'p50/p95 ms', 'J/inference (static+dynamic)', 'completed'];
+export const COMPARE_HEAD = ['source', 'run', 'model', 'system', 'devices', 'engine', 'emulation', 'IPS', "paper's IPS", 'predicted', 'meas/pred', 'p50/p95 ms', 'J/inference (static+dynamic)', 'completed'];
 
 export function runRow(r: RunResult): CompareRow {
   const e = r.emulation;
@@ -35,8 +37,9 @@ export function runRow(r: RunResult): CompareRow {
     system: r.preset,
     devices: r.devices,
     engine: r.engine,
-    emulation: e ? `${e.profile} ${fmtNum(e.gflops)} GFLOPS, ${e.bandwidthMbit > 0 ? `${fmtNum(e.bandwidthMbit)} Mbit/s shared` : 'network not emulated'}` : 'none (this machine)',
+    emulation: e ? `${e.profile} ${fmtNum(e.gflops)} GFLOPS, ${e.bandwidthMbit > 0 ? `${fmtNum(e.bandwidthMbit)} Mbit/s shared` : 'loopback net'}` : 'none (this machine)',
     ips: r.ips,
+    paperIps: paperPiFarm(r.model, r.devices)?.ips,
     predictedIps: r.predicted?.ips,
     ratio: r.predicted?.ratio,
     p50: r.latencyMs.p50,
@@ -55,7 +58,7 @@ export function compareRows(results: RunResult[], withPaper: boolean): CompareRo
   const models = [...new Set(results.map((r) => r.model.toLowerCase()))];
   for (const m of models) {
     for (const p of paperSystems(m)) {
-      rows.push({ source: 'paper', run: "paper's figure", model: m, system: p.label, devices: p.devices, engine: p.system.startsWith('tx2') ? 'TensorFlow' : 'Keras/TF', emulation: 'real hardware', ips: p.ips, energyJ: p.totalJ, staticJ: p.staticJ, dynamicJ: p.dynamicJ });
+      rows.push({ source: 'paper', run: 'published', model: m, system: p.label, devices: p.devices, engine: p.system.startsWith('tx2') ? 'TensorFlow' : 'Keras/TF', emulation: 'real hardware', ips: p.ips, energyJ: p.totalJ, staticJ: p.staticJ, dynamicJ: p.dynamicJ });
     }
   }
   return rows;
@@ -67,5 +70,5 @@ const opt = (n: number | undefined, suffix = ''): string => (n === undefined || 
 export function rowCells(r: CompareRow): string[] {
   const lat = r.p50 === undefined ? '–' : `${opt(r.p50)}/${opt(r.p95)}`;
   const energy = r.energyJ === undefined ? '–' : `${opt(r.energyJ)} (${opt(r.staticJ)}+${opt(r.dynamicJ)})`;
-  return [r.source, r.run, r.model, r.system, String(r.devices), r.engine, r.emulation, opt(r.ips), opt(r.predictedIps), opt(r.ratio), lat, energy, r.completed ?? '–'];
+  return [r.source, r.run, r.model, r.system, String(r.devices), r.engine, r.emulation, opt(r.ips), opt(r.paperIps), opt(r.predictedIps), opt(r.ratio), lat, energy, r.completed ?? '–'];
 }

@@ -51,8 +51,10 @@ const CHECK_SCRIPT = `
   document.body.setAttribute('data-rendered', out.length>0 && out.every(function(c){return c.marks>0&&c.width>0&&c.height>0;}) ? 'ok' : 'incomplete');
 })();`;
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body><main>${body}</main><pre id="render-check"></pre><script>${CHECK_SCRIPT}</script></body></html>\n`;
+function page(title: string, body: string, wide = false): string {
+  // the comparison's table has a column per figure: its page may use more of a wide screen
+  const style = wide ? `${CSS}\nmain{max-width:min(1500px,98vw)}` : CSS;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${style}</style></head><body><main>${body}</main><pre id="render-check"></pre><script>${CHECK_SCRIPT}</script></body></html>\n`;
 }
 
 function card(value: string, label: string): string {
@@ -60,7 +62,7 @@ function card(value: string, label: string): string {
 }
 
 function compareTable(rows: CompareRow[]): string {
-  const numeric = new Set([4, 7, 8, 9, 10, 11]);
+  const numeric = new Set([4, 7, 8, 9, 10, 11, 12]);
   const head = `<tr>${COMPARE_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   const body = rows.map((r) => `<tr class="${r.source}">${rowCells(r).map((c, i) => `<td${numeric.has(i) ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('');
   const paperNote = rows.some((r) => r.source === 'paper') ? `<p class="note">Rows marked "paper" are the paper's published figures, not measured by this tool. ${esc(PAPER_SOURCE)}</p>` : '';
@@ -118,5 +120,5 @@ export function renderCompareHtml(results: RunResult[], opts: HtmlOptions = {}):
 <section><h2>Images per second</h2>${barsChart('chart-compare-ips', bars, 'IPS')}</section>
 ${energy.length ? `<section><h2>Energy per inference</h2>${barsChart('chart-compare-energy', energy, 'joules per inference')}</section>` : ''}
 ${results.map((r, i) => `<section><h2>${esc(r.runId)}: throughput over time</h2>${lineChart(`chart-ips-${i}`, ipsSeries(r).map((p) => ({ x: p.t + 0.5, y: p.ips })), 'time since start (s)', 'completed frames per second', [{ y: r.ips, label: `${fmtNum(r.ips)} IPS`, cls: 'mean' }])}</section>`).join('')}`;
-  return page('pifarm comparison', body);
+  return page('pifarm comparison', body, true);
 }

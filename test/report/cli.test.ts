@@ -27,7 +27,7 @@ test('pifarm report compares runs in a table and an HTML page; bad directories a
     const lines = r.stdout.split('\n');
     assert.ok(lines.some((l) => /^ours\s+run-one\s+alexnet\s+alexnet-5\s+5\b/.test(l)), r.stdout);
     assert.ok(lines.some((l) => /^ours\s+run-two\s+alexnet\s+alexnet-6\s+6\b/.test(l)));
-    assert.ok(lines.some((l) => /^paper\s+paper's figure\s+alexnet\s+5 Raspberry Pi 3\s+5\s.*4\.33/.test(l)), 'the paper\'s 5-Pi AlexNet row, labelled');
+    assert.ok(lines.some((l) => /^paper\s+published\s+alexnet\s+5 Raspberry Pi 3\s+5\s.*4\.33/.test(l)), 'the paper\'s 5-Pi AlexNet row, labelled');
     const html = /HTML: (.*)$/m.exec(r.stdout)?.[1];
     assert.ok(html && existsSync(html) && html.startsWith(join(root, 'compare-')));
 

@@ -70,7 +70,7 @@ export function formatOutcome(r: FarmOutcome): string {
       const f = h.results.find((s) => s.status === 'failed');
       lines.push(`  ${h.host}: ${f ? `${f.step}: ${f.detail}` : 'failed'}`);
     }
-    lines.push(`re-run only those with: pifarm ${r.command} ... --retry-failed`);
+    if (!['status', 'logs', 'run'].includes(r.command)) lines.push(`re-run only those with: pifarm ${r.command} ... --retry-failed`);
   } else lines.push(`pifarm ${r.command}: ${r.runs.length} host(s) ok in ${secs(r.ms)}`);
   return lines.join('\n');
 }

@@ -4,7 +4,7 @@
 // unified hierarchy with the cpu controller, else the v1 cpu and memory controllers.
 // v1 groups are created *under this process's own cgroup* of each controller, so a supervisor's
 // accounting of this process still covers the emulated hosts.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CgroupMode = 'v2' | 'v1';
@@ -208,4 +208,28 @@ async function removeDirs(dirs: string[]): Promise<void> {
 export function execInGroup(group: Pick<LimitGroup, 'procsFiles'>, cmd: string[]): string[] {
   const joins = group.procsFiles.map((f) => `echo $$ > '${f.replace(/'/g, "'\\''")}'`).join(' && ');
   return ['/bin/sh', '-c', `${joins} && exec "$@"`, 'pifarm-emu', ...cmd];
+}
+
+/**
+ * Removes groups left behind by runs that were killed (their processes are gone, the directories
+ * stay): empty groups under pifarm-emu/ older than `minAgeMs`, so a run starting right now keeps
+ * its fresh, still empty groups. Returns how many were removed.
+ */
+export function removeStaleGroups(layout: CgroupLayout = detectCgroups(), minAgeMs = 10 * 60_000, match: (name: string) => boolean = () => true): number {
+  let removed = 0;
+  for (const base of new Set([layout.cpuBase, layout.memoryBase].filter(Boolean))) {
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base).filter(match)) {
+      const dir = join(base, name);
+      try {
+        if (!statSync(dir).isDirectory() || Date.now() - statSync(dir).mtimeMs < minAgeMs) continue;
+        if (readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() !== '') continue;
+        rmdirSync(dir);
+        removed++;
+      } catch {
+        /* not a group, or in use again */
+      }
+    }
+  }
+  return removed;
 }

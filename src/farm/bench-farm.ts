@@ -8,7 +8,7 @@ import { stageInfos, type StageInfo } from '../model/shapes.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
 import { evaluateTopology, networkBytes, OS_RESERVED_MB, type Evaluation } from '../topology/cost-model.js';
-import { createLimitGroup, detectCgroups, execInGroup, type LimitGroup } from '../emulate/cgroup.js';
+import { createLimitGroup, detectCgroups, execInGroup, removeStaleGroups, type LimitGroup } from '../emulate/cgroup.js';
 import type { NodeConfig } from '../runtime/config.js';
 import { measureMachine } from '../emulate/calibrate.js';
 import type { PiProfile } from '../emulate/profiles.js';
@@ -83,6 +83,8 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
   let emulated: Emulated | undefined;
   if (o.profile) {
     const layout = detectCgroups(); // fail before anything starts when there is no cgroup cpu controller
+    const stale = removeStaleGroups(layout);
+    if (stale) log(`removed ${stale} empty cgroup(s) left by interrupted runs`);
     log(`measuring this machine's per-core speed (vgg16 conv3_1 and fc2, one thread, CPU time)`);
     const m = await measureMachine();
     const quotas = stageInfos(spec, o.stages).map((info) => stageQuotaCores(stageWork(info), o.profile!, m.speeds));
@@ -92,7 +94,6 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
     emulated = { machine: m.speeds, quotaCores: quotas, memoryMb: o.profile.memoryMb - OS_RESERVED_MB, throttled: [] };
     log(`this machine: ${m.speeds.gflops.toFixed(1)} GFLOPS per core on convs, ${m.speeds.denseGflops.toFixed(2)} on dense layers; ${o.profile.name}: ${o.profile.gflops.toFixed(2)} / ${o.profile.denseGflops.toFixed(3)}`);
     log(`quota per process: ${o.stages.map((st, i) => `${st.role} ${(quotas[i]! * 100).toFixed(2)}%`).join(', ')} of a core; total ${total.toFixed(2)} cores of ${cpus().length}`);
-    void layout;
   }
 
   log(`starting ${processes} node processes of ${o.name}`);

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLimitGroup, detectCgroups, execInGroup, CgroupError } from '../../src/emulate/cgroup.js';
+import { createLimitGroup, detectCgroups, execInGroup, removeStaleGroups, CgroupError } from '../../src/emulate/cgroup.js';
 import { calibrate } from '../../src/emulate/calibrate.js';
 import { findProfile, PROFILES, PI3_CONV_GFLOPS, PI3_DENSE_GFLOPS } from '../../src/emulate/profiles.js';
 import { periodUsFor, quotaCores, quotaFits, systemdCpuQuota } from '../../src/emulate/quota.js';
@@ -97,4 +97,26 @@ test('calibration: a layer under the computed quota runs at the profile\'s speed
   t.diagnostic(`this machine ${c.unthrottled.cpuGflops.toFixed(1)} GFLOPS/core; quota ${(c.quotaCores * 100).toFixed(1)}% of a core; achieved ${c.throttled.gflops.toFixed(2)} vs profile ${c.profileGflops.toFixed(2)} GFLOPS (x${c.ratio.toFixed(3)})`);
   assert.ok(c.throttledPeriods > 0, 'the quota throttled the run');
   assert.ok(c.ratio > 0.75 && c.ratio < 1.3, `achieved/profile = ${c.ratio.toFixed(3)}`);
+});
+
+test('stale groups: an empty group of an interrupted run is removed, a group in use is not', async () => {
+  const layout = detectCgroups();
+  const stale = createLimitGroup(`test-stale-${process.pid}`, { cpuCores: 0.5, memoryMb: 64 }, layout);
+  const busy = createLimitGroup(`test-busy-${process.pid}`, { cpuCores: 0.5 }, layout);
+  const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
+  try {
+    busy.addPid(sleeper.pid!);
+    const mine = (name: string) => name.endsWith(`-${process.pid}`); // leave other runs' groups alone
+    assert.equal(removeStaleGroups(layout, 10 * 60_000, mine), 0);
+    assert.ok(existsSync(join(layout.cpuBase, stale.name)), 'a fresh empty group is kept (a run may be starting)');
+    const n = removeStaleGroups(layout, 0, mine);
+    assert.equal(n, 2, 'the empty cpu and memory groups went');
+    assert.ok(!existsSync(join(layout.cpuBase, stale.name)));
+    assert.ok(!existsSync(join(layout.memoryBase, stale.name)));
+    assert.ok(existsSync(join(layout.cpuBase, busy.name)), 'a group with a process stays');
+  } finally {
+    sleeper.kill('SIGKILL');
+    await new Promise((r) => sleeper.once('exit', r));
+    await busy.remove();
+  }
 });

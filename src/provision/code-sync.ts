@@ -39,23 +39,23 @@ export const codeSyncStep: Step = {
     if (current === dir && present === 'present') return { status: 'ok', detail: `release ${bundle.hash} is current, nothing sent`, bytesSent: 0 };
     const has = present === 'present' || current === dir;
     if (ctx.check) return { status: 'changed', detail: has ? `would switch to release ${bundle.hash}` : `would send release ${bundle.hash} (${mb} MB) and switch to it` };
+    const old = current && current !== dir ? current : undefined;
+    const switchCmds = [switchLinkCommand(CURRENT_LINK, dir), ...(old ? [switchLinkCommand(PREVIOUS_LINK, old)] : []), PRUNE].join(' && ');
     let sent = 0;
     if (present !== 'present') {
       const tmp = `${dir}.tmp`;
       // zstd when both ends have it (unpacks several times faster), else gzip, which every host has
       const zst = bundle.zst && ctx.facts.zstd ? bundle.zst : undefined;
       const extract = zst ? `zstd -dcq | tar -xf - -C ${tmp} --no-same-owner` : `tar -xzf - -C ${tmp} --no-same-owner`;
-      const unpack = `rm -rf ${tmp} && mkdir -p ${tmp} && ${extract} && echo ${bundle.hash} > ${tmp}/${RELEASE_MARKER} && rm -rf ${dir} && mv ${tmp} ${dir}`;
+      // unpack, mark complete, switch: one round trip
+      const unpack = `rm -rf ${tmp} && mkdir -p ${tmp} && ${extract} && echo ${bundle.hash} > ${tmp}/${RELEASE_MARKER} && rm -rf ${dir} && mv ${tmp} ${dir} && ${switchCmds}`;
       const r = await ctx.t.pipeTo(`sh -c ${shq(unpack)}`, createReadStream(zst?.file ?? bundle.file), { sudo: true, timeoutMs: 600_000 });
       if (r.code !== 0) throw new ProvisionError(`${ctx.host.name}: unpacking release ${bundle.hash} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
       sent = zst?.bytes ?? bundle.bytes;
+    } else {
+      const s = await ctx.t.exec(switchCmds, { sudo: true });
+      if (s.code !== 0) throw new ProvisionError(`${ctx.host.name}: switching to release ${bundle.hash} failed: ${s.stderr.trim()}`);
     }
-    const old = current && current !== dir ? current : undefined;
-    const cmds = [switchLinkCommand(CURRENT_LINK, dir)];
-    if (old) cmds.push(switchLinkCommand(PREVIOUS_LINK, old));
-    cmds.push(PRUNE);
-    const s = await ctx.t.exec(cmds.join(' && '), { sudo: true });
-    if (s.code !== 0) throw new ProvisionError(`${ctx.host.name}: switching to release ${bundle.hash} failed: ${s.stderr.trim()}`);
     st.current = bundle.hash;
     if (!st.releases.includes(bundle.hash)) st.releases.push(bundle.hash);
     return { status: 'changed', detail: sent ? `sent release ${bundle.hash} (${mb} MB), now current` : `switched to release ${bundle.hash} (already on the host)`, bytesSent: sent };

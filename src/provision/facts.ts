@@ -35,6 +35,8 @@ export interface HostFacts {
     unitSha?: string;
     /** sha256 of the farm secret file */
     secretSha?: string;
+    /** node unit instances active (or activating) now */
+    active: string[];
     /** the run user exists */
     user: boolean;
     /** pifarm's folders that exist */
@@ -59,6 +61,7 @@ const SCRIPT = [
   `S=; [ "$(id -u)" = 0 ] || S="sudo -n"; $S sh -c 'for f in ${CONFIG_DIR}/*.json; do [ -f "$f" ] && echo "config=$(sha256sum "$f")"; done; [ -f ${SECRET_PATH} ] && echo "secret=$(sha256sum ${SECRET_PATH} | cut -c1-64)"' 2>/dev/null`,
   `[ -f ${UNIT_PATH} ] && echo "unit=$(sha256sum ${UNIT_PATH} | cut -d' ' -f1)"`,
   `id -u ${RUN_USER} >/dev/null 2>&1 && echo "runuser=1"`,
+  `systemctl list-units 'pifarm-node@*' --state=active,activating --plain --no-legend 2>/dev/null | while read u rest; do echo "active=$u"; done`,
   `for d in ${BASE_DIR} ${RELEASES_DIR} ${CONFIG_DIR}; do [ -d $d ] && echo "dir=$d"; done`,
   'true',
 ].join('; ');
@@ -87,6 +90,7 @@ export async function gatherFacts(t: Transport): Promise<HostFacts> {
     releases: pairs.filter(([k]) => k === 'release').map(([, v]) => v),
     configs,
     user: kv.get('runuser') === '1',
+    active: pairs.filter(([k]) => k === 'active').map(([, v]) => /^pifarm-node@(.+)\.service$/.exec(v)?.[1]).filter((x): x is string => !!x),
     dirs: pairs.filter(([k]) => k === 'dir').map(([, v]) => v),
   };
   const current = kv.get('current')?.split('/').pop();

@@ -58,8 +58,8 @@ export function deployHost(ctx: StepContext): Promise<StepResult[]> {
       const wanted = c.plan.nodes.map((n) => n.instance);
       const toRestart = codeChanged ? wanted : configChanged.filter((i) => wanted.includes(i));
       if (toRestart.length === 0 && removed.length === 0) return { status: 'ok', detail: 'nothing changed, nothing restarted' };
-      const states = await unitStates(c.t, [...new Set([...toRestart, ...removed])]);
-      const running = new Set(states.filter((s) => s.active === 'active' || s.active === 'activating').map((s) => s.instance));
+      // from the facts: read at the start of this command, before anything here started a unit
+      const running = new Set(c.facts.pifarm.active);
       const restarting = toRestart.filter((i) => running.has(i));
       const stopping = removed.filter((i) => running.has(i));
       if (restarting.length === 0 && stopping.length === 0) return { status: 'ok', detail: 'no running unit affected' };

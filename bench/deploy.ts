@@ -3,7 +3,7 @@
 // phase and bytes sent per host. Targets: warm no-change deploy of 11 hosts < 3 s; cold deploy of
 // 11 hosts < 2x that of 1 host. Needs root (virtual Pis).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startVirtualPis } from '../test/vpi/harness.js';
@@ -21,6 +21,11 @@ export interface DeployFigures {
   coldN: { provisionMs: number; deployMs: number; totalMs: number; bytesPerHost: number };
   warmN: { deployMs: number; bytesPerHost: number };
   ratioColdNto1: number;
+  /** this machine's 1-minute load average when the bench started, and its cores */
+  loadAverage: number;
+  cores: number;
+  /** CPU time of this (control) process for the cold N-host provision + deploy */
+  controlCpuMsColdN: number;
 }
 
 const bytesPerHost = (r: FarmOutcome) => {
@@ -64,10 +69,13 @@ export async function run(argv: string[]): Promise<DeployFigures> {
       void p;
       return { provisionMs, deployMs, totalMs: provisionMs + deployMs, bytesPerHost: bytesPerHost(d) };
     };
+    const loadAverage = loadavg()[0]!;
     log('cold provision + deploy, 1 host');
     const cold1 = await cold(one);
     log(`cold provision + deploy, ${n} hosts`);
+    const cpu0 = process.cpuUsage();
     const coldN = await cold(many);
+    const cpu = process.cpuUsage(cpu0);
     log(`warm deploy with nothing changed, ${n} hosts`);
     const [w, warmMs] = await timed(async () => failIfFailed(await simpleCommand('deploy', many)));
     const figures: DeployFigures = {
@@ -78,6 +86,9 @@ export async function run(argv: string[]): Promise<DeployFigures> {
       coldN,
       warmN: { deployMs: warmMs, bytesPerHost: bytesPerHost(w) },
       ratioColdNto1: coldN.totalMs / cold1.totalMs,
+      loadAverage,
+      cores: cpus().length,
+      controlCpuMsColdN: (cpu.user + cpu.system) / 1000,
     };
     if (values.json) console.log(JSON.stringify(figures, null, 2));
     else {
@@ -90,6 +101,8 @@ export async function run(argv: string[]): Promise<DeployFigures> {
           `cold, ${String(n).padEnd(2)} hosts:      provision ${s(coldN.provisionMs)}  deploy ${s(coldN.deployMs)}  total ${s(coldN.totalMs)}  sent ${mb(coldN.bytesPerHost)}/host`,
           `warm no-change, ${String(n).padEnd(2)} hosts: deploy ${s(warmMs)}  sent ${figures.warmN.bytesPerHost} bytes/host   (target < 3 s)`,
           `cold ${n} hosts / cold 1 host: ${figures.ratioColdNto1.toFixed(2)}x   (target < 2x)`,
+          `context: the virtual Pis share this machine's ${figures.cores} cores (load average ${loadAverage.toFixed(1)} at start); ` +
+            `control-side CPU for the cold ${n}-host run ${(figures.controlCpuMsColdN / 1000).toFixed(2)} s`,
         ].join('\n'),
       );
     }

@@ -15,7 +15,9 @@ import type { PiProfile } from '../emulate/profiles.js';
 import { periodUsFor, quotaFits, stageQuotaCores, type Speeds } from '../emulate/quota.js';
 import { writeRunReport } from '../report/write.js';
 import type { RunResult } from '../report/types.js';
-import { benchRunResult } from './bench-result.js';
+import { benchRunResult, newRunId } from './bench-result.js';
+
+export { newRunId };
 import { launchLocalFarm } from './local-launch.js';
 
 export interface BenchFarmOptions {
@@ -57,9 +59,6 @@ async function removeGroups(groups: LimitGroup[], warnings: string[]): Promise<v
   for (const g of groups) await g.remove().catch((e: Error) => warnings.push(e.message));
 }
 
-export function newRunId(prefix: string, now = new Date()): string {
-  return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
-}
 
 /** Conv and dense work of one process of a stage (a shard does 1/shards of its dense layer). */
 function stageWork(info: StageInfo): { flop: number; dense: boolean }[] {

@@ -8,6 +8,11 @@ import type { PiProfile } from '../emulate/profiles.js';
 import { energyOfRun } from '../report/energy.js';
 import type { FrameRecord, RunResult, StageResult } from '../report/types.js';
 
+/** "<prefix>-YYYYMMDD-HHMMSS" (UTC): sortable, and a valid directory name. */
+export function newRunId(prefix: string, now = new Date()): string {
+  return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+}
+
 /** The device name of one node process of a local farm. */
 export function processName(role: string, replica: number, shard: number, shards: number): string {
   return `${role}.${replica}${shards > 1 ? `.s${shard}` : ''}`;

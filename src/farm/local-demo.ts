@@ -31,6 +31,8 @@ export interface DemoOptions {
   samples?: number;
   echo?: boolean;
   log?: (m: string) => void;
+  /** keep every completed frame's trace (for the HTML report's timeline) */
+  keepTimeline?: boolean;
 }
 
 export interface StageFigures {
@@ -63,7 +65,9 @@ export interface DemoReport {
   latencyMs: { p50: number; p95: number; p99: number; mean: number };
   stages: StageFigures[];
   check: CheckResult;
-  sender: Omit<SenderReport, 'samples'>;
+  sender: Omit<SenderReport, 'samples' | 'timeline'>;
+  /** with keepTimeline: every completed frame with its trace (sender clock) */
+  timeline?: SenderReport['timeline'];
 }
 
 /** The stages of a preset, with its model; a wrong name lists the valid ones. */
@@ -101,6 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       balance: o.balance,
       sampleIds: defaultSampleIds(o.frames, o.samples ?? 3),
       maxMessageBytes: farm.maxMessageBytes,
+      keepTimeline: o.keepTimeline,
       log,
     });
     stats = await farm.stats();
@@ -131,7 +136,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       peakRssMb: mb(mine.map((x) => x.peakRssBytes)),
     };
   });
-  const { samples: _samples, ...senderFigures } = sent;
+  const { samples: _samples, timeline, ...senderFigures } = sent;
   void _samples;
   return {
     model: o.model,
@@ -149,5 +154,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     stages,
     check,
     sender: senderFigures,
+    ...(timeline ? { timeline } : {}),
   };
 }

@@ -36,20 +36,36 @@ export function histogram(values: readonly number[], bins?: number): Bin[] {
   return out;
 }
 
-/** Completed frames per second in 1 s buckets from the run's start (t = bucket start, s). */
-export function ipsOverTime(frames: readonly FrameRecord[]): { t: number; ips: number }[] {
-  const done = frames.filter((f) => f.doneAt !== undefined).map((f) => f.doneAt!);
-  if (done.length === 0) return [];
-  const last = Math.floor(Math.max(...done) / 1000);
-  const counts = new Array<number>(last + 1).fill(0);
-  for (const d of done) counts[Math.max(0, Math.floor(d / 1000))]!++;
-  return counts.map((ips, t) => ({ t, ips }));
+/** A round bucket width giving a short run enough points: 0.1 .. 1 s, about 20 buckets. */
+export function bucketMs(spanMs: number): number {
+  return [100, 200, 250, 500, 1000].find((b) => spanMs / b <= 20) ?? 1000;
 }
 
-/** The run's IPS series: the recorded one, else computed from the timeline. */
+/**
+ * Completed frames per second in buckets from the run's start (t = bucket start, s); 1 s buckets,
+ * finer for short runs. The last bucket's rate is over the part of it the run covered (at least half).
+ */
+export function ipsOverTime(frames: readonly FrameRecord[], bucket?: number): { t: number; ips: number }[] {
+  const done = frames.filter((f) => f.doneAt !== undefined).map((f) => f.doneAt!);
+  if (done.length === 0) return [];
+  const end = Math.max(...done);
+  const b = bucket ?? bucketMs(end);
+  const last = Math.floor(end / b);
+  const counts = new Array<number>(last + 1).fill(0);
+  for (const d of done) counts[Math.max(0, Math.floor(d / b))]!++;
+  const out = counts.map((n, i) => ({ t: (i * b) / 1000, ips: n / ((i === last ? end - i * b : b) / 1000) }));
+  // A sliver of a last bucket would show a spike (a few frames over a few ms): it is left out.
+  if (last > 0 && end - last * b < b / 2) out.pop();
+  return out;
+}
+
+/** The run's IPS series (points at bucket middles): the recorded one, else from the timeline. */
 export function ipsSeries(r: RunResult): { t: number; ips: number }[] {
-  if (r.ipsOverTime && r.ipsOverTime.length > 0) return r.ipsOverTime;
-  return ipsOverTime(r.timeline ?? []);
+  if (r.ipsOverTime && r.ipsOverTime.length > 0) return r.ipsOverTime.map((p) => ({ t: p.t + 0.5, ips: p.ips }));
+  const frames = r.timeline ?? [];
+  const end = Math.max(0, ...frames.map((f) => f.doneAt ?? 0));
+  const b = bucketMs(end);
+  return ipsOverTime(frames, b).map((p) => ({ t: p.t + b / 2000, ips: p.ips }));
 }
 
 export interface Lane {

@@ -81,7 +81,7 @@ export function renderRunHtml(r: RunResult, opts: HtmlOptions = {}): string {
   const lat = latencies(frames);
   const refs: RefLine[] = [{ y: r.ips, label: `measured ${fmtNum(r.ips)} IPS`, cls: 'mean' }];
   if (r.predicted) refs.push({ y: r.predicted.ips, label: `predicted ${fmtNum(r.predicted.ips)} IPS`, cls: 'pred' });
-  const ipsPts = ipsSeries(r).map((p) => ({ x: p.t + 0.5, y: p.ips }));
+  const ipsPts = ipsSeries(r).map((p) => ({ x: p.t, y: p.ips }));
   const e = r.emulation;
   const cards = [
     card(fmtNum(r.ips), 'IPS (steady window)'),
@@ -106,7 +106,7 @@ export function renderRunHtml(r: RunResult, opts: HtmlOptions = {}): string {
 <section><h2>Topology</h2>${topologyChart('chart-topology', r, laneList, opts.senderHost)}</section>
 <section><h2>Stages</h2>${stagesTable(r)}</section>
 <section><h2>Comparison</h2>${compareTable(compareRows([r], opts.comparePaper ?? false))}</section>`;
-  return page(`pifarm ${r.model} ${r.preset} ${r.runId}`, body);
+  return page(`pifarm ${r.model} ${r.preset} ${r.runId}`, body, true);
 }
 
 export function renderCompareHtml(results: RunResult[], opts: HtmlOptions = {}): string {
@@ -119,6 +119,6 @@ export function renderCompareHtml(results: RunResult[], opts: HtmlOptions = {}):
 <section><h2>Table</h2>${compareTable(rows)}</section>
 <section><h2>Images per second</h2>${barsChart('chart-compare-ips', bars, 'IPS')}</section>
 ${energy.length ? `<section><h2>Energy per inference</h2>${barsChart('chart-compare-energy', energy, 'joules per inference')}</section>` : ''}
-${results.map((r, i) => `<section><h2>${esc(r.runId)}: throughput over time</h2>${lineChart(`chart-ips-${i}`, ipsSeries(r).map((p) => ({ x: p.t + 0.5, y: p.ips })), 'time since start (s)', 'completed frames per second', [{ y: r.ips, label: `${fmtNum(r.ips)} IPS`, cls: 'mean' }])}</section>`).join('')}`;
+${results.map((r, i) => `<section><h2>${esc(r.runId)}: throughput over time</h2>${lineChart(`chart-ips-${i}`, ipsSeries(r).map((p) => ({ x: p.t, y: p.ips })), 'time since start (s)', 'completed frames per second', [{ y: r.ips, label: `${fmtNum(r.ips)} IPS`, cls: 'mean' }])}</section>`).join('')}`;
   return page('pifarm comparison', body, true);
 }

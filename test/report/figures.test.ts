@@ -25,7 +25,12 @@ test('IPS buckets count completed frames per second', () => {
     { id: 2, sentAt: 0, doneAt: 2100, trace: [] },
     { id: 3, sentAt: 0, trace: [] },
   ]);
-  assert.deepEqual(series, [{ t: 0, ips: 2 }, { t: 1, ips: 0 }, { t: 2, ips: 1 }]);
+  // 2.1 s run: 200 ms buckets; the last one (2000..2100 ms) is rated over the 100 ms it covers
+  assert.equal(series.length, 11);
+  assert.deepEqual(series[0], { t: 0, ips: 5 });
+  assert.deepEqual(series[4], { t: 0.8, ips: 5 });
+  assert.deepEqual(series[10], { t: 2, ips: 10 });
+  assert.deepEqual(ipsOverTime([{ id: 0, sentAt: 0, doneAt: 100, trace: [] }, { id: 1, sentAt: 0, doneAt: 900, trace: [] }, { id: 2, sentAt: 0, doneAt: 25_500, trace: [] }], 1000).slice(0, 2), [{ t: 0, ips: 2 }, { t: 1, ips: 0 }]);
 });
 
 test('lanes follow the pipeline order, one per process, with utilisation', () => {

@@ -5,10 +5,13 @@ import { table } from '../table.js';
 import { modelNames, loadModelSpec } from '../../model/spec.js';
 import { loadTopologyFile } from '../../topology/file.js';
 import { DEFAULT_FRAMES, DEFAULT_PRESET, presetStages, runDemo, type DemoReport } from '../../farm/local-demo.js';
+import { demoRunResult } from '../../farm/run-result.js';
+import { writeRunReport } from '../../report/write.js';
 
 const HELP = `usage: pifarm demo [--model alexnet|vgg16] [--preset NAME | --topology FILE] [--frames N]
                    [--warmup N] [--window N | --rate FPS] [--engine onnx|tfjs] [--threads N]
                    [--balance round-robin|least-loaded] [--image FILE.ppm|FILE.rgb] [--json] [--verbose]
+                   [--report DIR]
 
 Runs every node of a topology as a local process on 127.0.0.1, streams frames through it from a
 sender in this process, prints IPS, latency and per-stage figures, and checks a sample of the
@@ -25,7 +28,8 @@ absolute difference is above 1e-4).
   --engine     onnx (default) or tfjs
   --threads    engine threads per node process (default 1: the processes share the cores)
   --image      send this 224x224 RGB image (binary PPM or raw bytes) as every frame
-  --verbose    print every node's output as it comes`;
+  --verbose    print every node's output as it comes
+  --report     write DIR/<run id>/result.json and a self-contained HTML report (index.html)`;
 
 export const command: CliCommand = {
   name: 'demo',
@@ -48,6 +52,7 @@ export const command: CliCommand = {
         seed: { type: 'string' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
+        report: { type: 'string' },
       },
       HELP,
       false,
@@ -90,9 +95,11 @@ export const command: CliCommand = {
       balance,
       echo: values.verbose,
       log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
+      keepTimeline: values.report !== undefined,
     });
-    if (values.json) console.log(JSON.stringify(report, null, 2));
-    else console.log(formatDemo(report));
+    const written = values.report !== undefined ? writeRunReport(demoRunResult(report, stages, 'demo'), values.report) : undefined;
+    if (values.json) console.log(JSON.stringify({ ...report, timeline: undefined, ...(written ? { report: written } : {}) }, null, 2));
+    else console.log(formatDemo(report) + (written ? `\nreport: ${written.htmlPath}\nresult: ${written.jsonPath}` : ''));
     return report.check.ok && report.completed > 0 ? 0 : 1;
   },
 };

@@ -6,6 +6,7 @@
 // Tensors are raw little-endian bytes with their shape and dtype: uint8 for the camera frame
 // (224x224x3, what the sender sends to the first stage), float32 NHWC for everything else.
 import avro from 'avsc';
+import './avro-bounds.js'; // bounded array/map block counts before any untrusted byte is decoded
 
 export const PROTOCOL = {
   protocol: 'PiFarm',

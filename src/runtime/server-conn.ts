@@ -5,12 +5,16 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import avro from 'avsc';
 import type { Service } from 'avsc';
 import { authenticateClient } from './auth.js';
+import { boundAdapterCache } from './avro-bounds.js';
 import { PacketDecoder, PacketEncoder, type Packet } from './framing.js';
 
 const HEADERS = avro.Type.forSchema({ type: 'map', values: 'bytes' });
 const ERROR_UNION = avro.Type.forSchema(['string'], { wrapUnions: true });
 
 export class ListenError extends Error {}
+
+/** connections served at once; more are closed on arrival by the kernel-facing server */
+export const MAX_CONNECTIONS = 256;
 
 /**
  * An error response written by avsc's server channel means the peer sent something it could not
@@ -43,6 +47,7 @@ export interface ServeOptions {
 export function serveAvro(server: Service.Server, opts: ServeOptions): Promise<NetServer> {
   const sockets = new Set<Socket>();
   const net = createServer((socket) => {
+    boundAdapterCache(server);
     sockets.add(socket);
     socket.setNoDelay(true);
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -74,6 +79,9 @@ export function serveAvro(server: Service.Server, opts: ServeOptions): Promise<N
     channel.on('error', (e: Error) => close(e.message));
   });
   (net as NetServer & { sockets?: Set<Socket> }).sockets = sockets;
+  // A node has a handful of legitimate peers; a flood of connections (each holding buffers until
+  // its handshake times out) is cut off here instead of at the process's file descriptor limit.
+  net.maxConnections = MAX_CONNECTIONS;
   return new Promise((resolve, reject) => {
     net.once('error', (e: NodeJS.ErrnoException) => {
       const hint = e.code === 'EADDRINUSE' ? 'another process holds it; stop that process or choose another port'

@@ -35,6 +35,8 @@ export interface LocalFarmOptions {
   tweak?: (cfg: NodeConfig) => void;
   /** the argv that starts a node, from the default one (e.g. to start it inside a cgroup) */
   command?: (cfg: NodeConfig, argv: string[]) => string[];
+  /** the farm secret when the nodes demand it (their secretFile, set by tweak): readiness polls prove it */
+  secret?: Buffer;
 }
 
 export interface LocalNode {
@@ -82,7 +84,7 @@ export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
     mergeTimeoutMs: o.mergeTimeoutMs,
   });
   for (const cfg of wiring.nodes) o.tweak?.(cfg);
-  const procs = await startNodeProcesses(wiring.nodes, { echo: o.echo, readyTimeoutMs: o.readyTimeoutMs, maxMessageBytes: wiring.maxMessageBytes, command: o.command });
+  const procs = await startNodeProcesses(wiring.nodes, { echo: o.echo, readyTimeoutMs: o.readyTimeoutMs, maxMessageBytes: wiring.maxMessageBytes, command: o.command, secret: o.secret });
   return { ...procs, first: wiring.first, lastShards: wiring.lastShards, senderPort, maxMessageBytes: wiring.maxMessageBytes };
 }
 

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { unitStates } from '../provision/services.js';
 import type { StepResult } from '../provision/types.js';
+import { farmSecrets, redactor } from './redact.js';
 import type { HostSession } from './session.js';
 
 export interface LogsOptions {
@@ -51,22 +52,27 @@ export async function fetchLogs(s: HostSession, o: LogsOptions, files: LogFile[]
     const earliest = Math.min(Number(since.slice(1)) * 1000, ...starts);
     since = `@${Math.floor(earliest / 1000) - 1}`;
   }
+  // secrets must not land in logs/ or on the terminal, whatever a node or a tool printed
+  const redact = redactor(farmSecrets(s.inv, s.plan.secret));
   const cmd = `journalctl -u 'pifarm-node@*' --no-pager -o short-iso${since ? ` --since ${quote(since)}` : ''}${o.follow ? ' -f' : ''}`;
   const r = await s.t.exec(cmd, {
     sudo: true,
     timeoutMs: o.follow ? 7 * 24 * 3600_000 : 300_000,
     onStdout: (d) => {
-      out.write(d);
       const text = partial + d.toString();
       const parts = text.split('\n');
       partial = parts.pop() ?? '';
-      for (const l of parts) {
+      for (const raw of parts) {
+        // whole lines only: a secret split across two chunks is still recognised
+        const l = redact(raw);
+        out.write(l + '\n');
         if (l.startsWith('-- ')) continue; // journalctl's "-- No entries --" and boot markers
         lines++;
         o.onLine?.(s.host.name, l);
       }
     },
   });
+  if (partial) out.write(redact(partial));
   await new Promise<void>((res) => out.end(res));
   if (partial && !partial.startsWith('-- ')) lines++;
   if (r.code !== 0) return [{ step: 'logs', status: 'failed', detail: `journalctl failed: ${r.stderr.trim() || `exit ${r.code}`}`, ms: Date.now() - t0 }];

@@ -1,7 +1,8 @@
 // A TCP flow for the network emulation test, run inside a test network namespace:
 //   server <port>             prints "ready", then {bytes, ms, first, last} of the first connection
 //                             (first/last: wall-clock ms of the first byte and of the end), and exits
-//   client <host> <port> <n>  sends n bytes and exits when the server closed
+//   client <host> <port> <n> [at]  sends n bytes (from wall-clock ms `at`, once connected) and
+//                             exits when the server closed
 //   udp-server <port> <ms>    prints "ready", counts datagrams for ms after the first, prints {datagrams}
 //   udp-client <host> <port> <n>  sends n small datagrams, 1 ms apart
 import { createSocket } from 'node:dgram';
@@ -29,7 +30,9 @@ if (mode === 'server') {
   server.listen(Number(a), () => process.stdout.write('ready\n'));
 } else if (mode === 'client') {
   const total = Number(c);
-  const sock = createConnection({ host: a!, port: Number(b) }, () => {
+  const at = Number(process.argv[6] ?? 0);
+  const sock = createConnection({ host: a!, port: Number(b) }, () => setTimeout(send, Math.max(0, at - Date.now())));
+  const send = () => {
     const chunk = Buffer.alloc(64 * 1024, 7);
     let sent = 0;
     const pump = () => {
@@ -41,7 +44,7 @@ if (mode === 'server') {
       sock.end();
     };
     pump();
-  });
+  };
   sock.on('data', () => undefined);
   sock.on('close', () => process.exit(0));
 } else if (mode === 'udp-server') {

@@ -78,8 +78,8 @@ async function server(to: string, port: number): Promise<{ result: Promise<Flow>
   return { result };
 }
 
-function client(from: string, toAddr: string, port: number, bytes: number): Promise<unknown> {
-  const c = spawn('ip', ['netns', 'exec', from, process.execPath, FLOW, 'client', toAddr, String(port), String(bytes)], { stdio: 'inherit' });
+function client(from: string, toAddr: string, port: number, bytes: number, at = 0): Promise<unknown> {
+  const c = spawn('ip', ['netns', 'exec', from, process.execPath, FLOW, 'client', toAddr, String(port), String(bytes), String(at)], { stdio: 'inherit' });
   return new Promise((r) => c.on('exit', r));
 }
 
@@ -106,7 +106,9 @@ test('shared medium on a test bridge: the rate is shared by all devices and remo
     // Two flows in opposite directions share the one medium (per-port limits would give 20 each).
     // Their aggregate over the span both were running stays at the one limit.
     const [sb, sa] = await Promise.all([server(NS.b, 15003), server(NS.a, 15004)]);
-    await Promise.all([client(NS.a, '10.99.0.12', 15003, 3_000_000), client(NS.b, '10.99.0.11', 15004, 3_000_000)]);
+    // both clients start sending at the same wall-clock moment, whenever their processes came up
+    const at = Date.now() + 2500;
+    await Promise.all([client(NS.a, '10.99.0.12', 15003, 3_000_000, at), client(NS.b, '10.99.0.11', 15004, 3_000_000, at)]);
     const [ab, ba] = await Promise.all([sb.result, sa.result]);
     const overlap = Math.min(ab.last, ba.last) - Math.max(ab.first, ba.first);
     const span = Math.max(ab.last, ba.last) - Math.min(ab.first, ba.first);

@@ -1,4 +1,4 @@
-// `npm run bench -- pipeline [--preset P] [--frames N] [--engine onnx|tfjs] [--hop-frames N]`
+// `npm run bench -- pipeline [--preset P] [--frames N] [--rounds N] [--engine onnx|tfjs] [--hop-frames N] [--skip-farm]`
 // 1. IPS of the local farm (every node its own process, 1 engine thread each) vs the whole model
 //    in one process, sequential frames, with 1 thread and with as many threads as the farm has in
 //    total (capped at the core count: more threads than cores only adds contention).
@@ -21,47 +21,78 @@ const cpuNow = () => {
   return (u.user + u.system) / 1000;
 };
 
-/** IPS and CPU ms per frame of the whole model in this process, frames one after another. */
-export async function wholeModelIps(model: string, engineName: 'onnx' | 'tfjs', threads: number, frames: number): Promise<{ ips: number; cpuMsPerFrame: number }> {
+const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+
+interface Figure {
+  ips: number;
+  cpuMsPerFrame: number;
+}
+
+/** The whole model loaded once in this process; each call runs `frames` frames one after another. */
+async function wholeModel(model: string, engineName: 'onnx' | 'tfjs', threads: number): Promise<{ run(frames: number): Promise<Figure>; dispose(): Promise<void> }> {
   const spec = loadModelSpec(model);
   const engine = await createEngine(engineName, { threads });
   const block = await engine.load({ model: spec, layers: spec.layers.map((l) => l.name), seed: DEFAULT_SEED, threads });
   const len = spec.input.reduce((a, b) => a * b, 1);
   const inputs = Array.from({ length: 4 }, (_, i) => randomFrame(1, i, len));
   for (let i = 0; i < 3; i++) await block.run(frameToFloat(inputs[i % 4]!));
-  const t0 = performance.now();
-  const c0 = cpuNow();
-  for (let i = 0; i < frames; i++) await block.run(frameToFloat(inputs[i % 4]!));
-  const ms = performance.now() - t0;
-  const cpu = cpuNow() - c0;
-  await block.dispose();
-  return { ips: (frames * 1000) / ms, cpuMsPerFrame: cpu / frames };
+  return {
+    async run(frames) {
+      const t0 = performance.now();
+      const c0 = cpuNow();
+      for (let i = 0; i < frames; i++) await block.run(frameToFloat(inputs[i % 4]!));
+      return { ips: (frames * 1000) / (performance.now() - t0), cpuMsPerFrame: (cpuNow() - c0) / frames };
+    },
+    dispose: () => block.dispose(),
+  };
 }
 
-/** IPS of the local farm, and CPU ms per frame summed over every node process and the sender. */
-export async function farmIps(preset: string, engine: 'onnx' | 'tfjs', frames: number): Promise<{ ips: number; processes: number; p50: number; cpuMsPerFrame: number }> {
+/**
+ * The local farm vs the whole model, measured in interleaved rounds (farm, whole 1 thread, whole N
+ * threads, again) so that load from other processes on a shared machine hits all three alike;
+ * medians are reported. CPU ms per frame (all node processes plus the sender) does not depend on
+ * that load at all.
+ */
+export async function compareFarm(preset: string, engine: 'onnx' | 'tfjs', frames: number, rounds: number) {
   const p = findPreset(preset);
   const spec = loadModelSpec(p.model);
   const farm = await launchLocalFarm({ model: p.model, stages: p.stages, engine, threads: 1, seed: DEFAULT_SEED });
+  const processes = farm.nodes.length;
+  const sameThreads = Math.min(processes, availableParallelism());
+  const whole1 = await wholeModel(p.model, engine, 1);
+  const wholeN = await wholeModel(p.model, engine, sameThreads);
+  const farmRuns: (Figure & { p50: number })[] = [];
+  const w1: Figure[] = [];
+  const wN: Figure[] = [];
   try {
-    const processes = farm.nodes.length;
-    const before = (await farm.stats()).reduce((a, x) => a + x.cpuMs, 0) + cpuNow();
-    const r = await runSender({
-      input: spec.input,
-      first: farm.first,
-      lastShards: farm.lastShards,
-      listen: { host: '127.0.0.1', port: farm.senderPort },
-      frames,
-      warmup: Math.max(5, Math.round(frames / 10)),
-      window: Math.min(32, 2 * processes),
-      sampleIds: [],
-      maxMessageBytes: farm.maxMessageBytes,
-    });
-    const after = (await farm.stats()).reduce((a, x) => a + x.cpuMs, 0) + cpuNow();
-    return { ips: r.ips, processes, p50: r.latencyMs.p50, cpuMsPerFrame: (after - before) / r.completed };
+    for (let r = 0; r < rounds; r++) {
+      const before = (await farm.stats()).reduce((a, x) => a + x.cpuMs, 0) + cpuNow();
+      const rep = await runSender({
+        input: spec.input,
+        first: farm.first,
+        lastShards: farm.lastShards,
+        listen: { host: '127.0.0.1', port: farm.senderPort },
+        frames,
+        warmup: Math.max(5, Math.round(frames / 10)),
+        window: Math.min(32, 2 * processes),
+        seed: 1 + r,
+        // Fresh wire ids per round: the nodes' merge buffers remember the ids of the last round.
+        idBase: (r + 1) * 2 ** 24,
+        sampleIds: [],
+        maxMessageBytes: farm.maxMessageBytes,
+      });
+      const after = (await farm.stats()).reduce((a, x) => a + x.cpuMs, 0) + cpuNow();
+      farmRuns.push({ ips: rep.ips, p50: rep.latencyMs.p50, cpuMsPerFrame: (after - before) / rep.completed });
+      w1.push(await whole1.run(Math.max(10, Math.round(frames / 2))));
+      wN.push(await wholeN.run(Math.max(10, Math.round(frames / 2))));
+    }
   } finally {
     await farm.stop();
+    await whole1.dispose();
+    await wholeN.dispose();
   }
+  const m = (v: Figure[]) => ({ ips: median(v.map((x) => x.ips)), cpuMsPerFrame: median(v.map((x) => x.cpuMsPerFrame)) });
+  return { processes, sameThreads, farm: { ...m(farmRuns), p50: median(farmRuns.map((x) => x.p50)) }, whole1: m(w1), wholeN: m(wN), rounds: { farm: farmRuns.map((x) => x.ips), whole1: w1.map((x) => x.ips), wholeN: wN.map((x) => x.ips) } };
 }
 
 /** p50 of send-to-result latency for tensors of `bytes`, direct and through one identity node. */
@@ -89,7 +120,7 @@ export async function hopLatency(bytes: number, frames: number): Promise<{ direc
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { preset: { type: 'string' }, frames: { type: 'string' }, engine: { type: 'string' }, 'hop-frames': { type: 'string' }, 'skip-farm': { type: 'boolean' } },
+    options: { preset: { type: 'string' }, frames: { type: 'string' }, engine: { type: 'string' }, rounds: { type: 'string' }, 'hop-frames': { type: 'string' }, 'skip-farm': { type: 'boolean' } },
     strict: true,
   });
   const preset = values.preset ?? 'alexnet-6';
@@ -99,16 +130,15 @@ export async function run(argv: string[]): Promise<void> {
   const hopFrames = Number(values['hop-frames'] ?? 300);
   const cores = availableParallelism();
   if (!values['skip-farm']) {
-    const farm = await farmIps(preset, engine, frames);
-    const sameThreads = Math.min(farm.processes, cores);
-    const whole1 = await wholeModelIps(p.model, engine, 1, frames);
-    const wholeN = sameThreads === 1 ? whole1 : await wholeModelIps(p.model, engine, sameThreads, frames);
-    // CPU per frame does not depend on what else runs on the machine; IPS does (shared cores).
-    console.log(`pipeline ${preset} (${engine}), ${cores} cores, ${frames} frames`);
-    console.log(`  local farm: ${farm.processes} processes x 1 thread   ${farm.ips.toFixed(2)} IPS  (p50 latency ${farm.p50.toFixed(1)} ms)  CPU ${farm.cpuMsPerFrame.toFixed(1)} ms/frame`);
-    console.log(`  whole model, 1 process, 1 thread          ${whole1.ips.toFixed(2)} IPS   farm/whole ${(farm.ips / whole1.ips).toFixed(2)}x  CPU ${whole1.cpuMsPerFrame.toFixed(1)} ms/frame`);
-    console.log(`  whole model, 1 process, ${sameThreads} threads         ${wholeN.ips.toFixed(2)} IPS   farm/whole ${(farm.ips / wholeN.ips).toFixed(2)}x  CPU ${wholeN.cpuMsPerFrame.toFixed(1)} ms/frame  (target >= 0.8x)`);
-    console.log(`  CPU overhead of the farm: ${(farm.cpuMsPerFrame / whole1.cpuMsPerFrame).toFixed(2)}x the whole model's CPU per frame`);
+    const rounds = Number(values.rounds ?? 3);
+    const c = await compareFarm(preset, engine, frames, rounds);
+    const f = (x: number) => x.toFixed(2);
+    console.log(`pipeline ${preset} (${engine}), ${cores} cores, ${frames} farm frames per round, ${rounds} interleaved rounds (medians)`);
+    console.log(`  local farm: ${c.processes} processes x 1 thread   ${f(c.farm.ips)} IPS  (p50 latency ${c.farm.p50.toFixed(1)} ms)  CPU ${c.farm.cpuMsPerFrame.toFixed(1)} ms/frame`);
+    console.log(`  whole model, 1 process, 1 thread          ${f(c.whole1.ips)} IPS   farm/whole ${f(c.farm.ips / c.whole1.ips)}x  CPU ${c.whole1.cpuMsPerFrame.toFixed(1)} ms/frame`);
+    console.log(`  whole model, 1 process, ${c.sameThreads} threads         ${f(c.wholeN.ips)} IPS   farm/whole ${f(c.farm.ips / c.wholeN.ips)}x  CPU ${c.wholeN.cpuMsPerFrame.toFixed(1)} ms/frame  (target >= 0.8x)`);
+    console.log(`  CPU per frame, farm / whole model (1 thread): ${f(c.farm.cpuMsPerFrame / c.whole1.cpuMsPerFrame)}x`);
+    console.log(`  rounds (IPS): farm ${c.rounds.farm.map(f).join(' ')} | whole 1t ${c.rounds.whole1.map(f).join(' ')} | whole ${c.sameThreads}t ${c.rounds.wholeN.map(f).join(' ')}`);
   }
   console.log(`added latency per hop on loopback (p50 of ${hopFrames} frames, window 1):`);
   for (const [label, bytes] of [['25 KB', 6272 * 4], ['100 KB', 25088 * 4], ['3.2 MB', 112 * 112 * 64 * 4]] as const) {

@@ -5,6 +5,7 @@ import { LocalTransport } from '../transport/local.js';
 import { SshTransport, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 import { gatherFacts, type HostFacts } from '../provision/facts.js';
+import { wantedPackages } from '../provision/packages.js';
 import type { HostPlan, StepContext } from '../provision/types.js';
 import { knownHostsFileOf, type FarmOptions } from './options.js';
 
@@ -40,7 +41,15 @@ export class HostSession {
   }
 
   async context(log: (m: string) => void): Promise<StepContext> {
-    this.facts ??= await gatherFacts(this.t);
+    if (!this.facts) {
+      let packages: string[] | undefined;
+      try {
+        packages = wantedPackages({ host: this.host });
+      } catch {
+        // a bad vars.packages is reported by the packages step itself
+      }
+      this.facts = await gatherFacts(this.t, { packages });
+    }
     return { host: this.host, t: this.t, facts: this.facts, check: !!this.opts.check, offline: !!this.opts.offline, log, plan: this.plan };
   }
 

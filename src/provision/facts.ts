@@ -16,6 +16,8 @@ export interface HostFacts {
   nodeMajor?: number;
   nodeVersion?: string;
   dpkg: boolean;
+  /** of the packages asked about (gatherFacts' packages), those not installed */
+  packages?: { checked: string[]; missing: string[] };
   /** zstd is installed (a release can come zstd-compressed) */
   zstd: boolean;
   ufwActive: boolean;
@@ -73,8 +75,10 @@ export function archOf(machine: string): Arch | 'unknown' {
   return 'unknown';
 }
 
-export async function gatherFacts(t: Transport): Promise<HostFacts> {
-  const r = await t.exec(SCRIPT, { timeoutMs: 30_000 });
+export async function gatherFacts(t: Transport, opts: { packages?: string[] } = {}): Promise<HostFacts> {
+  const pk = opts.packages?.filter((p) => /^[a-z0-9][a-z0-9+.-]+$/.test(p)) ?? [];
+  const pkScript = pk.length ? `; for p in ${pk.join(' ')}; do dpkg-query -W -f='\${Status}\\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "missing=$p"; done; true` : '';
+  const r = await t.exec(SCRIPT + pkScript, { timeoutMs: 30_000 });
   if (r.code !== 0) throw new ProvisionError(`${t.host}: cannot read the host's facts: ${r.stderr.trim() || `exit ${r.code}`}`);
   const pairs = r.stdout
     .split('\n')
@@ -112,6 +116,7 @@ export async function gatherFacts(t: Transport): Promise<HostFacts> {
     osId: kv.get('os') ?? 'unknown',
     pifarm,
   };
+  if (pk.length) facts.packages = { checked: pk, missing: pairs.filter(([k]) => k === 'missing').map(([, v]) => v) };
   if (kv.get('node')) facts.nodePath = kv.get('node');
   if (version) facts.nodeVersion = version;
   if (major !== undefined && Number.isFinite(major)) facts.nodeMajor = major;

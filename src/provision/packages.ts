@@ -37,11 +37,14 @@ export const packagesStep: Step = {
   async run(ctx) {
     const wanted = wantedPackages(ctx);
     if (!ctx.facts.dpkg) throw new ProvisionError(`${ctx.host.name}: no dpkg on this host (${ctx.facts.osId}); pifarm provisions Debian-based systems (Raspberry Pi OS, Debian, Ubuntu)`);
-    const missing = await missingPackages(ctx, wanted);
+    // asked with the facts when the session opened (one round trip less), else asked now
+    const known = ctx.facts.packages;
+    const missing = known && wanted.every((p) => known.checked.includes(p)) ? known.missing.filter((p) => wanted.includes(p)) : await missingPackages(ctx, wanted);
     if (missing.length === 0) return { status: 'ok', detail: `${wanted.join(', ')} present` };
     if (ctx.check) return { status: 'changed', detail: `would install ${missing.join(', ')}` };
     if (ctx.offline) throw new ProvisionError(`${ctx.host.name}: missing packages ${missing.join(', ')} and --offline forbids installing; install them on the host (apt-get install ${missing.join(' ')}) or drop --offline`);
     await aptInstall(ctx, missing);
+    if (ctx.facts.packages) ctx.facts.packages.missing = ctx.facts.packages.missing.filter((p) => !missing.includes(p));
     return { status: 'changed', detail: `installed ${missing.join(', ')}` };
   },
 };

@@ -4,8 +4,8 @@
 // restarts only those.
 import { createHash } from 'node:crypto';
 import { RUN_USER, SECRET_PATH, configPath } from './layout.js';
-import { writeRemoteFile } from './remote-file.js';
-import { ProvisionError, type StepContext, type StepOutcome } from './types.js';
+import { writeRemoteFiles, type RemoteFile } from './remote-file.js';
+import type { StepContext, StepOutcome } from './types.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -26,19 +26,14 @@ export async function pushRoleConfigs(ctx: StepContext): Promise<RoleConfigOutco
   if (changed.length === 0 && removed.length === 0 && !secretChanged) return { status: 'ok', detail: `${want.size} node config(s) up to date`, changed, removed };
   const what = [secretChanged ? 'the farm secret' : '', changed.length ? `${changed.length} config(s): ${changed.join(', ')}` : '', removed.length ? `remove ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
   if (ctx.check) return { status: 'changed', detail: `would write ${what}`, changed, removed };
-  if (secretChanged) {
-    // mode 0600 and owned by the run user: node-main refuses a secret others can read
-    await writeRemoteFile(ctx.t, SECRET_PATH, secret!, 0o600, RUN_USER, RUN_USER);
-    ctx.facts.pifarm.secretSha = sha(secret!);
-  }
-  for (const i of changed) {
-    await writeRemoteFile(ctx.t, configPath(i), want.get(i)!, 0o640, RUN_USER);
-    ctx.facts.pifarm.configs[i] = sha(want.get(i)!);
-  }
-  if (removed.length) {
-    const rm = await ctx.t.exec(`rm -f ${removed.map((i) => configPath(i)).join(' ')}`, { sudo: true });
-    if (rm.code !== 0) throw new ProvisionError(`${ctx.host.name}: cannot remove old configs: ${rm.stderr.trim()}`);
-    for (const i of removed) delete ctx.facts.pifarm.configs[i];
-  }
+  // the secret with mode 0600 and owned by the run user: node-main refuses one others can read.
+  // Everything in one round trip; group and owner set before the rename, so a node never sees a
+  // file it cannot read
+  const files: RemoteFile[] = changed.map((i) => ({ path: configPath(i), content: want.get(i)!, mode: 0o640, group: RUN_USER }));
+  if (secretChanged) files.unshift({ path: SECRET_PATH, content: secret!, mode: 0o600, group: RUN_USER, owner: RUN_USER });
+  await writeRemoteFiles(ctx.t, files, removed.map((i) => configPath(i)));
+  if (secretChanged) ctx.facts.pifarm.secretSha = sha(secret!);
+  for (const i of changed) ctx.facts.pifarm.configs[i] = sha(want.get(i)!);
+  for (const i of removed) delete ctx.facts.pifarm.configs[i];
   return { status: 'changed', detail: `wrote ${what}`, changed, removed };
 }

@@ -74,6 +74,13 @@ test('--offline with a missing package fails and names it', async () => {
   assert.equal(pk.status, 'failed');
   assert.match(pk.detail, /vpi1: missing packages sl and --offline forbids installing; install them on the host \(apt-get install sl\)/);
   assert.equal(results.length, 1, 'later steps do not run after a failed one');
+  // the same answer when the packages were asked about with the facts (as farm sessions do)
+  const ctx = await context({}, { packages: ['sl'] });
+  ctx.facts = await gatherFacts(t, { packages: ['tar', 'gzip', 'coreutils', 'sl'] });
+  assert.deepEqual(ctx.facts.packages!.missing, ['sl']);
+  const again = await provisionHost(ctx);
+  assert.equal(again[0]!.status, 'failed');
+  assert.match(again[0]!.detail, /missing packages sl and --offline/);
 });
 
 test('with nftables active, node ports open to the farm hosts only, SSH untouched, idempotent', async () => {

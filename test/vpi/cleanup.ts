@@ -7,7 +7,6 @@ import { childPids, mountsUnder, pidAlive, pidsWithCmdline, runQuietSync, sleepS
 
 export const VPI_ROOT = '/run/pifarm-vpi';
 export const BRIDGE = 'pfbr0';
-export const LOCK_FILE = '/run/pifarm-vpi.owner';
 
 /**
  * Stops containers: poweroff through nspawn (SIGTERM) when given a grace time, then SIGKILL of
@@ -65,7 +64,6 @@ export function teardownAllSync(opts: { graceMs?: number } = {}): void {
   for (const link of listLinks()) if (/^vpi\d+-h$/.test(link)) runQuietSync('ip', ['link', 'del', link]);
   if (listLinks().includes(BRIDGE)) runQuietSync('ip', ['link', 'del', BRIDGE]);
   rmSync(VPI_ROOT, { recursive: true, force: true });
-  rmSync(LOCK_FILE, { force: true });
 }
 
 function listLinks(): string[] {
@@ -74,10 +72,4 @@ function listLinks(): string[] {
   } catch {
     return [];
   }
-}
-
-/** The pid of the process that owns the running virtual Pis, if it is still alive. */
-export function liveOwner(): number | undefined {
-  const pid = readPid(LOCK_FILE);
-  return pid !== undefined && pidAlive(pid) ? pid : undefined;
 }

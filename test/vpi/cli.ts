@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startVirtualPis } from './harness.js';
 import { VPI_ROOT, killContainersSync, teardownAllSync } from './cleanup.js';
 import { pidAlive } from './system.js';
+import { liveOwner, releaseLock } from './lock.js';
 
 function nspawnPid(name: string): number | undefined {
   const f = join(VPI_ROOT, name, 'nspawn.pid');
@@ -37,7 +38,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'down':
+      if (liveOwner() !== undefined) {
+        console.error(`virtual Pis are in use by the live process ${liveOwner()}; end it first`);
+        return 1;
+      }
       teardownAllSync({ graceMs: 0 });
+      releaseLock(true);
       console.log('virtual Pis removed');
       return 0;
     case 'status': {

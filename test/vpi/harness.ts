@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { BRIDGE, LOCK_FILE, VPI_ROOT, killContainersSync, liveOwner, teardownAllSync } from './cleanup.js';
+import { BRIDGE, VPI_ROOT, killContainersSync, teardownAllSync } from './cleanup.js';
+import { acquireLock, liveOwner, releaseLock } from './lock.js';
 import { HarnessError, childPids, pidAlive, run, sleep } from './system.js';
 
 export interface VirtualPiHost {
@@ -172,23 +173,20 @@ export async function startVirtualPis(n: number, opts: VirtualPiOptions = {}): P
   if (process.getuid?.() !== 0) throw new HarnessError('virtual Pis need root (network namespaces, mounts, systemd-nspawn)');
   if (!Number.isInteger(n) || n < 1 || n > 200) throw new HarnessError(`virtual Pis: n must be 1..200, got ${n}`);
   // another test run on this machine owns them: wait for it (engineers share one machine)
-  const waitUntil = Date.now() + (opts.waitForOwnerMs ?? 15 * 60_000);
-  let owner = liveOwner();
-  while (owner !== undefined && owner !== process.pid && Date.now() < waitUntil) {
-    await sleep(1000);
-    owner = liveOwner();
-  }
-  if (owner !== undefined && owner !== process.pid) {
-    throw new HarnessError(`virtual Pis are in use by process ${owner}; wait for it, or end it and run "node dist/test/vpi/cli.js down"`);
+  if (!(await acquireLock(opts.waitForOwnerMs ?? 15 * 60_000))) {
+    throw new HarnessError(`virtual Pis are in use by process ${liveOwner()}; wait for it, or end it and run "node dist/test/vpi/cli.js down"`);
   }
   teardownAllSync(); // whatever a crashed earlier run left
   const timeout = opts.bootTimeoutMs ?? 60_000;
   const names = Array.from({ length: n }, (_, i) => `vpi${i + 1}`);
   const hosts: VirtualPiHost[] = names.map((name, i) => ({ name, address: vpiAddress(i + 1), port: 22 }));
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  const onExit = () => teardownAllSync();
-  const onSignal = (sig: NodeJS.Signals) => {
+  const onExit = () => {
     teardownAllSync();
+    releaseLock();
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    onExit();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   const removeHandlers = () => {
@@ -200,7 +198,6 @@ export async function startVirtualPis(n: number, opts: VirtualPiOptions = {}): P
   try {
     mkdirSync(VPI_ROOT, { recursive: true });
     await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700', 'pifarm-vpi', VPI_ROOT]);
-    writeFileSync(LOCK_FILE, String(process.pid));
     if (!opts.persist) {
       process.once('exit', onExit);
       process.once('SIGINT', onSignal);
@@ -249,11 +246,13 @@ export async function startVirtualPis(n: number, opts: VirtualPiOptions = {}): P
         tornDown = true;
         removeHandlers();
         teardownAllSync({ graceMs: 0 });
+        releaseLock();
       },
     };
   } catch (e) {
     removeHandlers();
     teardownAllSync();
+    releaseLock();
     throw e;
   }
 }

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { presetStages, runDemo } from '../../src/farm/local-demo.js';
+import { launchLocalFarm } from '../../src/farm/local-launch.js';
+import { runSender } from '../../src/runtime/sender.js';
 
 for (const preset of ['alexnet-5', 'alexnet-6']) {
   test(`${preset} streams frames through local processes and matches the whole model`, async () => {
@@ -45,4 +47,23 @@ test('pifarm demo names the valid presets for an unknown one', () => {
   const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'demo', '--preset', 'alexnet-99'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /unknown preset "alexnet-99"; valid presets: alexnet-5, alexnet-6, vgg16-9, vgg16-11/);
+});
+
+test('a second sender run against the same running farm completes too (fresh wire ids)', async () => {
+  const { model, stages } = presetStages('alexnet-5');
+  const farm = await launchLocalFarm({ model, stages, engine: 'onnx', seed: 2018 });
+  try {
+    for (const idBase of [0, 2 ** 24]) {
+      const r = await runSender({
+        input: [224, 224, 3], first: farm.first, lastShards: farm.lastShards, listen: { host: '127.0.0.1', port: farm.senderPort },
+        frames: 12, warmup: 2, window: 4, idBase, sampleIds: [], maxMessageBytes: farm.maxMessageBytes, frameTimeoutMs: 10_000, log: () => {},
+      });
+      assert.equal(r.completed, 12, `run with idBase ${idBase}`);
+    }
+    const fc2 = (await farm.stats()).find((s) => s.role === 'fc2')!;
+    assert.equal(fc2.computed, 24);
+    assert.equal(fc2.mergeDropped, 0);
+  } finally {
+    await farm.stop();
+  }
 });

@@ -106,6 +106,9 @@ export class Peer {
     }
     const channel = this.client.createChannel({ readable: decoder, writable: encoder } as never, { objectMode: true });
     channel.on('error', (e: unknown) => this.note(e));
+    // Every frame sent before the handshake completes waits on the channel's '_ready' event: a
+    // window of 20 frames is normal, not a listener leak.
+    channel.setMaxListeners(0);
     socket.on('close', () => {
       if (!channel.destroyed) channel.destroy(true);
     });

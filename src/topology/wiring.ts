@@ -55,9 +55,28 @@ export function messageBoundFor(model: string, stages: StageSpec[]): number {
   return Math.max(DEFAULT_MAX_MESSAGE_BYTES, largest + 1024 * 1024);
 }
 
+/**
+ * Why a stage cannot be split by output units, or null. A softmax normalises over ALL units of
+ * its layer: each shard would normalise over its own slice only, and the merged output would not
+ * be the model's (the output check catches it: max |diff| ~1e-3 on AlexNet fc3).
+ */
+export function shardProblem(model: string, stage: StageSpec): string | null {
+  if (stage.shards <= 1) return null;
+  const spec = loadModelSpec(model);
+  for (const name of stage.layers) {
+    const l = spec.layers.find((x) => x.name === name);
+    if (l?.activation === 'softmax') return `stage ${stage.role}: ${name} ends in softmax, which cannot be split into ${stage.shards} shards (each would normalise over its own units only); split a layer before it instead`;
+  }
+  return null;
+}
+
 export function wireTopology(w: WiringInput): Wiring {
   const { stages } = w;
   if (stages.length === 0) throw new WiringError('the topology has no stages');
+  for (const s of stages) {
+    const problem = shardProblem(w.model, s);
+    if (problem) throw new WiringError(problem);
+  }
   const addr = (host: string, what: string): string => {
     const a = w.addresses[host];
     if (!a) throw new WiringError(`${what}: host "${host}" has no address; known hosts: ${Object.keys(w.addresses).join(', ') || '(none)'}`);

@@ -52,3 +52,9 @@ test('wiring refuses a missing placement, a duplicate, and a host without an add
   assert.throws(() => wireTopology(base('alexnet-5', ps.map((p, i) => (i === 2 ? { ...p, host: 'ghost' } : p)))), /host "ghost" has no address/);
   assert.throws(() => wireTopology(base('alexnet-5', ps.map((p) => ({ ...p, host: 'pi0' })))), /10\.99\.0\.11:12345 is already used/);
 });
+
+test('wiring refuses to shard a softmax layer, saying why', () => {
+  const stages = [...findPreset('alexnet-5').stages.slice(0, 2), { role: 'fc2', layers: ['fc2'], replicas: 1, shards: 1 }, { role: 'fc3', layers: ['fc3'], replicas: 1, shards: 2 }];
+  const placements: Placement[] = stages.flatMap((s, stageIndex) => Array.from({ length: s.shards }, (_, shard) => ({ host: `pi${stageIndex * 2 + shard}`, role: s.role, stageIndex, replica: 0, shard, port: 12345 })));
+  assert.throws(() => wireTopology({ ...base('alexnet-5', placements), stages }), /stage fc3: fc3 ends in softmax, which cannot be split into 2 shards/);
+});

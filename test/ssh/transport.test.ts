@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
 import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
 import { SshTransport, HostKeyChangedError, type SshTarget } from '../../src/transport/ssh.js';
 import { TransportError } from '../../src/transport/transport.js';
@@ -79,6 +80,25 @@ test('at most a few channels at once: 12 parallel commands all succeed', async (
   assert.deepEqual(rs.map((r) => Number(r.stdout.trim())), Array.from({ length: 12 }, (_, i) => i));
   // 12 commands 4 at a time take at least 3 rounds
   assert.ok(Date.now() - t0 >= 550, `took ${Date.now() - t0} ms`);
+});
+
+test('logs in with a key held by ssh-agent (no identity file named)', async () => {
+  const sock = join(dir, 'agent.sock');
+  const agent = spawnSync('ssh-agent', ['-a', sock], { encoding: 'utf8' });
+  assert.equal(agent.status, 0, agent.stderr);
+  const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1]);
+  const saved = process.env.SSH_AUTH_SOCK;
+  try {
+    const add = spawnSync('ssh-add', [pis.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+    assert.equal(add.status, 0, add.stderr);
+    process.env.SSH_AUTH_SOCK = sock;
+    const t = transport('vpi1', { identity: undefined, agent: true });
+    assert.equal((await t.exec('hostname')).stdout.trim(), 'vpi1');
+  } finally {
+    if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+    else process.env.SSH_AUTH_SOCK = saved;
+    process.kill(agentPid);
+  }
 });
 
 test('reaches a host through a jump host', async () => {

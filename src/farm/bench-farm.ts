@@ -8,17 +8,17 @@ import { stageInfos, type StageInfo } from '../model/shapes.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
 import { evaluateTopology, networkBytes, OS_RESERVED_MB, type Evaluation } from '../topology/cost-model.js';
-import { createLimitGroup, detectCgroups, execInGroup, removeStaleGroups, type LimitGroup } from '../emulate/cgroup.js';
 import type { NodeConfig } from '../runtime/config.js';
+import { createLimitGroup, detectCgroups, execInGroup, removeStaleGroups, type LimitGroup } from '../emulate/cgroup.js';
 import { measureMachine } from '../emulate/calibrate.js';
 import type { PiProfile } from '../emulate/profiles.js';
 import { periodUsFor, quotaFits, stageQuotaCores, type Speeds } from '../emulate/quota.js';
 import { writeRunReport } from '../report/write.js';
 import type { RunResult } from '../report/types.js';
 import { benchRunResult, newRunId } from './bench-result.js';
+import { launchLocalFarm } from './local-launch.js';
 
 export { newRunId };
-import { launchLocalFarm } from './local-launch.js';
 
 export interface BenchFarmOptions {
   model: string;
@@ -58,7 +58,6 @@ export interface BenchFarmOutput {
 async function removeGroups(groups: LimitGroup[], warnings: string[]): Promise<void> {
   for (const g of groups) await g.remove().catch((e: Error) => warnings.push(e.message));
 }
-
 
 /** Conv and dense work of one process of a stage (a shard does 1/shards of its dense layer). */
 function stageWork(info: StageInfo): { flop: number; dense: boolean }[] {

@@ -44,7 +44,14 @@ export async function runPhase(title: string, sessions: HostSession[], work: Hos
                   run.failed = true;
                   throw e;
                 }
-                const results = await work(s, ctx);
+                let results: StepResult[];
+                try {
+                  results = await work(s, ctx);
+                } catch (e) {
+                  // a step sequence reports its own failures; anything else (a dropped connection in
+                  // status or logs) is this host's failure too
+                  results = [{ step: title, status: 'failed', detail: (e as Error).message, ms: Date.now() - t0 }];
+                }
                 run.results.push(...results);
                 const failed = results.find((r) => r.status === 'failed');
                 const changed = results.filter((r) => r.status === 'changed').length;

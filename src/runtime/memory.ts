@@ -5,6 +5,7 @@
 // holds, which is what a 1 GB Pi has to fit.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { readFileSync } from 'node:fs';
 
 let gc: (() => void) | null = null;
 
@@ -19,4 +20,19 @@ export function collectGarbage(): void {
     }
   }
   gc();
+}
+
+/**
+ * The process's peak resident memory: the kernel's high-water mark (VmHWM) where /proc exists
+ * (Linux, every Pi), which catches the short peak of a block load that sampling misses; else the
+ * largest sampled value.
+ */
+export function peakRssBytes(sampled: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Math.max(sampled, Number(m[1]) * 1024);
+  } catch {
+    /* not Linux: the sampled value */
+  }
+  return sampled;
 }

@@ -9,7 +9,7 @@ import type { Engine, LoadedBlock } from '../engine/engine.js';
 import { Balancer } from './balancer.js';
 import { DEFAULT_QUEUE_CAPACITY, type NodeConfig } from './config.js';
 import { MergeBuffer } from './merge.js';
-import { collectGarbage } from './memory.js';
+import { collectGarbage, peakRssBytes } from './memory.js';
 import { Peer } from './peer.js';
 import { nowMs, service, type Frame, type Hop, type NodeStats, type Tensor } from './protocol.js';
 import { closeServer, serveAvro } from './server-conn.js';
@@ -162,7 +162,7 @@ export class NodeServer {
       ready: this.ready,
       engine: this.engineName,
       rssBytes: rss,
-      peakRssBytes: this.peakRss,
+      peakRssBytes: peakRssBytes(this.peakRss),
       received: this.received,
       computed: this.computed,
       refused: this.refused,

@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import type { Server as NetServer } from 'node:net';
 import type { ModelSpec } from '../model/spec.js';
 import type { Engine, LoadedBlock } from '../engine/engine.js';
-import { Balancer } from './balancer.js';
+import type { Balancer } from './balancer.js';
+import { ReplicaSet } from './failover.js';
 import { DEFAULT_QUEUE_CAPACITY, type NodeConfig } from './config.js';
 import { MergeBuffer } from './merge.js';
 import { collectGarbage, peakRssBytes } from './memory.js';
@@ -53,6 +54,8 @@ export class NodeServer {
   private readonly peers: Peer[];
   private readonly groupSize: number;
   private readonly balancer: Balancer | null;
+  /** the next stage's replicas with failover; null when results go to the sender */
+  private readonly replicas: ReplicaSet | null;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly log: (m: string) => void;
   private readonly warn: (n: number, m: string) => void;
@@ -92,11 +95,20 @@ export class NodeServer {
     if (cfg.next) {
       this.peers = cfg.next.endpoints.map((e) => new Peer(e, max, this.log, opts.secret));
       this.groupSize = cfg.next.mode === 'shards' ? cfg.next.shardsPerReplica ?? cfg.next.endpoints.length : 1;
-      this.balancer = new Balancer(this.peers.length / this.groupSize, cfg.balance, cfg.shard.count > 1);
+      this.replicas = new ReplicaSet({
+        peers: this.peers,
+        group: this.groupSize,
+        balance: cfg.balance,
+        byFrameId: cfg.shard.count > 1,
+        window: failoverWindow(this.shapes.output),
+        log: this.log,
+      });
+      this.balancer = this.replicas.balancer;
     } else {
       this.peers = [new Peer(cfg.sender, max, this.log, opts.secret)];
       this.groupSize = 1;
       this.balancer = null;
+      this.replicas = null;
     }
   }
 
@@ -146,6 +158,7 @@ export class NodeServer {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.replicas?.close();
     for (const p of this.peers) p.close();
     if (this.net) await closeServer(this.net);
     await this.block?.dispose();
@@ -168,7 +181,7 @@ export class NodeServer {
       refused: this.refused,
       queueDropped: this.queueDropped,
       mergeDropped: this.merge?.dropped ?? 0,
-      sendFailed: this.peers.reduce((a, p) => a + p.failed, 0),
+      sendFailed: this.peers.reduce((a, p) => a + p.failed, 0) + (this.replicas?.unplaced ?? 0),
       queued: this.queue.length + (this.running ? 1 : 0),
       busyMs: this.busyMs,
       cpuMs: cpuMs(),
@@ -248,14 +261,14 @@ export class NodeServer {
   }
 
   private send(frame: Frame): void {
-    const g = this.groupSize;
-    const r = this.balancer ? this.balancer.pick(frame.id) : 0;
-    for (let k = 0; k < g; k++) this.peers[r * g + k]!.forward(frame);
+    if (this.replicas) this.replicas.send(frame);
+    else this.peers[0]!.forward(frame);
   }
 
   private pollLoads(): void {
     const g = this.groupSize;
     for (let r = 0; r < this.balancer!.replicas; r++) {
+      if (!this.replicas!.isUp(r)) continue;
       this.peers[r * g]!.stats(1000).then(
         (s) => this.balancer!.report(r, s.queued),
         () => {},
@@ -274,6 +287,15 @@ export class NodeServer {
     t.unref();
     this.timers.push(t);
   }
+}
+
+/**
+ * Frames a node remembers per next-stage replica for re-sending after a loss: up to 8, and no more
+ * than 32 MB of outputs (a VGG16 block1 output is 12.8 MB; a 1 GB Pi cannot hold many).
+ */
+function failoverWindow(output: number[] | null): number {
+  const bytes = output ? output.reduce((a, b) => a * b, 4) : 1 << 20;
+  return Math.max(1, Math.min(8, Math.floor((32 << 20) / bytes)));
 }
 
 function cpuMs(): number {

@@ -6,7 +6,7 @@
 // IPS = frames completed after the warm-up / wall time from the last warm-up completion to the
 // last completion (the steady window). Latency is per frame, send to result, on the sender clock.
 import type { Server as NetServer } from 'node:net';
-import { Balancer } from './balancer.js';
+import { ReplicaSet, type FailoverStats } from './failover.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Balance, type Endpoint, type NextStage } from './config.js';
 import { loadImage, randomFrame } from './frames.js';
 import { MergeBuffer } from './merge.js';
@@ -46,6 +46,10 @@ export interface SenderOptions {
   sampleIds?: number[];
   /** a frame not back after this long is dropped (default 30 s) */
   frameTimeoutMs?: number;
+  /** failover: a first-stage replica that does not answer a probe within this is down (default 5 s) */
+  failTimeoutMs?: number;
+  /** failover: probe period of the replicas, down ones included (default 500 ms) */
+  probeMs?: number;
   maxMessageBytes?: number;
   mergeTimeoutMs?: number;
   mergeCapacity?: number;
@@ -69,6 +73,8 @@ export interface SenderReport {
   /** results that came after their frame timed out, or for unknown ids */
   late: number;
   duplicates: number;
+  /** first-stage replicas lost and frames re-sent to the survivors */
+  failover: FailoverStats;
   wallMs: number;
   steadyFrames: number;
   steadyMs: number;
@@ -137,12 +143,14 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
 
   const peers = o.first.endpoints.map((e) => new Peer(e, max, log, o.secret));
   const group = o.first.mode === 'shards' ? o.first.shardsPerReplica ?? peers.length : 1;
-  const balancer = new Balancer(peers.length / group, o.balance ?? 'round-robin');
+  // Frames in flight per replica: all of them may sit at one replica, so the whole window.
+  const replicas = new ReplicaSet({ peers, group, balance: o.balance ?? 'round-robin', window: window ?? 256, probeMs: o.probeMs, failTimeoutMs: o.failTimeoutMs, log });
+  const balancer = replicas.balancer;
   const timers: NodeJS.Timeout[] = [];
   if (balancer.balance === 'least-loaded' && balancer.replicas > 1) {
     timers.push(
       setInterval(() => {
-        for (let r = 0; r < balancer.replicas; r++) peers[r * group]!.stats(1000).then((s) => balancer.report(r, s.queued), () => {});
+        for (let r = 0; r < balancer.replicas; r++) if (replicas.isUp(r)) peers[r * group]!.stats(1000).then((s) => balancer.report(r, s.queued), () => {});
       }, 50),
     );
   }
@@ -156,9 +164,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     const bytes = image ?? randomFrame(seed, id, frameBytes);
     const sentAt = nowMs();
     const frame: Frame = { id: idBase + id, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(bytes, [h, w, c]), trace: [] };
-    const r = balancer.pick(id);
-    let ok = true;
-    for (let k = 0; k < group; k++) ok = peers[r * group + k]!.forward(frame) && ok;
+    const ok = replicas.send(frame);
     sent++;
     if (id === warmup) sendTimes.firstMeasured = sentAt;
     if (ok) inflight.set(id, sentAt);
@@ -183,6 +189,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
       parts = all;
     }
     const sentAt = inflight.get(frame.id);
+    replicas.done(wire.id);
     if (done.has(frame.id)) {
       duplicates++;
       return;
@@ -205,6 +212,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
       for (const [id, t] of inflight) {
         if (t > limit) continue;
         inflight.delete(id);
+        replicas.done(idBase + id);
         expired.add(id);
         dropped++;
         log(`frame ${id}: no result after ${timeoutMs} ms, counted as dropped`);
@@ -231,6 +239,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
   await finished;
   const tEnd = nowMs();
   for (const t of timers) clearTimeout(t);
+  replicas.close();
   for (const p of peers) p.close();
   await closeServer(net);
 
@@ -249,6 +258,7 @@ export async function runSender(o: SenderOptions): Promise<SenderReport> {
     dropped,
     late,
     duplicates,
+    failover: replicas.stats(),
     wallMs: tEnd - t0,
     steadyFrames: steady.length,
     steadyMs,

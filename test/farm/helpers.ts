@@ -8,13 +8,13 @@ import type { VirtualPis } from '../vpi/harness.js';
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** An inventory of virtual Pis (root login with the harness key), a topology, a sender (default local). */
-export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string } = {}): string {
+export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string; user?: string } = {}): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, o.file ?? 'farm.yaml');
   const hosts = pis.hosts.slice(0, o.hosts ?? pis.hosts.length);
   const lines = [
     'defaults:',
-    '  user: root',
+    `  user: ${o.user ?? 'root'}`,
     `  identity: ${pis.keyPath}`,
     'hosts:',
     ...hosts.map((h) => `  ${h.name}: ${h.address}`),

@@ -137,6 +137,31 @@ test('rollback: after a release whose nodes fail, the previous release runs agai
   await until('every node to run the previous release', async () => (await nodes()).every((n) => n.active === 'active' && n.answers && n.release === good.hash), 60_000, 500);
 });
 
+test('a login user other than root (the Pi default): every change goes through sudo', async () => {
+  for (const h of pis.hosts.slice(0, 4)) {
+    const r = await pis.exec(h.name, [
+      'id pi >/dev/null 2>&1 || useradd -m -s /bin/bash pi',
+      'mkdir -p ~pi/.ssh && cp /root/.ssh/authorized_keys ~pi/.ssh/ && chown -R pi:pi ~pi/.ssh && chmod 700 ~pi/.ssh',
+      "echo 'pi ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/pi && chmod 440 /etc/sudoers.d/pi",
+    ].join(' && '));
+    assert.equal(r.code, 0, r.stderr);
+  }
+  // back to the local sender: every node config changes, written and restarted through sudo
+  const inv = writeInventory(dir, pis, 'alexnet-5', { hosts: 4, user: 'pi', file: 'farm-pi-user.yaml' });
+  const o: FarmOptions = { ...opts, inventoryFile: inv };
+  const up = await upCommand(o, { frames: 20, warmup: 2, log: () => {} });
+  assert.deepEqual(up.failed, [], JSON.stringify(up.runs, null, 1));
+  assert.equal(up.report?.completed, 20, up.runError);
+  assert.equal(up.report!.check.ok, true);
+  const configs = up.runs.map((h) => h.results.find((s) => s.step === 'config')!.status);
+  assert.deepEqual(configs, ['changed', 'changed', 'changed', 'changed']);
+  // and pi reads pifarm's state on the host through sudo too: a second deploy finds nothing to do
+  const again = await simpleCommand('deploy', o);
+  assert.deepEqual(again.runs.flatMap((h) => h.results.map((s) => s.status)), Array(12).fill('ok'));
+  const who = await pis.exec('vpi1', 'systemctl show -p User --value pifarm-node@block1-0-0; ls -l /etc/pifarm/nodes/block1-0-0.json');
+  assert.match(who.stdout, /^pifarm\n-rw-r----- 1 root pifarm /);
+});
+
 test('pifarm down stops every node unit', async () => {
   const r = await downCommand(opts);
   assert.deepEqual(r.failed, []);

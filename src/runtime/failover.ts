@@ -47,7 +47,7 @@ export interface FailoverStats {
   downs: number;
   /** frames re-sent to a survivor */
   resent: number;
-  /** frames no replica could take (all down), or dropped from a full window's tracking */
+  /** frames no replica could take (all down) when they were first sent */
   unplaced: number;
   /** replicas up now, by index */
   up: boolean[];
@@ -99,11 +99,15 @@ export class ReplicaSet {
     return { downs: this.replicas.reduce((a, r) => a + r.downs, 0), resent: this.resent, unplaced: this.unplaced, up: this.replicas.map((r) => r.up) };
   }
 
-  /** Sends a frame to a live replica; false when none is up or its connection refused it. */
-  send(frame: Frame): boolean {
+  /**
+   * Sends a frame to a live replica; false when none is up. A frame re-sent after a loss that no
+   * replica can take is not counted here: it was sent once, and is counted where it was lost (a
+   * merge missing its shard, or the sender's timeout).
+   */
+  send(frame: Frame, resend = false): boolean {
     const r = this.pick(frame.id);
     if (r < 0) {
-      this.unplaced++;
+      if (!resend) this.unplaced++;
       return false;
     }
     const rep = this.replicas[r]!;
@@ -183,7 +187,7 @@ export class ReplicaSet {
     rep.inflight.clear();
     let resent = 0;
     for (const f of frames) {
-      if (this.send(f)) resent++;
+      if (this.send(f, true)) resent++;
     }
     this.resent += resent;
     this.log(`replica ${r} (${this.names(r)}) is down (${why}): ${resent} of ${frames.length} frame(s) in flight re-sent to ${this.replicas.filter((x) => x.up).length} live replica(s)`);

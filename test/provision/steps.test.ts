@@ -3,7 +3,9 @@
 // idempotent, a host without systemd is refused clearly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
@@ -11,6 +13,7 @@ import { SshTransport } from '../../src/transport/ssh.js';
 import { gatherFacts } from '../../src/provision/facts.js';
 import { provisionHost } from '../../src/provision/host.js';
 import { firewallStep } from '../../src/provision/firewall.js';
+import { packagesStep } from '../../src/provision/packages.js';
 import { unitStep } from '../../src/provision/unit.js';
 import { runStep, type StepContext } from '../../src/provision/types.js';
 import type { HostSpec } from '../../src/inventory/types.js';
@@ -81,6 +84,29 @@ test('--offline with a missing package fails and names it', async () => {
   const again = await provisionHost(ctx);
   assert.equal(again[0]!.status, 'failed');
   assert.match(again[0]!.detail, /missing packages sl and --offline/);
+});
+
+test('online: a missing package is installed with apt (lists refreshed when apt does not know it), then ok', async () => {
+  // a one-package repository inside the virtual Pi, its only apt source: nothing leaves the host
+  const pkgDir = mkdtempSync(join(tmpdir(), 'pifarm-deb-'));
+  mkdirSync(join(pkgDir, 'pkg/DEBIAN'), { recursive: true });
+  mkdirSync(join(pkgDir, 'pkg/usr/share/pifarm-test'), { recursive: true });
+  writeFileSync(join(pkgDir, 'pkg/usr/share/pifarm-test/hello'), 'hello\n');
+  writeFileSync(join(pkgDir, 'pkg/DEBIAN/control'), 'Package: pifarm-test-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: pifarm tests <tests@pifarm.invalid>\nDescription: test package\n');
+  const build = spawnSync('dpkg-deb', ['--build', '--root-owner-group', join(pkgDir, 'pkg'), join(pkgDir, 'hello.deb')], { encoding: 'utf8' });
+  assert.equal(build.status, 0, build.stderr);
+  const deb = readFileSync(join(pkgDir, 'hello.deb'));
+  const index = `Package: pifarm-test-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: pifarm tests <tests@pifarm.invalid>\nFilename: ./hello.deb\nSize: ${deb.length}\nSHA256: ${createHash('sha256').update(deb).digest('hex')}\nDescription: test package\n\n`;
+  await t.putContent(deb, '/srv/pifarm-repo/hello.deb');
+  await t.putContent(index, '/srv/pifarm-repo/Packages');
+  const src = await t.exec('rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && echo "deb [trusted=yes] file:/srv/pifarm-repo ./" > /etc/apt/sources.list.d/pifarm-test.list');
+  assert.equal(src.code, 0, src.stderr);
+  const first = await runStep(packagesStep, await context({ offline: false }, { packages: ['pifarm-test-hello'] }));
+  assert.equal(first.status, 'changed', first.detail);
+  assert.equal(first.detail, 'installed pifarm-test-hello');
+  assert.equal((await t.exec('cat /usr/share/pifarm-test/hello')).stdout, 'hello\n');
+  const second = await runStep(packagesStep, await context({ offline: false }, { packages: ['pifarm-test-hello'] }));
+  assert.equal(second.status, 'ok', second.detail);
 });
 
 test('with nftables active, node ports open to the farm hosts only, SSH untouched, idempotent', async () => {

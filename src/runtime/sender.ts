@@ -3,8 +3,9 @@
 // fixed rate, frames dropped by full queues show up as dropped). Every frame carries its id and
 // send time; results are de-duplicated by id, so a frame counts once whatever happens on the way.
 //
-// IPS = frames completed after the warm-up / wall time from the last warm-up completion to the
-// last completion (the steady window). Latency is per frame, send to result, on the sender clock.
+// IPS (measure.ts): closed loop, by Little's law, window / mean latency of the frames that ran
+// with the pipeline full (warm-up excluded); open loop, frames completed after the warm-up over
+// the steady window. Latency is per frame, send to result, on the sender clock.
 import type { Server as NetServer } from 'node:net';
 import { ReplicaSet, type FailoverStats } from './failover.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Balance, type Endpoint, type NextStage } from './config.js';

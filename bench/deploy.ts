@@ -13,12 +13,22 @@ import type { FarmOptions } from '../src/farm/options.js';
 import { buildBundle } from '../src/provision/bundle.js';
 import { projectRoot } from '../src/farm/options.js';
 
+export interface ColdFigures {
+  provisionMs: number;
+  deployMs: number;
+  totalMs: number;
+  /** the most bytes any one host was sent, per phase and in all */
+  provisionBytesPerHost: number;
+  deployBytesPerHost: number;
+  bytesPerHost: number;
+}
+
 export interface DeployFigures {
   hosts: number;
   bundleBuildMs: number;
   bundleMB: number;
-  cold1: { provisionMs: number; deployMs: number; totalMs: number; bytesPerHost: number };
-  coldN: { provisionMs: number; deployMs: number; totalMs: number; bytesPerHost: number };
+  cold1: ColdFigures;
+  coldN: ColdFigures;
   warmN: { deployMs: number; bytesPerHost: number };
   ratioColdNto1: number;
   /** this machine's 1-minute load average when the bench started, and its cores */
@@ -66,8 +76,9 @@ export async function run(argv: string[]): Promise<DeployFigures> {
     const cold = async (o: FarmOptions) => {
       const [p, provisionMs] = await timed(async () => failIfFailed(await simpleCommand('provision', o)));
       const [d, deployMs] = await timed(async () => failIfFailed(await simpleCommand('deploy', o)));
-      void p;
-      return { provisionMs, deployMs, totalMs: provisionMs + deployMs, bytesPerHost: bytesPerHost(d) };
+      const pb = bytesPerHost(p);
+      const db = bytesPerHost(d);
+      return { provisionMs, deployMs, totalMs: provisionMs + deployMs, provisionBytesPerHost: pb, deployBytesPerHost: db, bytesPerHost: pb + db };
     };
     const loadAverage = loadavg()[0]!;
     log('cold provision + deploy, 1 host');
@@ -97,8 +108,8 @@ export async function run(argv: string[]): Promise<DeployFigures> {
       console.log(
         [
           `deploy on virtual Pis (bundle ${mb(bundle.bytes)}, built once in ${s(bundleBuildMs)})`,
-          `cold, 1 host:        provision ${s(cold1.provisionMs)}  deploy ${s(cold1.deployMs)}  total ${s(cold1.totalMs)}  sent ${mb(cold1.bytesPerHost)}/host`,
-          `cold, ${String(n).padEnd(2)} hosts:      provision ${s(coldN.provisionMs)}  deploy ${s(coldN.deployMs)}  total ${s(coldN.totalMs)}  sent ${mb(coldN.bytesPerHost)}/host`,
+          `cold, 1 host:        provision ${s(cold1.provisionMs)} (${cold1.provisionBytesPerHost} B/host)  deploy ${s(cold1.deployMs)} (${mb(cold1.deployBytesPerHost)}/host)  total ${s(cold1.totalMs)}`,
+          `cold, ${String(n).padEnd(2)} hosts:      provision ${s(coldN.provisionMs)} (${coldN.provisionBytesPerHost} B/host)  deploy ${s(coldN.deployMs)} (${mb(coldN.deployBytesPerHost)}/host)  total ${s(coldN.totalMs)}`,
           `warm no-change, ${String(n).padEnd(2)} hosts: deploy ${s(warmMs)}  sent ${figures.warmN.bytesPerHost} bytes/host   (target < 3 s)`,
           `cold ${n} hosts / cold 1 host: ${figures.ratioColdNto1.toFixed(2)}x   (target < 2x)`,
           `context: the virtual Pis share this machine's ${figures.cores} cores (load average ${loadAverage.toFixed(1)} at start); ` +

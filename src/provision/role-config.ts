@@ -35,5 +35,5 @@ export async function pushRoleConfigs(ctx: StepContext): Promise<RoleConfigOutco
   if (secretChanged) ctx.facts.pifarm.secretSha = sha(secret!);
   for (const i of changed) ctx.facts.pifarm.configs[i] = sha(want.get(i)!);
   for (const i of removed) delete ctx.facts.pifarm.configs[i];
-  return { status: 'changed', detail: `wrote ${what}`, changed, removed };
+  return { status: 'changed', detail: `wrote ${what}`, changed, removed, bytesSent: files.reduce((a, f) => a + Buffer.byteLength(f.content), 0) };
 }

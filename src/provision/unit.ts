@@ -43,6 +43,6 @@ export const unitStep: Step = {
     const d = await ctx.t.exec(`${writeFileCommand(UNIT_PATH, 0o644)}${reload}`, { stdin: text, sudo: true });
     if (d.code !== 0) throw new ProvisionError(`${ctx.host.name}: installing ${UNIT_PATH} failed: ${d.stderr.trim() || `exit ${d.code}`}`);
     ctx.facts.pifarm.unitSha = sha(text);
-    return { status: 'changed', detail: `wrote ${UNIT_PATH}` };
+    return { status: 'changed', detail: `wrote ${UNIT_PATH}`, bytesSent: Buffer.byteLength(text) };
   },
 };

@@ -7,7 +7,7 @@ import type { DemoReport } from './local-demo.js';
 import { fetchLogs, logsDirOf, newRunId, type LogFile, type LogsOptions } from './logs.js';
 import type { FarmOptions } from './options.js';
 import { limitHosts, planFarm, type FarmPlan } from './plan.js';
-import { waitForPorts } from './probe.js';
+import { FarmDownError, waitForFarm } from './degraded.js';
 import { FarmError, mergeRuns, runPhase, type HostRun, type HostWork } from './runner.js';
 import { runFarmSender, senderIsLocal, type SenderRunOptions } from './sender.js';
 import { HostSession } from './session.js';
@@ -90,11 +90,20 @@ export async function logsCommand(o: FarmOptions, lo: Omit<LogsOptions, 'runId'>
   return finish('logs', o, sel, runs, t0, { logs, logsDir: logsDirOf(opts) });
 }
 
-/** Waits for every node of the farm to answer, then streams frames from the inventory's sender. */
+/** How long a runnable farm waits for its missing nodes before running without them. */
+const DEGRADED_GRACE_MS = 10_000;
+
+/** Waits for the farm's nodes to answer (or enough of them), then streams frames from the inventory's sender. */
 async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs: number, o: FarmOptions, sessions: HostSession[] = []): Promise<DemoReport> {
-  const endpoints = plan.wiring.nodes.map((n, i) => ({ host: plan.inv.hosts.find((h) => h.name === plan.farm.placements[i]!.host)?.address ?? n.listen.host, port: n.listen.port }));
-  const missing = await waitForPorts(endpoints, readyTimeoutMs);
-  if (missing.length) throw new FarmError(`node port(s) not answering after ${readyTimeoutMs / 1000} s: ${missing.map((e) => `${e.host}:${e.port}`).join(', ')}; see pifarm status and pifarm logs`);
+  const nodes = plan.wiring.nodes.map((n, i) => ({ ...plan.farm.placements[i]!, address: plan.inv.hosts.find((h) => h.name === plan.farm.placements[i]!.host)?.address ?? n.listen.host, port: n.listen.port }));
+  // Nodes down (host off, unit failed) do not stop the run while every stage keeps a complete
+  // replica: the runtime fails over to the live ones (farm/degraded.ts).
+  try {
+    await waitForFarm(nodes, readyTimeoutMs, DEGRADED_GRACE_MS, so.log ?? ((m) => console.error(`pifarm: ${m}`)));
+  } catch (e) {
+    if (e instanceof FarmDownError) throw new FarmError(e.message);
+    throw e;
+  }
   if (senderIsLocal(plan)) return runFarmSender(plan, so);
   const name = plan.farm.sender.host;
   let s = sessions.find((x) => x.host.name === name);

@@ -76,7 +76,9 @@ export async function planFarm(o: FarmOptions): Promise<FarmPlan> {
       .map((p, i) => ({ p, config: wiring.nodes[i]! }))
       .filter(({ p }) => p.host === h.name)
       .map(({ p, config }) => ({ instance: instanceName(p.role, p.replica, p.shard), config }));
-    plans.set(h.name, { nodes, peers: peers.filter((a) => a !== h.address), ports: nodes.map((n) => n.config.listen.port), bundle, secret });
+    // the sender's result port too when the sender runs here: the last stage sends to it
+    const ports = [...nodes.map((n) => n.config.listen.port), ...(farm.sender.host === h.name ? [farm.sender.port] : [])];
+    plans.set(h.name, { nodes, peers: peers.filter((a) => a !== h.address), ports, bundle, secret });
   }
   return { inv, farm, wiring, controlAddress, hosts, plans, secret };
 }

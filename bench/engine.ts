@@ -40,7 +40,8 @@ export async function run(argv: string[]): Promise<void> {
 
     const g = buildBlockGraph(spec, layers, DEFAULT_SEED);
     const bare = await ort.InferenceSession.create(g.bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-    const feed = { input: new ort.Tensor('float32', x, [1, 224, 224, 3]) };
+    const feed: Record<string, ort.Tensor> = { input: new ort.Tensor('float32', x, [1, 224, 224, 3]) };
+    for (const w of g.weightFeeds) feed[w.name] = new ort.Tensor('float32', w.data, w.dims);
     const engine = await createEngine('onnx', { threads });
     const block = await engine.load({ model: spec, layers, seed: DEFAULT_SEED, threads });
     await bare.run(feed);

@@ -3,13 +3,28 @@
 // send); ONNX Conv and MaxPool want NCHW, so the graph transposes once on entry to the spatial
 // part and once on leaving it (before flatten, so the flattened order is Keras').
 import { layerInfos, shardRange, type LayerInfo } from '../model/shapes.js';
-import { kernelUnits } from '../model/weights.js';
+import { biasUnits, kernelUnits } from '../model/weights.js';
 import type { ModelSpec } from '../model/spec.js';
 import { LazyFloats, Message, TensorType, int64Tensor, model, node, tensor, valueInfo } from './onnx-proto.js';
 import { EngineError } from './engine.js';
 
+/**
+ * A weight the graph takes as an input rather than an initializer: fed by reference on every run.
+ * Dense layers hold nearly all of a model's bytes (VGG16 fc1: 411 MB); as initializers onnxruntime
+ * would parse and copy them while we still held the protobuf, so a VGG16 fc1 half peaked at
+ * ~690 MB to load. As inputs they exist once, in our Float32Array (peak ~280 MB), at the same speed:
+ * a dense layer at batch 1 is a memory-bound GEMV, where onnxruntime's weight pre-packing gains
+ * nothing. Conv weights stay initializers, where pre-packing does pay.
+ */
+export interface WeightFeed {
+  name: string;
+  dims: number[];
+  data: Float32Array;
+}
+
 export interface BlockGraph {
   bytes: Uint8Array;
+  weightFeeds: WeightFeed[];
   inputName: string;
   outputName: string;
   /** NHWC or flat, without the batch dimension */
@@ -46,6 +61,7 @@ export function buildBlockGraph(spec: ModelSpec, layerNames: string[], seed: num
   }
   const nodes: Message[] = [];
   const inits: Message[] = [];
+  const weightFeeds: WeightFeed[] = [];
   const first = infos[0]!;
   const inputShape = first.inShape;
   let cur = 'input';
@@ -143,20 +159,10 @@ export function buildBlockGraph(spec: ModelSpec, layerNames: string[], seed: num
         const units = layer.units!;
         const range = shard && shard.count > 1 ? shardRange(units, shard.index, shard.count) : { start: 0, end: units, count: units };
         const wName = `${layer.name}_W`;
-        // kernelUnits gives [unit][in]: exactly Gemm's B with transB=1. Generated in pieces of units.
-        const unitsPerPiece = Math.max(1, Math.floor(PIECE_FLOATS / inDim));
-        inits.push(
-          tensor(
-            wName,
-            [range.count, inDim],
-            TensorType.FLOAT,
-            new LazyFloats(range.count * inDim, (put) => {
-              for (let u = range.start; u < range.end; u += unitsPerPiece) put(kernelUnits(spec.name, info, seed, u, Math.min(range.end, u + unitsPerPiece)));
-            }),
-          ),
-        );
         const bName = `${layer.name}_B`;
-        inits.push(tensor(bName, [range.count], TensorType.FLOAT, new LazyFloats(range.count, (put) => put(new Float32Array(range.count)))));
+        // kernelUnits gives [unit][in]: exactly Gemm's B with transB=1. Fed as inputs (see WeightFeed).
+        weightFeeds.push({ name: wName, dims: [range.count, inDim], data: kernelUnits(spec.name, info, seed, range.start, range.end) });
+        weightFeeds.push({ name: bName, dims: [range.count], data: biasUnits(range.start, range.end) });
         emit('Gemm', [cur, wName, bName], [{ name: 'transB', i: 1 }]);
         if (layer.activation === 'relu') emit('Relu', [cur]);
         else if (layer.activation === 'softmax') emit('Softmax', [cur], [{ name: 'axis', i: 1 }]);
@@ -172,8 +178,8 @@ export function buildBlockGraph(spec: ModelSpec, layerNames: string[], seed: num
     name: `${spec.name}:${layerNames[0]}..${layerNames[layerNames.length - 1]}`,
     nodes,
     initializers: inits,
-    inputs: [valueInfo('input', [1, ...inputShape])],
+    inputs: [valueInfo('input', [1, ...inputShape]), ...weightFeeds.map((w) => valueInfo(w.name, w.dims))],
     outputs: [valueInfo('output', [1, ...outputShape])],
   });
-  return { bytes, inputName: 'input', outputName: 'output', inputShape, outputShape };
+  return { bytes, weightFeeds, inputName: 'input', outputName: 'output', inputShape, outputShape };
 }

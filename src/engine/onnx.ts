@@ -53,12 +53,15 @@ export async function createOnnxEngine(opts: OnnxEngineOptions = {}): Promise<En
       (graph as { bytes?: Uint8Array }).bytes = undefined;
       const inLen = size(graph.inputShape);
       const dims = [1, ...graph.inputShape];
+      // Dense weights are inputs held once here and passed by reference on every run.
+      const weights: Record<string, import('onnxruntime-node').Tensor> = {};
+      for (const w of graph.weightFeeds) weights[w.name] = new ort.Tensor('float32', w.data, w.dims);
       return {
         inputShape: graph.inputShape,
         outputShape: graph.outputShape,
         async run(input: Float32Array): Promise<Float32Array> {
           if (input.length !== inLen) throw new EngineError(`input has ${input.length} values, the block expects ${inLen} ([${graph.inputShape.join(', ')}])`);
-          const out = await session.run({ [graph.inputName]: new ort.Tensor('float32', input, dims) });
+          const out = await session.run({ ...weights, [graph.inputName]: new ort.Tensor('float32', input, dims) });
           return out[graph.outputName]!.data as Float32Array;
         },
         async dispose() {

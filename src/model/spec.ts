@@ -227,6 +227,8 @@ export function parseStage(raw: unknown, layers: LayerSpec[], model: string): St
     const ls = names.map((n) => layers.find((l) => l.name === n)!);
     if (ls.length !== 1 || ls[0]!.type !== 'dense') throw new Error('shards: only a stage of exactly one dense layer can be split across devices');
     if (stage.shards > ls[0]!.units!) throw new Error(`shards: ${stage.shards} shards for ${ls[0]!.units} units`);
+    // A softmax normalises over all units: each shard would normalise over its own slice only.
+    if (ls[0]!.activation === 'softmax') throw new Error(`shards: ${ls[0]!.name} ends in softmax, which cannot be split (each shard would normalise over its own units only); split a layer before it`);
   }
   return stage;
 }

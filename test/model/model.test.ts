@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadModelSpec, findPreset, parseModelSpec, SpecError } from '../../src/model/spec.js';
+import { loadModelSpec, findPreset, parseModelSpec, parseStage, SpecError } from '../../src/model/spec.js';
 import { layerInfos, stageInfos, totals, shardRange } from '../../src/model/shapes.js';
 import { kernelUnits } from '../../src/model/weights.js';
 
@@ -89,4 +89,11 @@ test('weights are deterministic and a shard equals the same units of the whole l
   const mean = sum / whole.length;
   assert.ok(Math.abs(mean) < limit * 1e-3);
   assert.ok(Math.abs(sq / whole.length / ((limit * limit) / 3) - 1) < 0.01);
+});
+
+test('a stage that splits a softmax layer is refused when read', () => {
+  const spec = loadModelSpec('alexnet');
+  assert.throws(() => parseStage({ role: 'out', layers: ['fc3'], shards: 2 }, spec.layers, 'alexnet'), /fc3 ends in softmax, which cannot be split/);
+  assert.throws(() => parseStage({ role: 'c', layers: ['conv1'], shards: 2 }, spec.layers, 'alexnet'), /only a stage of exactly one dense layer/);
+  assert.equal(parseStage({ role: 'f', layers: ['fc2'], shards: 3 }, spec.layers, 'alexnet').shards, 3);
 });

@@ -12,7 +12,7 @@ import { FarmError, mergeRuns, runPhase, type HostRun, type HostWork } from './r
 import { runFarmSender, senderIsLocal, type SenderRunOptions } from './sender.js';
 import { HostSession } from './session.js';
 import { lastFailed, saveLastRun } from './state.js';
-import { hostStatus, type HostStatus } from './status.js';
+import { hostStatus, unreachableStatus, type HostStatus } from './status.js';
 
 export interface FarmOutcome {
   command: string;
@@ -75,6 +75,11 @@ export async function statusCommand(o: FarmOptions): Promise<FarmOutcome> {
   const sel = await select('status', o);
   const status: HostStatus[] = [];
   const runs = await runPhase('status', sel.sessions, (s) => hostStatus(s, status), o);
+  // a host that could not be reached is shown as down, not left out
+  for (const s of sel.sessions) {
+    const run = runs.find((r) => r.host === s.host.name);
+    if (run?.failed && !status.some((h) => h.host === s.host.name)) status.push(unreachableStatus(s, run.results.find((x) => x.status === 'failed')?.detail ?? 'unreachable'));
+  }
   const order = sel.sessions.map((s) => s.host.name);
   status.sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
   return finish('status', o, sel, runs, t0, { status });

@@ -22,6 +22,18 @@ export interface HostStatus {
   release?: string;
   previous?: string;
   nodes: NodeStatus[];
+  /** why the host could not be asked (SSH failed: powered off, off the network) */
+  down?: string;
+}
+
+/** A host that could not be reached: its nodes are listed as down, with the reason. */
+export function unreachableStatus(s: HostSession, why: string): HostStatus {
+  return {
+    host: s.host.name,
+    address: s.host.address,
+    down: why,
+    nodes: s.plan.nodes.map((n) => ({ instance: n.instance, active: 'unreachable', sub: 'host down', restarts: 0, mainPid: 0, port: n.config.listen.port, answers: false })),
+  };
 }
 
 export async function hostStatus(s: HostSession, out: HostStatus[]): Promise<StepResult[]> {

@@ -22,7 +22,7 @@ export const command: CliCommand = {
     const rows = (r.status ?? []).flatMap((h) =>
       h.nodes.length
         ? h.nodes.map((n) => [h.host, n.instance, `${n.active}/${n.sub}`, String(n.restarts), `${h.address}:${n.port}`, n.answers ? 'yes' : 'NO', h.release ?? '-'])
-        : [[h.host, '-', '-', '-', '-', '-', h.release ?? '-']],
+        : [[h.host, '-', h.down ? 'DOWN' : '-', '-', '-', '-', h.release ?? '-']],
     );
     const body = table(['host', 'node', 'state', 'restarts', 'port', 'answers', 'release'], rows);
     return printOutcome(r, o.json!, body);

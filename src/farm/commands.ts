@@ -7,6 +7,7 @@ import type { DemoReport } from './local-demo.js';
 import { fetchLogs, logsDirOf, newRunId, type LogFile, type LogsOptions } from './logs.js';
 import type { FarmOptions } from './options.js';
 import { limitHosts, planFarm, type FarmPlan } from './plan.js';
+import { adaptFarm, applyAdaptation, describeAdaptation, downHosts } from './adapt.js';
 import { FarmDownError, waitForFarm } from './degraded.js';
 import { FarmError, mergeRuns, runPhase, type HostRun, type HostWork } from './runner.js';
 import { runFarmSender, senderIsLocal, type SenderRunOptions } from './sender.js';
@@ -26,6 +27,8 @@ export interface FarmOutcome {
   status?: HostStatus[];
   /** why the sender did not run, or failed */
   runError?: string;
+  /** run --adapt: what was re-planned and moved, and the new predicted IPS */
+  adaptation?: string;
 }
 
 interface Selected {
@@ -123,11 +126,23 @@ async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs:
   }
 }
 
-export async function runCommand(o: FarmOptions, so: SenderRunOptions, readyTimeoutMs = 60_000): Promise<FarmOutcome> {
+export async function runCommand(o: FarmOptions, so: SenderRunOptions, readyTimeoutMs = 60_000, adapt = false): Promise<FarmOutcome> {
   const t0 = Date.now();
-  const plan = await planFarm(o);
+  let plan = await planFarm(o);
+  let adaptation: string | undefined;
+  if (adapt) {
+    // hosts down: plan for the ones alive, move the roles, run on the new topology (farm/adapt.ts)
+    const down = await downHosts(plan);
+    if (down.length) {
+      const a = await adaptFarm(plan, down, o);
+      adaptation = describeAdaptation(a);
+      (so.log ?? ((m: string) => console.error(m)))(adaptation);
+      await applyAdaptation(a, o);
+      plan = a.plan;
+    }
+  }
   const report = await senderPhase(plan, so, readyTimeoutMs, o);
-  return { command: 'run', runs: [], failed: [], ms: Date.now() - t0, report };
+  return { command: 'run', runs: [], failed: [], ms: Date.now() - t0, report, ...(adaptation ? { adaptation } : {}) };
 }
 
 /** provision + deploy + start + run + logs. Hosts that fail a phase skip the later ones. */

@@ -48,7 +48,11 @@ export function localAddressToward(address: string): Promise<string> {
 }
 
 export async function planFarm(o: FarmOptions): Promise<FarmPlan> {
-  const inv = loadInventory(o.inventoryFile);
+  return planFarmFor(loadInventory(o.inventoryFile), o);
+}
+
+/** The plan of an inventory already loaded (or derived: `run --adapt` plans for the hosts still alive). */
+export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmPlan> {
   const farm = resolveFarm(inv);
   const hosts = inv.hosts;
   const remote = hosts.find((h) => !h.local && !h.jump);

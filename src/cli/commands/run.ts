@@ -10,7 +10,12 @@ const HELP = `usage: pifarm run -i INVENTORY [options]
 
 Waits for every node port to answer, streams frames from the sender on this machine through the
 farm, prints IPS, latency and per-stage figures, and checks sampled outputs against the whole
-model in one process (exit code 1 when they differ by more than 1e-4).
+model in one process (exit code 1 when they differ by more than 1e-4). Nodes that are down do not
+stop the run while every stage keeps a complete replica.
+
+  --adapt                 when hosts are down, plan again for the hosts still alive, move the
+                          roles there (configs pushed, units restarted), print what moved and the
+                          new predicted IPS, then run
 
 ${SENDER_HELP}
 ${FARM_HELP}`;
@@ -19,10 +24,10 @@ export const command: CliCommand = {
   name: 'run',
   summary: 'stream frames through the running farm, report IPS/latency, check outputs',
   async run(argv) {
-    const { values } = parseFlags(argv, { ...FARM_FLAGS, ...SENDER_FLAGS }, HELP, false);
+    const { values } = parseFlags(argv, { ...FARM_FLAGS, ...SENDER_FLAGS, adapt: { type: 'boolean' } }, HELP, false);
     const o = farmOptions(values);
     const so = senderOptions(values, o.json ? () => {} : (m) => console.error(`pifarm: ${m}`));
-    const r = await runCommand(o, so, numberFlag(values['ready-timeout'], 'ready-timeout', 120, { min: 1 }) * 1000);
+    const r = await runCommand(o, so, numberFlag(values['ready-timeout'], 'ready-timeout', 120, { min: 1 }) * 1000, !!values.adapt);
     if (o.json) console.log(JSON.stringify(r, null, 2));
     else console.log(formatDemo(r.report!).replace('on this machine', 'on the farm'));
     return r.report && r.report.check.ok && r.report.completed > 0 ? 0 : 1;

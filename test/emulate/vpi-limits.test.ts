@@ -30,7 +30,8 @@ async function send(addr: string, port: number, bytes: number): Promise<void> {
       });
       return;
     } catch (e) {
-      if (i > 50) throw e;
+      // node starts slowly on a Pi held at 10% of a core: allow it 25 s
+      if (i > 250) throw e;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -181,7 +181,7 @@ export class NodeServer {
       refused: this.refused,
       queueDropped: this.queueDropped,
       mergeDropped: this.merge?.dropped ?? 0,
-      sendFailed: this.peers.reduce((a, p) => a + p.failed, 0) + (this.replicas?.unplaced ?? 0),
+      sendFailed: this.peers.reduce((a, p) => a + p.failed + p.overflowed, 0) + (this.replicas?.unplaced ?? 0),
       queued: this.queue.length + (this.running ? 1 : 0),
       busyMs: this.busyMs,
       cpuMs: cpuMs(),

@@ -10,6 +10,11 @@ import { PacketDecoder, PacketEncoder } from './framing.js';
 import { service, type Frame, type NodeStats } from './protocol.js';
 
 const RETRY_MS = 200;
+/**
+ * frames waiting for a handshake (avsc's, or the farm secret's) at most; their bytes also count
+ * against maxBufferedBytes. A sender's first window goes out before any handshake is answered.
+ */
+const MAX_PENDING_PACKETS = 256;
 
 export class Peer {
   private client: Service.Client = service.createClient({ buffering: true });
@@ -17,8 +22,11 @@ export class Peer {
   private channel: Service.ClientChannel | null = null;
   private lastAttempt = 0;
   private lastError = '';
+  private encoder: PacketEncoder | null = null;
   sent = 0;
   failed = 0;
+  /** frames dropped because the connection's send buffer was full (a slow link or a stalled peer) */
+  overflowed = 0;
 
   constructor(
     readonly endpoint: Endpoint,
@@ -26,6 +34,8 @@ export class Peer {
     private readonly log: (msg: string) => void = () => {},
     /** the farm secret: prove it and check the node's proof before any Avro byte */
     private readonly secret?: Buffer,
+    /** bytes the socket may hold unsent before frames are dropped (default 4 messages of the maximum size) */
+    private readonly maxBufferedBytes = 4 * maxMessageBytes,
   ) {
     this.client.on('error', (e: Error) => this.note(e));
   }
@@ -38,11 +48,25 @@ export class Peer {
     return !!this.channel && !this.channel.destroyed && !!this.socket && !this.socket.destroyed;
   }
 
-  /** Sends a frame without waiting; false when the connection is down (the frame is lost). */
+  /**
+   * Sends a frame without waiting; false when the connection is down (the frame is lost). A frame
+   * that finds the send buffer full (more than maxBufferedBytes not yet taken by the network) is
+   * dropped and counted in `overflowed`: the connection is up, only slow, and the node must not
+   * buffer without bound.
+   */
   forward(frame: Frame): boolean {
     if (!this.ensure()) {
       this.failed++;
       return false;
+    }
+    // three places a frame can wait: avsc's channel (until its handshake is answered), our encoder
+    // (until the farm-secret handshake is through), the socket (until the network takes it)
+    // (avsc queues each call as a '_ready' listener until its handshake is answered)
+    const waiting = Math.max(this.channel?.listenerCount('_ready') ?? 0, this.encoder?.writableLength ?? 0);
+    if ((this.socket?.writableLength ?? 0) > this.maxBufferedBytes || waiting > MAX_PENDING_PACKETS || waiting * frame.tensor.data.length > this.maxBufferedBytes) {
+      this.overflowed++;
+      if (this.overflowed <= 10 || this.overflowed % 100 === 0) this.log(`connection to ${this.name}: send buffer full, frame ${frame.id} dropped (${this.overflowed} so far)`);
+      return true;
     }
     this.sent++;
     this.client.emitMessage('forward', { frame }, {}, (err: unknown) => {
@@ -73,6 +97,7 @@ export class Peer {
     this.socket?.destroy();
     this.channel = null;
     this.socket = null;
+    this.encoder = null;
   }
 
   private ensure(force = false): boolean {
@@ -90,6 +115,7 @@ export class Peer {
       socket.destroy();
     });
     const encoder = new PacketEncoder(socket);
+    this.encoder = encoder;
     if (this.secret) {
       // Requests wait in the encoder until the handshake is through; replies are read after it.
       const auth = authenticateServer(socket, this.secret);

@@ -48,6 +48,19 @@ export interface StageFigures {
   rssMb: number;
   /** the largest resident memory seen, including the block load (weights held twice for a moment) */
   peakRssMb?: number;
+  /** frames the stage's processes dropped, by reason (from their stats; local runs) */
+  drops?: StageDrops;
+}
+
+export interface StageDrops {
+  /** wrong size, shape or dtype */
+  refused: number;
+  /** input queue full */
+  queueFull: number;
+  /** a shard of the frame never came (merge timeout or capacity) */
+  missingShard: number;
+  /** the next stage was unreachable, all its replicas down, or the send buffer full */
+  notSent: number;
 }
 
 export interface DemoReport {
@@ -134,6 +147,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       utilization: procs.length ? procs.reduce((a, p) => a + p.utilization, 0) / (s.replicas * s.shards) : 0,
       rssMb: mb(mine.map((x) => x.rssBytes)),
       peakRssMb: mb(mine.map((x) => x.peakRssBytes)),
+      drops: {
+        refused: mine.reduce((a, x) => a + x.refused, 0),
+        queueFull: mine.reduce((a, x) => a + x.queueDropped, 0),
+        missingShard: mine.reduce((a, x) => a + x.mergeDropped, 0),
+        notSent: mine.reduce((a, x) => a + x.sendFailed, 0),
+      },
     };
   });
   const { samples: _samples, timeline, ...senderFigures } = sent;

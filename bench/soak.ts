@@ -5,9 +5,10 @@
 // figures are printed over time. At the end: first-vs-last and the largest value after the
 // warm-up, per process, and whether memory and descriptors stayed flat.
 //
-// Flat means: descriptors end where they were after the first round (give or take a connection), and memory grew by less
-// than 10 % (or 16 MB) between the first sample after warm-up and the end. V8 and onnxruntime
-// settle their heaps in the first minute, so the first round is the warm-up.
+// Flat means: descriptors end where they were after the warm-up (give or take a connection), and
+// memory grew by less than 10 % (or 16 MB) between the first sample after the warm-up and the end.
+// V8 and onnxruntime settle their heaps in the first minute: the warm-up is the first minute (or
+// the first fifth of a shorter run); the first sample is printed too.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,9 +93,10 @@ export async function run(argv: string[]): Promise<void> {
     console.log('soak: fewer than two rounds; run longer (--minutes) for a verdict');
     return;
   }
-  const first = samples[0]!;
+  const warm = Math.min(60_000, (minutes * 60_000) / 5);
+  const first = samples.find((x) => x.at >= warm && x !== samples[samples.length - 1]) ?? samples[0]!;
   const last = samples[samples.length - 1]!;
-  console.log(`\n${round} rounds, ${samples.reduce((a, x) => a + x.frames, 0)} frames, ${samples.reduce((a, x) => a + x.dropped, 0)} dropped`);
+  console.log(`\n${round} rounds, ${samples.reduce((a, x) => a + x.frames, 0)} frames, ${samples.reduce((a, x) => a + x.dropped, 0)} dropped; compared from ${(first.at / 60_000).toFixed(1)} min (after the warm-up) to the end`);
   let flat = true;
   names.forEach((n, i) => {
     const [m0, f0] = first.procs[i]!;
@@ -104,7 +106,7 @@ export async function run(argv: string[]): Promise<void> {
     const grew = m1 - m0;
     const ok = grew < Math.max(16, 0.1 * m0) && f1 <= f0 + 2; // a stats or result connection may be open at the sample
     flat &&= ok;
-    console.log(`${n.padEnd(14)} rss ${m0.toFixed(0)} -> ${m1.toFixed(0)} MB (max ${mMax.toFixed(0)}), fds ${f0} -> ${f1} (max ${fMax})  ${ok ? 'flat' : 'GROWS'}`);
+    console.log(`${n.padEnd(14)} rss ${samples[0]!.procs[i]![0].toFixed(0)} at start, ${m0.toFixed(0)} -> ${m1.toFixed(0)} MB (max ${mMax.toFixed(0)}), fds ${f0} -> ${f1} (max ${fMax})  ${ok ? 'flat' : 'GROWS'}`);
   });
   console.log(`verdict: ${flat ? 'memory and open files flat' : 'something grows (see GROWS)'}`);
   if (!flat) process.exitCode = 1;

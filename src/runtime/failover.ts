@@ -27,7 +27,7 @@ export interface FailoverOptions {
   window?: number;
   /** health probe period, and of a down replica's re-probe (default 500 ms) */
   probeMs?: number;
-  /** an up replica that does not answer a probe within this is down (default 5000 ms) */
+  /** an up replica that does not answer a probe within this (or 3 of its frame times, if longer) is down (default 5000 ms) */
   failTimeoutMs?: number;
   log?: (msg: string) => void;
 }
@@ -40,6 +40,8 @@ interface Replica {
   /** had a connection once: losing it means the replica went away */
   wasConnected: boolean;
   downs: number;
+  /** the replica's mean compute time per frame, from its last answer (ms) */
+  serviceMs: number;
 }
 
 export interface FailoverStats {
@@ -68,7 +70,7 @@ export class ReplicaSet {
     const n = o.peers.length / o.group;
     if (!Number.isInteger(n) || n < 1) throw new Error(`ReplicaSet: ${o.peers.length} peers are not groups of ${o.group}`);
     this.balancer = new Balancer(n, o.balance, o.byFrameId ?? false);
-    this.replicas = Array.from({ length: n }, () => ({ up: true, inflight: new Map(), probing: false, wasConnected: false, downs: 0 }));
+    this.replicas = Array.from({ length: n }, () => ({ up: true, inflight: new Map(), probing: false, wasConnected: false, downs: 0, serviceMs: 0 }));
     this.log = o.log ?? (() => {});
     this.window = Math.max(1, o.window ?? 16);
     this.failTimeoutMs = o.failTimeoutMs ?? 5000;
@@ -159,9 +161,13 @@ export class ReplicaSet {
       // an up replica that was never used needs no probe: its first frame connects it
       if (rep.up && !rep.wasConnected) return;
       rep.probing = true;
-      Promise.all(this.peersOf(r).map((p) => p.stats(rep.up ? this.failTimeoutMs : Math.min(this.failTimeoutMs, 2000))))
+      // A node whose engine holds its event loop (tfjs wasm) answers only between frames: an up
+      // replica gets at least three of its own frame times before it is called down.
+      const timeout = rep.up ? Math.max(this.failTimeoutMs, 3 * rep.serviceMs + 1000) : Math.min(this.failTimeoutMs, 2000);
+      Promise.all(this.peersOf(r).map((p) => p.stats(timeout)))
         .then(
           (all) => {
+            rep.serviceMs = Math.max(...all.map((s) => (s.computed > 0 ? s.busyMs / s.computed : 0)));
             if (!rep.up && all.every((s) => s.ready) && !this.closed) {
               rep.up = true;
               rep.wasConnected = this.peersOf(r).every((p) => p.connected);

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BRIDGE, VPI_ROOT, killContainersSync, teardownAllSync } from './cleanup.js';
 import { acquireLock, liveOwner, releaseLock } from './lock.js';
 import { HarnessError, childPids, pidAlive, run, sleep } from './system.js';
@@ -118,12 +119,18 @@ function nspawnPid(name: string): number | undefined {
   }
 }
 
+/** The project checkout (this file is dist/test/vpi/harness.js in it). */
+const CHECKOUT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+
 function bootContainer(name: string, opts: VirtualPiOptions): void {
   const dir = hostDir(name);
   const log = openSync(join(dir, 'console.log'), 'a');
   const args = ['-D', join(dir, 'root'), '-M', name, `--hostname=${name}`, '--register=no', '--keep-unit', '--boot',
     `--network-namespace-path=/run/netns/${name}`, '--link-journal=no', '--console=passive'];
   if (opts.netAdmin) args.push('--capability=CAP_NET_ADMIN');
+  // The checkout, read-only at its own path: nspawn mounts a fresh tmpfs on the container's /tmp,
+  // which would hide a checkout under /tmp (as CI's may be) from tests that run its files inside.
+  args.push(`--bind-ro=${CHECKOUT}`);
   // detached: the container outlives a test that crashes; the next start cleans it up
   const child = spawn('systemd-nspawn', args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);

@@ -5,9 +5,10 @@ import { findPreset, loadModelSpec, type StageSpec } from '../model/spec.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import type { Balance } from '../runtime/config.js';
 import { loadImage } from '../runtime/frames.js';
-import { checkOutputs, type CheckResult } from '../runtime/reference.js';
+import { checkOutputs } from '../runtime/reference.js';
 import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sender.js';
 import { launchLocalFarm } from './local-launch.js';
+import { assembleReport, type DemoReport } from './run-report.js';
 
 export const DEFAULT_PRESET: Record<string, string> = { alexnet: 'alexnet-6', vgg16: 'vgg16-11' };
 /** Frames for a run that ends well within a minute on 2 cores. */
@@ -35,53 +36,7 @@ export interface DemoOptions {
   keepTimeline?: boolean;
 }
 
-export interface StageFigures {
-  role: string;
-  replicas: number;
-  shards: number;
-  layers: string;
-  /** mean compute time per frame on one process */
-  serviceMs: number;
-  /** mean over the stage's processes of busy time / steady window */
-  utilization: number;
-  /** the largest resident memory among the stage's processes, after the run */
-  rssMb: number;
-  /** the largest resident memory seen, including the block load (weights held twice for a moment) */
-  peakRssMb?: number;
-  /** frames the stage's processes dropped, by reason (from their stats; local runs) */
-  drops?: StageDrops;
-}
-
-export interface StageDrops {
-  /** wrong size, shape or dtype */
-  refused: number;
-  /** input queue full */
-  queueFull: number;
-  /** a shard of the frame never came (merge timeout or capacity) */
-  missingShard: number;
-  /** the next stage was unreachable, all its replicas down, or the send buffer full */
-  notSent: number;
-}
-
-export interface DemoReport {
-  model: string;
-  preset: string;
-  engine: string;
-  threadsPerProcess: number;
-  processes: number;
-  frames: number;
-  warmup: number;
-  window: number | null;
-  completed: number;
-  dropped: number;
-  ips: number;
-  latencyMs: { p50: number; p95: number; p99: number; mean: number };
-  stages: StageFigures[];
-  check: CheckResult;
-  sender: Omit<SenderReport, 'samples' | 'timeline'>;
-  /** with keepTimeline: every completed frame with its trace (sender clock) */
-  timeline?: SenderReport['timeline'];
-}
+export type { StageFigures, StageDrops, DemoReport } from './run-report.js';
 
 /** The stages of a preset, with its model; a wrong name lists the valid ones. */
 export function presetStages(name: string): { model: string; stages: StageSpec[] } {
@@ -133,46 +88,5 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   log(`checking ${sent.samples.size} outputs against the whole ${o.model} in one process`);
   const check = await checkOutputs({ engine, spec, weightSeed: seed, frameSeed, threads, samples: sent.samples, image });
 
-  const stages: StageFigures[] = o.stages.map((s) => {
-    const procs = sent.processes.filter((p) => p.role === s.role);
-    const frames = procs.reduce((a, p) => a + p.frames, 0);
-    const mine = stats.filter((x) => x.role === s.role);
-    const mb = (v: number[]) => (v.length ? Math.max(...v) / 2 ** 20 : NaN);
-    return {
-      role: s.role,
-      replicas: s.replicas,
-      shards: s.shards,
-      layers: s.layers.length > 1 ? `${s.layers[0]}..${s.layers[s.layers.length - 1]}` : s.layers[0]!,
-      serviceMs: frames ? procs.reduce((a, p) => a + p.serviceMs.mean * p.frames, 0) / frames : NaN,
-      utilization: procs.length ? procs.reduce((a, p) => a + p.utilization, 0) / (s.replicas * s.shards) : 0,
-      rssMb: mb(mine.map((x) => x.rssBytes)),
-      peakRssMb: mb(mine.map((x) => x.peakRssBytes)),
-      drops: {
-        refused: mine.reduce((a, x) => a + x.refused, 0),
-        queueFull: mine.reduce((a, x) => a + x.queueDropped, 0),
-        missingShard: mine.reduce((a, x) => a + x.mergeDropped, 0),
-        notSent: mine.reduce((a, x) => a + x.sendFailed, 0),
-      },
-    };
-  });
-  const { samples: _samples, timeline, ...senderFigures } = sent;
-  void _samples;
-  return {
-    model: o.model,
-    preset: o.name,
-    engine: engine.describe(),
-    threadsPerProcess: threads,
-    processes,
-    frames: o.frames,
-    warmup: sent.warmup,
-    window: sent.window,
-    completed: sent.completed,
-    dropped: sent.dropped,
-    ips: sent.ips,
-    latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99, mean: sent.latencyMs.mean },
-    stages,
-    check,
-    sender: senderFigures,
-    ...(timeline ? { timeline } : {}),
-  };
+  return assembleReport({ model: o.model, preset: o.name, engine: engine.describe(), threads, processes, frames: o.frames, stages: o.stages, sent, check, stats });
 }

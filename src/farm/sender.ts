@@ -8,7 +8,7 @@ import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sende
 import { SECRET_PATH } from '../provision/layout.js';
 import { runRemoteSender } from './remote-sender.js';
 import type { HostSession } from './session.js';
-import type { DemoReport, StageFigures } from './local-demo.js';
+import { assembleReport, type DemoReport } from './run-report.js';
 import type { FarmPlan } from './plan.js';
 import { FarmError } from './runner.js';
 
@@ -72,37 +72,6 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   log(`checking ${sent.samples.size} outputs against the whole ${farm.model} in one process`);
   const image = o.image ? loadImage(o.image, spec.input) : undefined;
   const check = await checkOutputs({ engine, spec, weightSeed: inv.farm.seed, frameSeed, threads, samples: sent.samples, image });
-  const stages: StageFigures[] = farm.stages.map((s) => {
-    const procs = sent.processes.filter((p) => p.role === s.role);
-    const frames = procs.reduce((a, p) => a + p.frames, 0);
-    return {
-      role: s.role,
-      replicas: s.replicas,
-      shards: s.shards,
-      layers: s.layers.length > 1 ? `${s.layers[0]}..${s.layers[s.layers.length - 1]}` : s.layers[0]!,
-      serviceMs: frames ? procs.reduce((a, p) => a + p.serviceMs.mean * p.frames, 0) / frames : NaN,
-      utilization: procs.length ? procs.reduce((a, p) => a + p.utilization, 0) / (s.replicas * s.shards) : 0,
-      // resident memory is read on the hosts by `pifarm status`, not here
-      rssMb: NaN,
-    };
-  });
-  const { samples: _samples, ...senderFigures } = sent;
-  void _samples;
-  return {
-    model: farm.model,
-    preset: farm.topologyName,
-    engine: engine.describe(),
-    threadsPerProcess: threads,
-    processes,
-    frames: o.frames,
-    warmup: sent.warmup,
-    window: sent.window,
-    completed: sent.completed,
-    dropped: sent.dropped,
-    ips: sent.ips,
-    latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99, mean: sent.latencyMs.mean },
-    stages,
-    check,
-    sender: senderFigures,
-  };
+  // resident memory is read on the hosts by `pifarm status`, not here: no node stats
+  return assembleReport({ model: farm.model, preset: farm.topologyName, engine: engine.describe(), threads, processes, frames: o.frames, stages: farm.stages, sent, check });
 }

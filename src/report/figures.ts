@@ -2,16 +2,10 @@
 // histogram, IPS per 1 s bucket, and the busy intervals of every process (the timeline's lanes).
 // Pure functions, unit-tested; the report never trusts that optional fields are present.
 import type { FrameRecord, RunResult } from './types.js';
+// One definition of a percentile for the run and its report.
+import { percentile } from '../runtime/stats.js';
 
-/** Percentile (0..100) by linear interpolation between closest ranks; NaN when empty. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const rank = (p / 100) * (s.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return s[lo]! + (s[hi]! - s[lo]!) * (rank - lo);
-}
+export { percentile };
 
 /** End-to-end latency of every completed frame, in send order. */
 export function latencies(frames: readonly FrameRecord[]): number[] {

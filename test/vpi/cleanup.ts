@@ -1,9 +1,9 @@
 // Tears virtual Pis down: containers, overlay mounts, network namespaces, veths, the bridge.
 // Synchronous on purpose: it runs from process exit handlers and before a new start, and it must
 // finish whatever state a crashed earlier run left (every step ignores "not there").
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { childPids, mountsUnder, pidAlive, pidsWithCmdline, runQuietSync, sleepSync } from './system.js';
+import { childPids, mountsUnder, pidAlive, pidsWithCmdline, readPid, runQuietSync, sleepSync } from './system.js';
 
 export const VPI_ROOT = '/run/pifarm-vpi';
 export const BRIDGE = 'pfbr0';
@@ -31,15 +31,6 @@ export function killContainersSync(nspawnPids: number[], graceMs: number): void 
   const until = Date.now() + 5000;
   while (alive().length > 0 && Date.now() < until) sleepSync(20);
   for (const pid of alive()) signal(pid, 'SIGKILL');
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Removes every virtual Pi and the bridge, whoever started them. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BRIDGE, VPI_ROOT, killContainersSync, teardownAllSync } from './cleanup.js';
 import { acquireLock, liveOwner, releaseLock } from './lock.js';
-import { HarnessError, childPids, pidAlive, run, sleep } from './system.js';
+import { HarnessError, childPids, pidAlive, readPid, run, sleep } from './system.js';
 
 export interface VirtualPiHost {
   name: string;
@@ -111,12 +111,8 @@ async function setUpHost(name: string, index: number, pubKey: string): Promise<v
 }
 
 function nspawnPid(name: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(join(hostDir(name), 'nspawn.pid'), 'utf8'));
-    return pidAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  const pid = readPid(join(hostDir(name), 'nspawn.pid'));
+  return pid !== undefined && pidAlive(pid) ? pid : undefined;
 }
 
 /** The project checkout (this file is dist/test/vpi/harness.js in it). */

@@ -1,19 +1,10 @@
 // One set of virtual Pis per machine: whoever holds /run/pifarm-vpi.owner (its pid inside) owns
 // them. Taken with an exclusive create, so two test processes starting together cannot both clean
 // up and start; a lock whose process is gone is stale and taken over (a crashed run).
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { pidAlive, sleep } from './system.js';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { pidAlive, readPid, sleep } from './system.js';
 
 export const LOCK_FILE = '/run/pifarm-vpi.owner';
-
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The pid of the live process holding the lock, if any. */
 export function liveOwner(): number | undefined {

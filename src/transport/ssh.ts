@@ -75,7 +75,12 @@ export class SshTransport implements Transport {
       } catch (e) {
         const err = e instanceof TransportError ? e : new TransportError(this.host, describe(e), e);
         // a refused key or a refused login will not get better by retrying
-        if (attempt >= retries || err instanceof HostKeyChangedError || /authentication|All configured/i.test(err.message)) throw err;
+        if (err instanceof HostKeyChangedError || /authentication|All configured/i.test(err.message)) throw err;
+        // A server that answered and then closed (sshd restarting, a login being set up, a Wi-Fi
+        // blip) is up and worth more patience than one that never answered, whose every attempt
+        // costs a whole connect timeout.
+        const closedByServer = /No response from server|ECONNRESET|before handshake/i.test(err.message);
+        if (attempt >= (closedByServer ? retries + 3 : retries)) throw err;
         const backoff = 300 * 2 ** attempt;
         await new Promise((r) => setTimeout(r, backoff + Math.random() * backoff));
       }

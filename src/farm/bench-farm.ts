@@ -7,7 +7,7 @@ import { loadModelSpec, type StageSpec } from '../model/spec.js';
 import { stageInfos, type StageInfo } from '../model/shapes.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
-import { evaluateTopology, networkBytes, OS_RESERVED_MB, type Evaluation } from '../topology/cost-model.js';
+import { evaluateTopology, networkBytes, OS_RESERVED_MB, type CostModel, type Evaluation } from '../topology/cost-model.js';
 import type { NodeConfig } from '../runtime/config.js';
 import { createLimitGroup, detectCgroups, execInGroup, removeStaleGroups, type LimitGroup } from '../emulate/cgroup.js';
 import { measureMachine } from '../emulate/calibrate.js';
@@ -64,9 +64,14 @@ function stageWork(info: StageInfo): { flop: number; dense: boolean }[] {
   return info.layers.map((l) => ({ flop: (2 * l.macs) / info.stage.shards, dense: l.layer.type === 'dense' }));
 }
 
-/** The planner's prediction for these stages on the emulated Pi (no shared medium in quick mode). */
-export function predictFor(model: string, stages: StageSpec[], profile: PiProfile): Evaluation {
-  return evaluateTopology(model, stages, { bandwidthMbit: 300, sharedMedium: false }, { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb });
+/** Per stage (in order): the fraction of one core each of its processes gets to run as `profile`. */
+export function stageQuotas(model: string, stages: StageSpec[], profile: PiProfile, machine: Speeds): number[] {
+  return stageInfos(loadModelSpec(model), stages).map((info) => stageQuotaCores(stageWork(info), profile, machine));
+}
+
+/** The planner's prediction for these stages on the emulated Pi (default: no shared medium, as in quick mode). */
+export function predictFor(model: string, stages: StageSpec[], profile: PiProfile, network: CostModel = { bandwidthMbit: 300, sharedMedium: false }): Evaluation {
+  return evaluateTopology(model, stages, network, { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb });
 }
 
 export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput> {
@@ -85,7 +90,7 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
     if (stale) log(`removed ${stale} empty cgroup(s) left by interrupted runs`);
     log(`measuring this machine's per-core speed (vgg16 conv3_1 and fc2, one thread, CPU time)`);
     const m = await measureMachine();
-    const quotas = stageInfos(spec, o.stages).map((info) => stageQuotaCores(stageWork(info), o.profile!, m.speeds));
+    const quotas = stageQuotas(o.model, o.stages, o.profile, m.speeds);
     const total = o.stages.reduce((a, st, i) => a + quotas[i]! * st.replicas * st.shards, 0);
     const fit = quotaFits(total / processes, processes, cpus().length);
     if (!fit.ok) warnings.push(fit.message);

@@ -59,6 +59,7 @@ export function benchRunResult(b: BenchFigures): RunResult {
     const procs = b.processes.filter((p) => p.role === s.role);
     const frames = procs.reduce((a, p) => a + p.frames, 0);
     const rss = (b.rss ?? []).filter((r) => r.role === s.role).map((r) => r.bytes);
+    const predicted = b.prediction?.stages.find((x) => x.role === s.role);
     const hosts: string[] = [];
     for (let r = 0; r < s.replicas; r++) for (let k = 0; k < s.shards; k++) hosts.push(processName(s.role, r, k, s.shards));
     return {
@@ -70,6 +71,7 @@ export function benchRunResult(b: BenchFigures): RunResult {
       utilization: procs.length ? procs.reduce((a, p) => a + p.utilization, 0) / (s.replicas * s.shards) : 0,
       queueMs: frames ? procs.reduce((a, p) => a + p.waitMs.mean * p.frames, 0) / frames : undefined,
       ...(rss.length ? { rssMb: Math.max(...rss) / 2 ** 20 } : {}),
+      ...(predicted ? { predictedComputeMs: predicted.computeS * 1000, predictedServiceMs: predicted.serviceS * 1000 } : {}),
     };
   });
   const busiest = stages.reduce((a, s) => (s.serviceMs / s.replicas > a.serviceMs / a.replicas ? s : a), stages[0]!);

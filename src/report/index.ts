@@ -7,3 +7,4 @@ export { compareRows, rowCells, COMPARE_HEAD, type CompareRow } from './compare.
 export { PAPER_RESULTS, PAPER_SOURCE, PAPER_DEVICES, paperSystems, paperPiFarm } from './paper-data.js';
 export { checkRunResult, RunResultError } from './validate.js';
 export { percentile, histogram, ipsOverTime, lanes, latencies } from './figures.js';
+export { modelMisses, describeMisses, MODEL_TOLERANCE, type StageMiss } from './model-check.js';

@@ -32,6 +32,10 @@ export interface StageResult {
   /** mean wait between arrival and compute start */
   queueMs?: number;
   rssMb?: number;
+  /** the cost model's compute time per frame of one process (bench runs with a prediction) */
+  predictedComputeMs?: number;
+  /** the cost model's service time per frame of one process: compute plus receiving and sending */
+  predictedServiceMs?: number;
 }
 
 export interface RunResult {

@@ -102,6 +102,8 @@ export function layerSeconds(l: LayerInfo, d: DeviceProfile, shards = 1, pages =
 export interface StageCost {
   /** seconds one instance (replica or shard) spends per frame */
   serviceS: number;
+  /** the part of serviceS spent in the layers (the engine's run), without receiving and sending */
+  computeS: number;
   /** frames per second the stage sustains: replicas / serviceS */
   ips: number;
   /** resident MB of one instance: runtime + weights + the largest input/output pair (strictMemory: or the start-up peak) */
@@ -126,7 +128,7 @@ export function stageCost(info: StageInfo, d: DeviceProfile, cm: CostModel = DEF
   const scale = d.gflops / PI3_EFFECTIVE_GFLOPS;
   const io = 2 * HOP_OVERHEAD_S / scale + (inBytes + outBytes) / (PI3_ACTIVATION_BW * scale);
   const serviceS = compute + io;
-  return { serviceS, ips: stage.replicas / serviceS, memoryMb, fits: memoryMb <= usableMb(d), pages, weightsMb };
+  return { serviceS, computeS: compute, ips: stage.replicas / serviceS, memoryMb, fits: memoryMb <= usableMb(d), pages, weightsMb };
 }
 
 /** Bytes crossing the network per frame: sender -> stage 1 -> ... -> sender (a sharded stage gets one copy per shard). */

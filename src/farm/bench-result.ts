@@ -40,9 +40,14 @@ export interface BenchFigures {
   network?: { bandwidthMbit: number; latencyMs: number; lossPct: number; emulated: boolean };
   bytesPerFrame?: number;
   check?: { compared: number; maxAbsDiff: number; ok: boolean };
+  /**
+   * Where each node process ran, keyed by processName(): a farm on real hosts names them
+   * ("vpi3"), in the stage table and the timeline; absent, a process is named after its place.
+   */
+  hostNames?: Record<string, string>;
 }
 
-function shiftTimeline(frames: FrameRecord[], stages: StageSpec[]): FrameRecord[] {
+function shiftTimeline(frames: FrameRecord[], stages: StageSpec[], hostNames: Record<string, string> = {}): FrameRecord[] {
   if (frames.length === 0) return [];
   const t0 = Math.min(...frames.map((f) => f.sentAt));
   const shards = new Map(stages.map((s) => [s.role, s.shards]));
@@ -50,9 +55,11 @@ function shiftTimeline(frames: FrameRecord[], stages: StageSpec[]): FrameRecord[
     id: f.id,
     sentAt: f.sentAt - t0,
     ...(f.doneAt !== undefined ? { doneAt: f.doneAt - t0 } : {}),
-    trace: f.trace.map((h) => ({ ...h, host: processName(h.role, h.replica, h.shard, shards.get(h.role) ?? 1), arrival: h.arrival - t0, start: h.start - t0, end: h.end - t0 })),
+    trace: f.trace.map((h) => ({ ...h, host: hostName(processName(h.role, h.replica, h.shard, shards.get(h.role) ?? 1), hostNames), arrival: h.arrival - t0, start: h.start - t0, end: h.end - t0 })),
   }));
 }
+
+const hostName = (process: string, names: Record<string, string>) => names[process] ?? process;
 
 export function benchRunResult(b: BenchFigures): RunResult {
   const stages: StageResult[] = b.stages.map((s) => {
@@ -61,7 +68,7 @@ export function benchRunResult(b: BenchFigures): RunResult {
     const rss = (b.rss ?? []).filter((r) => r.role === s.role).map((r) => r.bytes);
     const predicted = b.prediction?.stages.find((x) => x.role === s.role);
     const hosts: string[] = [];
-    for (let r = 0; r < s.replicas; r++) for (let k = 0; k < s.shards; k++) hosts.push(processName(s.role, r, k, s.shards));
+    for (let r = 0; r < s.replicas; r++) for (let k = 0; k < s.shards; k++) hosts.push(hostName(processName(s.role, r, k, s.shards), b.hostNames ?? {}));
     return {
       role: s.role,
       replicas: s.replicas,
@@ -106,7 +113,7 @@ export function benchRunResult(b: BenchFigures): RunResult {
         }
       : {}),
     ...(b.check ? { check: b.check } : {}),
-    ...(b.timeline ? { timeline: shiftTimeline(b.timeline, b.stages) } : {}),
+    ...(b.timeline ? { timeline: shiftTimeline(b.timeline, b.stages, b.hostNames) } : {}),
   };
   // Energy as the paper computes it, with the emulated device's power figures for every process
   // and for the sender (the paper's sender was a Pi too).

@@ -9,6 +9,7 @@ const BENCHES: Record<string, string> = {
   pipeline: 'local farm IPS vs the whole model in one process; added latency per hop',
   deploy: 'cold and warm deploy time and bytes on virtual Pis',
   farm: 'a preset or plan on emulated Pis, measured IPS vs predicted',
+  'farm-vpi': 'a preset or plan on emulated virtual Pis (real SSH hosts), per-phase wall times',
   soak: 'memory and open files of a long local run',
 };
 

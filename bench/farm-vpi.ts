@@ -1,0 +1,277 @@
+// `npm run bench -- farm-vpi (--preset P | --plan --model M --devices N) [--emulate pi3] [--frames N]
+// [--warmup N] [--rate MBIT] [--keep] [--out DIR]`: the farm benchmark on virtual Pis (real
+// systemd-nspawn hosts with sshd, test/vpi/harness.ts) emulated as Pis: each container's whole
+// process tree in one group (the Pi's RAM less the OS; then the CPU quota of the role it runs),
+// the shared Wi-Fi medium on the bridge, the farm provisioned, deployed and started over SSH, the
+// frames streamed from this machine, the measured IPS set against the planner's prediction for the
+// same Pis on a shared medium, and the report written. Prints the wall time of every phase.
+// A dev tool (it needs the harness, which lives in test/), not a test: it runs minutes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startVirtualPis, type VirtualPis } from '../test/vpi/harness.js';
+import { table } from '../src/cli/table.js';
+import { loadModelSpec, type StageSpec } from '../src/model/spec.js';
+import { stageInfos } from '../src/model/shapes.js';
+import { planTopology } from '../src/topology/plan.js';
+import { topologyToYaml } from '../src/topology/file.js';
+import { networkBytes, OS_RESERVED_MB } from '../src/topology/cost-model.js';
+import { presetStages } from '../src/farm/local-demo.js';
+import { simpleCommand, type FarmOutcome } from '../src/farm/commands.js';
+import { planFarm } from '../src/farm/plan.js';
+import { projectRoot, type FarmOptions } from '../src/farm/options.js';
+import { predictFor, stageQuotas } from '../src/farm/bench-farm.js';
+import { benchRunResult, newRunId } from '../src/farm/bench-result.js';
+import { buildBundle } from '../src/provision/bundle.js';
+import { defaultSampleIds, runSender } from '../src/runtime/sender.js';
+import { findProfile, type PiProfile } from '../src/emulate/profiles.js';
+import { measureMachine } from '../src/emulate/calibrate.js';
+import { periodUsFor, quotaFits } from '../src/emulate/quota.js';
+import { applyNetEmulation, removeNetEmulation } from '../src/emulate/network.js';
+import { removeStaleGroups } from '../src/emulate/cgroup.js';
+import { writeRunReport } from '../src/report/write.js';
+import { describeMisses } from '../src/report/model-check.js';
+import { COMPARE_HEAD, compareRows, rowCells } from '../src/report/compare.js';
+import { farmNodes, groupMemory, limitContainers, nodeStats, removeGroupsSync, removeNetEmulationSync, waitLoaded, writeFarmInventory, type HostGroup } from './farm-vpi-hosts.js';
+
+const BRIDGE = 'pfbr0';
+const USAGE = 'usage: npm run bench -- farm-vpi (--preset P | --plan --model M --devices N) [--emulate pi3|pi4|pi5] [--frames N] [--warmup N] [--rate MBIT] [--keep] [--out DIR]';
+
+interface Topology {
+  model: string;
+  name: string;
+  stages: StageSpec[];
+  /** the inventory's farm.topology: a preset name or a topology file */
+  ref: string;
+}
+
+const stamp = () => new Date().toISOString().slice(11, 19);
+const say = (m: string) => console.error(`${stamp()} farm-vpi: ${m}`);
+
+/** Runs the phases in order, each announced and timed. */
+class Phases {
+  readonly times: [string, number][] = [];
+  private readonly t0 = performance.now();
+  async run<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    say(`${name} ...`);
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      const ms = performance.now() - t;
+      this.times.push([name, ms]);
+      say(`${name}: ${(ms / 1000).toFixed(1)} s`);
+    }
+  }
+  totalMs(): number {
+    return performance.now() - this.t0;
+  }
+}
+
+function chooseTopology(v: Record<string, string | boolean | undefined>, profile: PiProfile, dir: string): Topology {
+  if (!!v.preset === !!v.plan) throw new Error(`give exactly one of --preset and --plan\n${USAGE}`);
+  if (typeof v.preset === 'string') return { ...presetStages(v.preset), name: v.preset, ref: v.preset };
+  const model = v.model;
+  const devices = Number(v.devices);
+  if (typeof model !== 'string') throw new Error(`--plan needs --model\n${USAGE}`);
+  loadModelSpec(model);
+  if (!Number.isInteger(devices) || devices < 2) throw new Error(`--plan needs --devices N (nodes plus the sender, >= 2), got ${String(v.devices)}`);
+  // as `pifarm bench farm --plan` does: planned for the emulated Pi's speed and RAM
+  const p = planTopology({ model, devices, profile: { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb } });
+  const name = `plan-${devices}`;
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, topologyToYaml({ model, name, stages: p.stages, devices }, [`planned for ${devices} ${profile.name} devices`]));
+  say(`planned ${name}: ${p.stages.map((s) => `${s.role} x${s.replicas}${s.shards > 1 ? ` (${s.shards} shards)` : ''}`).join(' -> ')}, predicted ${p.evaluation.predictedIps.toFixed(3)} IPS${p.unusedDevices ? `, ${p.unusedDevices} device(s) left idle` : ''}`);
+  return { model, name, stages: p.stages, ref: file };
+}
+
+function failIfFailed(r: FarmOutcome): void {
+  if (!r.failed.length) return;
+  const why = r.runs.filter((h) => h.failed).map((h) => `  ${h.host}: ${h.results.filter((s) => s.status === 'failed').map((s) => `${s.step}: ${s.detail ?? ''}`).join('; ')}`);
+  throw new Error(`${r.command} failed on ${r.failed.join(', ')}:\n${why.join('\n')}`);
+}
+
+function num(v: unknown, name: string, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${name}: expected a number >= ${min}, got ${String(v)}`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      preset: { type: 'string' }, plan: { type: 'boolean' }, model: { type: 'string' }, devices: { type: 'string' },
+      emulate: { type: 'string' }, frames: { type: 'string' }, warmup: { type: 'string' }, rate: { type: 'string' },
+      keep: { type: 'boolean' }, out: { type: 'string' },
+    },
+  });
+  const profile = findProfile(v.emulate ?? 'pi3');
+  const rate = num(v.rate, 'rate', 300, 1);
+  const dir = mkdtempSync(join(tmpdir(), 'pifarm-bench-farm-vpi-'));
+  const topo = chooseTopology(v, profile, dir);
+  const frames = Math.round(num(v.frames, 'frames', topo.model === 'vgg16' ? 16 : 40, 1));
+  const warmup = Math.round(num(v.warmup, 'warmup', Math.max(1, Math.round(frames / 5)), 0));
+  if (warmup >= frames) throw new Error(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
+  const processes = topo.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+  const memoryMb = profile.memoryMb - OS_RESERVED_MB;
+  const runId = newRunId(`bench-vpi-${topo.name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  const startedAt = new Date().toISOString();
+  const phases = new Phases();
+  say(`${topo.model} ${topo.name}: ${processes} virtual Pis as ${profile.name} (${memoryMb} MB for node + OS each), the sender on this machine, ${rate} Mbit/s shared medium; work dir ${dir}`);
+
+  let pis: VirtualPis | undefined;
+  let groups: HostGroup[] = [];
+  let netApplied = false;
+  // Ctrl-C: the harness's own handler would end the process before any `finally` ran, so the
+  // clean-up that must happen (containers, groups, the bridge's emulation) is done here, at once.
+  const onSignal = (sig: NodeJS.Signals) => {
+    say(`${sig}: tearing down`);
+    if (netApplied) removeNetEmulationSync(BRIDGE);
+    if (!v.keep) void pis?.teardown();
+    if (!v.keep) removeGroupsSync(groups);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const stale = removeStaleGroups();
+    if (stale) say(`removed ${stale} empty cgroup(s) left by interrupted runs`);
+    // the release is built while the containers boot (one bundle, pinned: a rebuild of the tree meanwhile changes nothing)
+    const bundle = buildBundle(projectRoot(), 'x64', join(tmpdir(), 'pifarm-bench-farm-vpi-bundles'), 'onnx');
+    bundle.catch(() => undefined);
+    pis = await phases.run(`boot ${processes} virtual Pis`, () => startVirtualPis(processes, { persist: !!v.keep }));
+    const hosts = pis.hosts.map((h) => h.name);
+    say(`boot per host: ${Object.entries(pis.bootMs).map(([h, ms]) => `${h} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+    groups = await phases.run('limit memory per container', () => limitContainers(hosts, runId, memoryMb));
+    say(`${groups.map((g) => `${g.host} ${g.moved} processes`).join(', ')} in groups of ${memoryMb} MB`);
+    const b = await phases.run('bundle', () => bundle);
+    say(`bundle ${b.hash}: ${(b.bytes / 2 ** 20).toFixed(1)} MB packed, ${(b.rawBytes / 2 ** 20).toFixed(0)} MB unpacked`);
+
+    const inventoryFile = writeFarmInventory(dir, pis, processes, topo.model, topo.ref);
+    const opts: FarmOptions = { inventoryFile, stateDir: join(dir, 'state'), logsDir: join(dir, 'logs'), offline: true, json: true, concurrency: 16, bundles: { x64: b } };
+    for (const cmd of ['provision', 'deploy', 'start'] as const) await phases.run(cmd, async () => failIfFailed(await simpleCommand(cmd, opts)));
+    const plan = await planFarm(opts);
+    const nodes = farmNodes(plan);
+    const secret = Buffer.from(plan.secret, 'hex');
+    const loaded = await phases.run('load (every node ready)', () =>
+      waitLoaded({ nodes, groups, pis: pis!, maxMessageBytes: plan.wiring.maxMessageBytes, secret, timeoutMs: 300_000, memoryMb, profile: profile.name }),
+    );
+    say(`load time per node: ${nodes.map((n) => `${n.host} ${n.process} ${((loaded.get(n.process)?.loadMs ?? NaN) / 1000).toFixed(1)} s`).join(', ')}`);
+    say(`memory charged per container: ${groups.map((g) => {
+      const m = groupMemory(g.group);
+      return `${g.host} ${m ? `${m.usedMb.toFixed(0)} MB (${m.shmemMb.toFixed(0)} MB of files on its RAM disk)` : '?'}`;
+    }).join(', ')}`);
+
+    const quota = await phases.run('CPU quotas', async () => {
+      const m = await measureMachine();
+      const perStage = stageQuotas(topo.model, topo.stages, profile, m.speeds);
+      const perHost = new Map<string, number>();
+      for (const n of nodes) perHost.set(n.host, (perHost.get(n.host) ?? 0) + perStage[topo.stages.findIndex((s) => s.role === n.role)]!);
+      for (const g of groups) {
+        const q = perHost.get(g.host);
+        if (q !== undefined) g.group.setCpuLimit(q, periodUsFor(q));
+      }
+      const total = [...perHost.values()].reduce((a, q) => a + q, 0);
+      const fit = quotaFits(total / perHost.size, perHost.size, cpus().length);
+      return { speeds: m.speeds, perStage, perHost, fit };
+    });
+    say(`this machine ${quota.speeds.gflops.toFixed(1)} / ${quota.speeds.denseGflops.toFixed(2)} GFLOPS per core (conv / dense); ${profile.name} ${profile.gflops.toFixed(2)} / ${profile.denseGflops.toFixed(3)}`);
+    say(`quota per container: ${groups.map((g) => `${g.host} ${((quota.perHost.get(g.host) ?? 0) * 100).toFixed(2)}%`).join(', ')} of a core`);
+    say(`${quota.fit.ok ? '' : 'WARNING: '}${quota.fit.message}`);
+
+    const net = await phases.run('shared medium', async () => {
+      netApplied = true;
+      return applyNetEmulation({ bridge: BRIDGE, rateMbit: rate, delayMs: 3, lossPct: 0 });
+    });
+    say(`${rate} Mbit/s shared by ${net.ports.length} ports through one queue${net.netem ? ', 3 ms delay' : ''}`);
+    for (const w of net.warnings) say(`note: ${w} (carrying on without the delay)`);
+
+    const processesCount = nodes.length;
+    const window = Math.min(32, 2 * processesCount);
+    const sent = await phases.run(`stream ${frames} frames (${warmup} warm-up, ${window} in flight)`, () =>
+      runSender({
+        input: loadModelSpec(topo.model).input,
+        first: plan.wiring.first,
+        lastShards: plan.wiring.lastShards,
+        listen: { host: plan.controlAddress, port: plan.farm.sender.port },
+        frames,
+        warmup,
+        window,
+        seed: 1,
+        sampleIds: defaultSampleIds(frames, 1),
+        idBase: Date.now() * 1000,
+        maxMessageBytes: plan.wiring.maxMessageBytes,
+        frameTimeoutMs: 600_000,
+        secret,
+        keepTimeline: true,
+        log: (m) => say(m),
+      }),
+    );
+    const stats = await nodeStats(nodes, plan.wiring.maxMessageBytes, secret);
+    const throttled = groups.map((g) => `${g.host} ${g.group.cpuThrottling().throttled}`);
+
+    const prediction = predictFor(topo.model, topo.stages, profile, { bandwidthMbit: rate, sharedMedium: true });
+    const result = benchRunResult({
+      runId,
+      startedAt,
+      model: topo.model,
+      preset: topo.name,
+      engine: 'onnx',
+      stages: topo.stages,
+      frames,
+      completed: sent.completed,
+      dropped: sent.dropped,
+      ips: sent.ips,
+      latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99 },
+      processes: sent.processes,
+      rss: stats.map(({ stats: s }) => ({ role: s.role, replica: s.replica, shard: s.shard, bytes: Math.max(s.rssBytes, s.peakRssBytes) })),
+      ...(sent.timeline ? { timeline: sent.timeline } : {}),
+      prediction,
+      profile,
+      network: { bandwidthMbit: rate, latencyMs: net.netem ? 3 : 0, lossPct: 0, emulated: true },
+      bytesPerFrame: networkBytes(stageInfos(loadModelSpec(topo.model), topo.stages)),
+      hostNames: Object.fromEntries(nodes.map((n) => [n.process, n.host])),
+    });
+    const { jsonPath, htmlPath } = writeRunReport(result, v.out ?? 'reports', { comparePaper: true, senderHost: 'sender' });
+
+    const r = result;
+    console.log(`emulated ${profile.name} on ${nodes.length} virtual Pis: ${memoryMb} MB per Pi (OS included); this machine ${quota.speeds.gflops.toFixed(1)} / ${quota.speeds.denseGflops.toFixed(2)} GFLOPS per core`);
+    console.log(`CPU quota per stage: ${topo.stages.map((s, i) => `${s.role} ${(quota.perStage[i]! * 100).toFixed(2)}%`).join(', ')} of one core (${quota.fit.message}); periods throttled: ${throttled.join(', ')}`);
+    console.log(`network: ${rate} Mbit/s shared medium on ${BRIDGE}, ${net.netem ? 'delay 3 ms' : 'no delay (no sch_netem on this kernel)'}`);
+    if (sent.dropped) console.log(`dropped ${sent.dropped} frame(s)`);
+    console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
+    console.log(table(['stage', 'hosts', 'service ms', 'predicted ms', 'queue ms', 'util', 'RSS MB'], r.stages.map((s) => [s.role, (s.hosts ?? []).join(','), s.serviceMs.toFixed(1), (s.predictedComputeMs ?? NaN).toFixed(1), (s.queueMs ?? NaN).toFixed(1), `${(s.utilization * 100).toFixed(0)}%`, (s.rssMb ?? NaN).toFixed(0)])));
+    for (const m of describeMisses(r)) console.log(m);
+    console.log('');
+    console.log(table(COMPARE_HEAD, compareRows([r], true).map(rowCells)));
+    console.log(`\nreport: ${htmlPath}\nresult: ${jsonPath}`);
+  } finally {
+    const problems: string[] = [];
+    await phases.run('tear down', async () => {
+      if (netApplied) await removeNetEmulation(BRIDGE).catch((e: Error) => problems.push(e.message));
+      if (v.keep) {
+        // the groups stay with their containers; the CPU quota goes, so the kept Pis are usable
+        for (const g of groups) {
+          try {
+            g.group.setCpuLimit(undefined);
+          } catch (e) {
+            problems.push((e as Error).message);
+          }
+        }
+        if (pis) say(`--keep: ${pis.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} left running (key ${pis.keyPath}; inventory ${join(dir, 'farm.yaml')}); "node dist/test/vpi/cli.js down" removes them`);
+      } else {
+        await pis?.teardown();
+        problems.push(...removeGroupsSync(groups));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    for (const p of problems) say(`tear-down: ${p}`);
+    console.log(`\nphases: ${phases.times.map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join('; ')}`);
+    console.log(`total wall time: ${(phases.totalMs() / 1000).toFixed(1)} s`);
+  }
+}

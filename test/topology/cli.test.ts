@@ -57,8 +57,8 @@ test('plan --preset shows plan and preset side by side; --json carries both', ()
   assert.match(j.plan.yaml, /^stages:$/m);
   const text = pifarm('plan', '--model', 'alexnet', '--devices', '6', '--preset', 'alexnet-6');
   assert.match(text.out, /preset alexnet-6 \(6 devices\) under the same cost model/);
-  assert.match(text.out, /plan vs preset: [\d.]+ vs 6\.602 IPS/);
-  assert.match(text.out, /bottleneck: fc2 needs 151 ms per frame/);
+  assert.match(text.out, /plan vs preset: [\d.]+ vs 5\.456 IPS/);
+  assert.match(text.out, /bottleneck: fc2 needs 183 ms per frame/);
   const bad = pifarm('plan', '--model', 'alexnet', '--devices', '1');
   assert.equal(bad.code, 1);
   assert.match(bad.err, /--devices: expected an integer >= 2, got "1"/);

@@ -78,14 +78,14 @@ test('the dynamic programme finds the brute-force optimum on small farms', () =>
 });
 
 test('with a latency cap the search stays exact, and rediscovers the paper presets', () => {
-  for (const [model, devices, cap] of [['alexnet', 5, 0.55], ['alexnet', 6, 0.52], ['vgg16', 5, 9.5]] as const) {
+  for (const [model, devices, cap] of [['alexnet', 5, 0.6], ['alexnet', 6, 0.56], ['vgg16', 5, 9.5]] as const) {
     const plan = planTopology({ model, devices, maxLatencyS: cap });
     assert.ok(plan.evaluation.latencyS <= cap, `${model} ${devices}: latency ${plan.evaluation.latencyS} over ${cap}`);
     const best = bruteForceBest(model, devices - 1, cap);
     assert.ok(Math.abs(plan.evaluation.predictedIps - best) <= 1e-9 * best, `${model} ${devices} <= ${cap} s: plan ${plan.evaluation.predictedIps}, brute force ${best}`);
   }
   // asked for no more latency than the paper's systems have, the planner chooses them
-  assert.deepEqual(planTopology({ model: 'alexnet', devices: 6, maxLatencyS: 0.52 }).stages, allPresets().find((p) => p.name === 'alexnet-6')!.stages);
+  assert.deepEqual(planTopology({ model: 'alexnet', devices: 6, maxLatencyS: 0.56 }).stages, allPresets().find((p) => p.name === 'alexnet-6')!.stages);
   assert.deepEqual(planTopology({ model: 'vgg16', devices: 11, maxLatencyS: 9 }).stages, allPresets().find((p) => p.name === 'vgg16-11')!.stages);
   assert.throws(() => planTopology({ model: 'vgg16', devices: 11, maxLatencyS: 6 }), /no topology of vgg16 fits 10 node device\(s\) of pi3 \(1024 MB\) within a latency of 6000 ms/);
 });

@@ -5,9 +5,9 @@
 //   t = 2*MACs / flops + (input + output bytes) / activationBw + weight bytes / weightBw
 // The rates of the default Raspberry Pi 3 come from the paper authors' Keras layer times
 // (../shared/data/pi3-vgg16-layer-times.txt): 5.56 GFLOPS peak conv rate and 54 MB/s activation
-// traffic fitted (least squares) to the conv and pool layers, within 10% on the big conv layers;
-// 493 MB/s weight streaming from fc2 and fc3 (0.177 s for 83.5 MB of weights and 42 MFLOP), so
-// the model gives those two exactly (a fit over all 21 layers gave 607 MB/s, 18% fast on them).
+// traffic from a least-squares fit over the 21 layers, within 10% on the big conv layers; the
+// weight streaming rate, 493 MB/s, from fc2 and fc3 alone (0.177 s for 83.5 MB of weights and
+// 42 MFLOP), so the model gives those two exactly (the fit's own 607 MB/s made them 18% fast).
 // A single "effective" figure, 2*conv MACs / conv time = 30.7 GFLOP / 7.29 s
 // = 4.21 GFLOPS, is what an inventory's `gflops` is compared with: a host saying gflops: 8.42
 // is modelled as a Pi 3 with every rate doubled.

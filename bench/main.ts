@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   farm: 'a preset or plan on emulated Pis, measured IPS vs predicted',
   'farm-vpi': 'a preset or plan on emulated virtual Pis (real SSH hosts), per-phase wall times',
   soak: 'memory and open files of a long local run',
+  memory: 'peak RSS (VmHWM) of node processes per block vs the planner memory model',
 };
 
 async function main(): Promise<number> {

@@ -30,15 +30,41 @@ export const PI3_WEIGHT_BW = 493 * MB;
 /** Pi 3: 1024 MB, of which the OS and services keep about 324 MB (700 MB usable, as the paper's Pis) */
 export const PI3_RAM_MB = 1024;
 export const OS_RESERVED_MB = 324;
-/** a node process before any weights: Node.js, onnxruntime, buffers (estimate) */
-export const NODE_RUNTIME_MB = 80;
+/*
+ * Memory of one node process: the larger of its two peaks, both measured (VmHWM) by
+ * `npm run bench -- memory` (bench/memory.ts) on 2026-11-26, onnx engine (onnxruntime-node 1.x,
+ * x64, 1 thread, sender window 8), 36 blocks of AlexNet and VGG16, and fitted (linear programme:
+ * the least total over-count with every block's model >= 1.05 x its measured peak):
+ *   load = NODE_RUNTIME_MB + dense + CONV_LOAD_FACTOR x conv + CONV_LAYER_LOAD_FACTOR x largest conv layer
+ *   run  = NODE_RUNTIME_MB + dense + CONV_RUN_FACTOR x conv + ACTIVATION_FACTOR x largest activation
+ *          pair + FRAME_FACTOR x (a frame in + a frame out)
+ * (weights in MB). Dense weights are held once (engine/onnx.ts feeds them as inputs). Conv weights
+ * are onnxruntime initializers: at load the protobuf, onnxruntime's parsed copy, its pre-packed
+ * copy and the generator's pieces coexist (4-7x the conv weights), after it about 1x stays.
+ * Running, onnxruntime's arena holds the activations, and frames in flight (queue, Avro buffers,
+ * the send buffer, the frames kept for failover re-sends) grow with the tensors a node receives
+ * and sends. Model / measured: 1.05-1.43, mean 1.15. With more frames in flight (a sender window
+ * above 8) a bottleneck stage queues more; another engine (tfjs) was not measured: see
+ * strictMemory.
+ */
+/** a node process before any block: Node.js, onnxruntime, avsc, buffers (measured: 94-106 MB; fitted with the margin) */
+export const NODE_RUNTIME_MB = 136;
+/** load peak per MB of conv weights (onnxruntime initializer copies and pre-packing) */
+export const CONV_LOAD_FACTOR = 4.3;
+/** load peak per MB of the largest conv layer (one layer's transient buffers) */
+export const CONV_LAYER_LOAD_FACTOR = 3.2;
+/** resident per MB of conv weights once loaded */
+export const CONV_RUN_FACTOR = 1.2;
+/** per MB of the largest input + output pair of one layer (onnxruntime's arena) */
+export const ACTIVATION_FACTOR = 4.8;
+/** per MB of one frame received plus one sent (frames in flight, at the sender's default window of 8) */
+export const FRAME_FACTOR = 9.7;
 /**
- * While a process starts, the engine's model bytes and the runtime's own copy of the weights
- * coexist (engine/onnx.ts drops its copy only after InferenceSession.create), so it briefly needs
- * twice its weights. The issue's memory rule counts weights once (a start-up peak is absorbed by
- * swap: slow to start, not slow per frame), which is the default; CostModel.strictMemory (pifarm
- * plan --strict-memory) counts them this many times, which on a Pi 3 caps a process at about
- * 300 MB of weights: the whole of VGG16 (553 MB) or its fc1 (411 MB) must then be split.
+ * strictMemory (pifarm plan --strict-memory): also require this many copies of all weights at
+ * start-up, the rule of frameworks that hold the model bytes and their own copy while loading
+ * (the paper's Keras; engines not measured by bench/memory.ts). The default model already counts
+ * the onnx engine's measured start-up peak. On a Pi 3 it caps a process at about 280 MB of
+ * weights: the whole of VGG16 (553 MB) or its fc1 (411 MB) must then be split.
  */
 export const LOAD_PEAK_FACTOR = 2;
 /** a process whose weights exceed this share of usable RAM pages while it runs ... */
@@ -79,7 +105,7 @@ export interface CostModel {
   bandwidthMbit: number;
   /** false for processes on one machine (the local demo): no shared medium */
   sharedMedium: boolean;
-  /** also require LOAD_PEAK_FACTOR x weights at start-up (no reliance on swap) */
+  /** also require LOAD_PEAK_FACTOR x all weights at start-up (engines other than the measured onnx one) */
   strictMemory?: boolean;
 }
 
@@ -108,21 +134,54 @@ export interface StageCost {
   computeS: number;
   /** frames per second the stage sustains: replicas / serviceS */
   ips: number;
-  /** resident MB of one instance: runtime + weights + the largest input/output pair (strictMemory: or the start-up peak) */
+  /** peak resident MB of one instance, start-up included (stageMemoryMb) */
   memoryMb: number;
   fits: boolean;
   pages: boolean;
   weightsMb: number;
 }
 
+/** What one process of a stage holds, in MB: the inputs of the memory model. */
+export interface MemoryParts {
+  convMb: number;
+  /** one shard's slice */
+  denseMb: number;
+  largestConvLayerMb: number;
+  /** the largest input + output pair of one layer */
+  activationMb: number;
+  /** one frame as received (as float) plus one as sent (one shard's slice) */
+  frameMb: number;
+}
+
+export function memoryParts(info: StageInfo): MemoryParts {
+  const p: MemoryParts = { convMb: 0, denseMb: 0, largestConvLayerMb: 0, activationMb: 0, frameMb: (size(info.inShape) + size(info.outShape)) * FLOAT_BYTES / MB };
+  for (const l of info.layers) {
+    if (l.layer.type === 'conv') {
+      p.convMb += l.paramBytes / MB;
+      p.largestConvLayerMb = Math.max(p.largestConvLayerMb, l.paramBytes / MB);
+    } else if (l.layer.type === 'dense') p.denseMb += l.paramBytes / info.stage.shards / MB;
+    p.activationMb = Math.max(p.activationMb, (size(l.inShape) * FLOAT_BYTES + l.outBytes) / MB);
+  }
+  return p;
+}
+
+/** Peak resident MB of one process: the larger of its load and running peaks (see NODE_RUNTIME_MB). */
+export function memoryMbOf(p: MemoryParts, strict = false): number {
+  const load = NODE_RUNTIME_MB + p.denseMb + CONV_LOAD_FACTOR * p.convMb + CONV_LAYER_LOAD_FACTOR * p.largestConvLayerMb;
+  const run = NODE_RUNTIME_MB + p.denseMb + CONV_RUN_FACTOR * p.convMb + ACTIVATION_FACTOR * p.activationMb + FRAME_FACTOR * p.frameMb;
+  const peak = Math.max(load, run);
+  return strict ? Math.max(peak, NODE_RUNTIME_MB + LOAD_PEAK_FACTOR * (p.convMb + p.denseMb)) : peak;
+}
+
+export function stageMemoryMb(info: StageInfo, cm: CostModel = DEFAULT_COST_MODEL): number {
+  return memoryMbOf(memoryParts(info), cm.strictMemory);
+}
+
 export function stageCost(info: StageInfo, d: DeviceProfile, cm: CostModel = DEFAULT_COST_MODEL): StageCost {
   const { stage } = info;
   const weightsMb = info.paramBytes / MB;
   const pages = weightsMb > PAGING_THRESHOLD * usableMb(d);
-  let peak = 0;
-  for (const l of info.layers) peak = Math.max(peak, size(l.inShape) * FLOAT_BYTES + l.outBytes);
-  const running = NODE_RUNTIME_MB + weightsMb + peak / MB;
-  const memoryMb = cm.strictMemory ? Math.max(running, NODE_RUNTIME_MB + LOAD_PEAK_FACTOR * weightsMb) : running;
+  const memoryMb = stageMemoryMb(info, cm);
   const compute = info.layers.reduce((a, l) => a + layerSeconds(l, d, stage.shards, pages), 0);
   // an instance receives its full input and sends its slice of the output, copying both once
   const inBytes = info.inBytes / stage.shards;

@@ -43,6 +43,11 @@ export interface PiProfile {
   denseGflops: number;
   memoryMb: number;
   cores: number;
+  /**
+   * how many times longer the Pi takes than one core of this machine for the runtime's own scalar
+   * work (Avro, merging, sockets); the layers' ratios do not apply to it (see quota.ts)
+   */
+  runtimeSlowdown: number;
   power: { idleW: number; busyW: number };
   source: string;
 }
@@ -54,6 +59,12 @@ export interface PiProfile {
 // 30.249 Gflops -> Pi 5 = 2.54 x Pi 4.
 const PI4_OVER_PI3 = (5900.85 / 2459.22) * (1.4 / 1.2);
 const PI5_OVER_PI4 = 30.249 / 11.889;
+/**
+ * A Pi 3's Cortex-A53 at 1.2 GHz against one core of a current x86 server on scalar JavaScript:
+ * about 10x (the factor the cost model's per-hop overhead has used since DESIGN.md). An estimate,
+ * not measured on a Pi; the later boards divide it by their speed-up.
+ */
+export const PI3_RUNTIME_SLOWDOWN = 10;
 
 /** Busy power the way the paper's Pi 3 relates average to idle and full power. */
 function busyLikePaper(idleW: number, fullW: number): number {
@@ -68,6 +79,7 @@ export const PROFILES: Record<string, PiProfile> = {
     denseGflops: PI3_DENSE_GFLOPS,
     memoryMb: PAPER_DEVICES['raspberry-pi-3'].ramMB,
     cores: 4,
+    runtimeSlowdown: PI3_RUNTIME_SLOWDOWN,
     // busy: the paper's average power of a Pi 3 running the pipeline (3.0 W), not its stress-test
     // maximum (6.5 W): with it, the paper's dynamic energies follow from the layer times
     power: { idleW: PAPER_DEVICES['raspberry-pi-3'].idleW, busyW: PAPER_DEVICES['raspberry-pi-3'].averageW },
@@ -79,6 +91,7 @@ export const PROFILES: Record<string, PiProfile> = {
     denseGflops: PI3_DENSE_GFLOPS * PI4_OVER_PI3,
     memoryMb: 4096,
     cores: 4,
+    runtimeSlowdown: PI3_RUNTIME_SLOWDOWN / PI4_OVER_PI3,
     // idle about 2.7 W as commonly measured; full load 7.2 W (HPL, top500-benchmark); busy placed
     // between them like the paper's Pi 3 (average 3.0 W is 33% of the way from 1.3 idle to 6.5 full)
     power: { idleW: 2.7, busyW: busyLikePaper(2.7, 7.2) },
@@ -90,6 +103,7 @@ export const PROFILES: Record<string, PiProfile> = {
     denseGflops: PI3_DENSE_GFLOPS * PI4_OVER_PI3 * PI5_OVER_PI4,
     memoryMb: 4096,
     cores: 4,
+    runtimeSlowdown: PI3_RUNTIME_SLOWDOWN / PI4_OVER_PI3 / PI5_OVER_PI4,
     // idle about 2.7 W as commonly measured; full load 11 W (HPL, top500-benchmark); busy as for pi4
     power: { idleW: 2.7, busyW: busyLikePaper(2.7, 11) },
     source: 'pi4 x 2.54 (HPL Pi 5 30.249 / Pi 4 11.889 Gflops, geerlingguy/top500-benchmark); 4 GB model',
@@ -105,5 +119,5 @@ export function findProfile(name: string, gflops?: number): PiProfile {
   if (gflops === undefined) return p;
   if (!(gflops > 0)) throw new ProfileError(`--gflops must be a positive number, got ${gflops}`);
   // Dense speed scales with the override so the conv/dense ratio of the profile is kept.
-  return { ...p, gflops, denseGflops: p.denseGflops * (gflops / p.gflops), source: `${p.source}; compute overridden to ${gflops} GFLOPS` };
+  return { ...p, gflops, denseGflops: p.denseGflops * (gflops / p.gflops), runtimeSlowdown: p.runtimeSlowdown * (p.gflops / gflops), source: `${p.source}; compute overridden to ${gflops} GFLOPS` };
 }

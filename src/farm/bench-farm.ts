@@ -7,16 +7,17 @@ import { loadModelSpec, type StageSpec } from '../model/spec.js';
 import { stageInfos, type StageInfo } from '../model/shapes.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
-import { evaluateTopology, networkBytes, OS_RESERVED_MB, type CostModel, type Evaluation } from '../topology/cost-model.js';
+import { evaluateTopology, layerSeconds, networkBytes, OS_RESERVED_MB, stageCost, type CostModel, type DeviceProfile, type Evaluation } from '../topology/cost-model.js';
 import type { NodeConfig } from '../runtime/config.js';
+import type { NodeStats } from '../runtime/protocol.js';
 import { createLimitGroup, detectCgroups, execInGroup, removeStaleGroups, type LimitGroup } from '../emulate/cgroup.js';
 import { measureMachine } from '../emulate/calibrate.js';
 import type { PiProfile } from '../emulate/profiles.js';
-import { periodUsFor, quotaFits, stageQuotaCores, type Speeds } from '../emulate/quota.js';
+import { periodUsFor, quotaFits, stageQuotaCores, type LayerWork, type Speeds } from '../emulate/quota.js';
 import { writeRunReport } from '../report/write.js';
 import type { RunResult } from '../report/types.js';
 import { benchRunResult, newRunId } from './bench-result.js';
-import { launchLocalFarm } from './local-launch.js';
+import { launchLocalFarm, type LocalFarm } from './local-launch.js';
 
 export { newRunId };
 
@@ -60,18 +61,89 @@ async function removeGroups(groups: LimitGroup[], warnings: string[]): Promise<v
 }
 
 /** Conv and dense work of one process of a stage (a shard does 1/shards of its dense layer). */
-function stageWork(info: StageInfo): { flop: number; dense: boolean }[] {
-  return info.layers.map((l) => ({ flop: (2 * l.macs) / info.stage.shards, dense: l.layer.type === 'dense' }));
+function stageWork(info: StageInfo, device: DeviceProfile): LayerWork[] {
+  // the Pi's time per layer is the cost model's (fitted to the paper's per-layer Pi 3 times), so a
+  // stage runs as long as the model says a Pi needs for its layers, and what the measured run can
+  // disagree on is the rest: this machine's speed on each layer, the runtime's own work, the pipeline
+  const pages = stageCost(info, device).pages;
+  return info.layers.map((l) => ({ flop: (2 * l.macs) / info.stage.shards, dense: l.layer.type === 'dense', piSeconds: layerSeconds(l, device, info.stage.shards, pages) }));
 }
 
-/** Per stage (in order): the fraction of one core each of its processes gets to run as `profile`. */
-export function stageQuotas(model: string, stages: StageSpec[], profile: PiProfile, machine: Speeds): number[] {
-  return stageInfos(loadModelSpec(model), stages).map((info) => stageQuotaCores(stageWork(info), profile, machine));
+/** The cost model's device for an emulated Pi profile. */
+export function deviceOf(profile: PiProfile): DeviceProfile {
+  return { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb };
+}
+
+/** CPU ms per frame of each node process between two readings of its counters (after load, after the run). */
+export function cpuPerFrame(before: NodeStats[], after: NodeStats[]): { role: string; replica: number; shard: number; msPerFrame: number }[] {
+  return after.map((a) => {
+    const b = before.find((x) => x.role === a.role && x.replica === a.replica && x.shard === a.shard);
+    const frames = a.computed - (b?.computed ?? 0);
+    return { role: a.role, replica: a.replica, shard: a.shard, msPerFrame: frames > 0 ? (a.cpuMs - (b?.cpuMs ?? 0)) / frames : NaN };
+  });
+}
+
+/**
+ * Per stage (in order): the fraction of one core each of its processes gets to run as `profile`.
+ * With `cpuSecondsPerFrame` (per stage, measured unthrottled), the runtime's own work beyond the
+ * layers is held to the profile's runtimeSlowdown instead of the layers' ratio.
+ */
+export function stageQuotas(model: string, stages: StageSpec[], profile: PiProfile, machine: Speeds, cpuSecondsPerFrame?: (number | undefined)[]): number[] {
+  return stageInfos(loadModelSpec(model), stages).map((info, i) => {
+    const c = cpuSecondsPerFrame?.[i];
+    return stageQuotaCores(stageWork(info, deviceOf(profile)), profile, machine, c !== undefined && Number.isFinite(c) ? { cpuSecondsPerFrame: c, slowdown: profile.runtimeSlowdown } : undefined);
+  });
+}
+
+/** Per stage (in order): the mean CPU seconds per frame of its processes; undefined where none computed. */
+export function stageCpuSeconds(stages: StageSpec[], cpu: { role: string; msPerFrame: number }[]): (number | undefined)[] {
+  return stages.map((st) => {
+    const xs = cpu.filter((c) => c.role === st.role && Number.isFinite(c.msPerFrame)).map((c) => c.msPerFrame);
+    return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length / 1000 : undefined;
+  });
 }
 
 /** The planner's prediction for these stages on the emulated Pi (default: no shared medium, as in quick mode). */
 export function predictFor(model: string, stages: StageSpec[], profile: PiProfile, network: CostModel = { bandwidthMbit: 300, sharedMedium: false }): Evaluation {
-  return evaluateTopology(model, stages, network, { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb });
+  return evaluateTopology(model, stages, network, deviceOf(profile));
+}
+
+/**
+ * The calibration: frames through the farm before any CPU quota, to measure each stage's CPU time
+ * per frame here (the layers plus the runtime's own work), from which the quotas follow. First a
+ * warm-up (the first runs of a session allocate), then frames one at a time: under the quotas the
+ * processes seldom run at once, and a dense layer's CPU time here grows when others stream memory
+ * beside it. Its frames carry other wire ids than the measured run's.
+ */
+async function measureQuotas(o: BenchFarmOptions, farm: LocalFarm, machine: Speeds, log: (m: string) => void): Promise<number[]> {
+  const processes = o.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+  const frames = Math.max(8, 2 * processes);
+  log(`calibration: ${processes} + ${frames} frames at this machine's speed to measure each stage's CPU time per frame`);
+  const stream = async (n: number, window: number, idBase: number) => {
+    await runSender({
+      input: loadModelSpec(o.model).input,
+      first: farm.first,
+      lastShards: farm.lastShards,
+      listen: { host: '127.0.0.1', port: farm.senderPort },
+      frames: n,
+      warmup: 0,
+      window,
+      idBase,
+      seed: 2,
+      sampleIds: [],
+      maxMessageBytes: farm.maxMessageBytes,
+      frameTimeoutMs: 120_000,
+      log: () => undefined,
+    });
+    // the last stage still holds this run's result connection: let its close be seen first
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  };
+  await stream(processes, processes, 2 ** 24);
+  const before = await farm.stats();
+  await stream(frames, 1, 2 ** 25);
+  const seconds = stageCpuSeconds(o.stages, cpuPerFrame(before, await farm.stats()));
+  log(`CPU per frame here: ${o.stages.map((st, i) => `${st.role} ${((seconds[i] ?? NaN) * 1000).toFixed(2)} ms`).join(', ')}`);
+  return stageQuotas(o.model, o.stages, o.profile!, machine, seconds);
 }
 
 export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput> {
@@ -90,13 +162,8 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
     if (stale) log(`removed ${stale} empty cgroup(s) left by interrupted runs`);
     log(`measuring this machine's per-core speed (vgg16 conv3_1 and fc2, one thread, CPU time)`);
     const m = await measureMachine();
-    const quotas = stageQuotas(o.model, o.stages, o.profile, m.speeds);
-    const total = o.stages.reduce((a, st, i) => a + quotas[i]! * st.replicas * st.shards, 0);
-    const fit = quotaFits(total / processes, processes, cpus().length);
-    if (!fit.ok) warnings.push(fit.message);
-    emulated = { machine: m.speeds, quotaCores: quotas, memoryMb: o.profile.memoryMb - OS_RESERVED_MB, throttled: [] };
+    emulated = { machine: m.speeds, quotaCores: [], memoryMb: o.profile.memoryMb - OS_RESERVED_MB, throttled: [] };
     log(`this machine: ${m.speeds.gflops.toFixed(1)} GFLOPS per core on convs, ${m.speeds.denseGflops.toFixed(2)} on dense layers; ${o.profile.name}: ${o.profile.gflops.toFixed(2)} / ${o.profile.denseGflops.toFixed(3)}`);
-    log(`quota per process: ${o.stages.map((st, i) => `${st.role} ${(quotas[i]! * 100).toFixed(2)}%`).join(', ')} of a core; total ${total.toFixed(2)} cores of ${cpus().length}`);
   }
 
   log(`starting ${processes} node processes of ${o.name}`);
@@ -104,10 +171,10 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
   // stage that does not fit a Pi fails here as it would there). The CPU quota goes on once all
   // are loaded: load time is not measured, and at a Pi's speed it would only make the run long.
   const groups: LimitGroup[] = [];
-  const quotas: number[] = [];
+  const groupStage: number[] = [];
   const command = emulated
     ? (cfg: NodeConfig, argv: string[]) => {
-        quotas.push(emulated!.quotaCores[o.stages.findIndex((st) => st.role === cfg.role)]!);
+        groupStage.push(o.stages.findIndex((st) => st.role === cfg.role));
         const g = createLimitGroup(`${runId}-${groups.length}`, { memoryMb: emulated!.memoryMb });
         groups.push(g);
         return execInGroup(g, argv);
@@ -124,9 +191,21 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
   }
   let sent;
   let stats;
+  let cpu;
   try {
-    groups.forEach((g, i) => g.setCpuLimit(quotas[i]!, periodUsFor(quotas[i]!)));
     const window = o.window ?? Math.min(32, 2 * processes);
+    if (emulated) {
+      emulated.quotaCores = await measureQuotas(o, farm, emulated.machine, log);
+      const total = groupStage.reduce((a, st) => a + emulated!.quotaCores[st]!, 0);
+      const fit = quotaFits(total / processes, processes, cpus().length);
+      if (!fit.ok) warnings.push(fit.message);
+      log(`quota per process: ${o.stages.map((st, i) => `${st.role} ${(emulated!.quotaCores[i]! * 100).toFixed(2)}%`).join(', ')} of a core; total ${total.toFixed(2)} cores of ${cpus().length}`);
+      groups.forEach((g, i) => {
+        const q = emulated!.quotaCores[groupStage[i]!]!;
+        g.setCpuLimit(q, periodUsFor(q));
+      });
+    }
+    const loaded = await farm.stats();
     log(`streaming ${o.frames} frames (${o.warmup} warm-up), ${window} in flight`);
     sent = await runSender({
       input: spec.input,
@@ -144,6 +223,7 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
       log,
     });
     stats = await farm.stats();
+    cpu = cpuPerFrame(loaded, stats);
     if (emulated) emulated.throttled = groups.map((g) => g.cpuThrottling().throttled);
   } finally {
     await farm.stop();
@@ -164,6 +244,8 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
     ips: sent.ips,
     latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99 },
     processes: sent.processes,
+    cpu,
+    ...(emulated ? { quotaCores: emulated.quotaCores } : {}),
     rss: stats.map((x) => ({ role: x.role, replica: x.replica, shard: x.shard, bytes: Math.max(x.rssBytes, x.peakRssBytes) })),
     ...(sent.timeline ? { timeline: sent.timeline } : {}),
     ...(prediction ? { prediction } : {}),

@@ -33,6 +33,10 @@ export interface BenchFigures {
   processes: ProcessFigures[];
   /** per node process: resident memory (bytes) */
   rss?: { role: string; replica: number; shard: number; bytes: number }[];
+  /** per node process: CPU ms per frame over the streamed frames */
+  cpu?: { role: string; replica: number; shard: number; msPerFrame: number }[];
+  /** emulated runs, per stage in order: the fraction of one core each of its processes got */
+  quotaCores?: number[];
   /** per-frame records with absolute times (the sender's clock); shifted to the run's start here */
   timeline?: FrameRecord[];
   prediction?: Evaluation;
@@ -62,7 +66,10 @@ function shiftTimeline(frames: FrameRecord[], stages: StageSpec[], hostNames: Re
 const hostName = (process: string, names: Record<string, string>) => names[process] ?? process;
 
 export function benchRunResult(b: BenchFigures): RunResult {
-  const stages: StageResult[] = b.stages.map((s) => {
+  const stages: StageResult[] = b.stages.map((s, i) => {
+    const cpu = (b.cpu ?? []).filter((c) => c.role === s.role && Number.isFinite(c.msPerFrame)).map((c) => c.msPerFrame);
+    const cpuMsPerFrame = cpu.length ? cpu.reduce((a, x) => a + x, 0) / cpu.length : undefined;
+    const quota = b.quotaCores?.[i];
     const procs = b.processes.filter((p) => p.role === s.role);
     const frames = procs.reduce((a, p) => a + p.frames, 0);
     const rss = (b.rss ?? []).filter((r) => r.role === s.role).map((r) => r.bytes);
@@ -78,6 +85,8 @@ export function benchRunResult(b: BenchFigures): RunResult {
       utilization: procs.length ? procs.reduce((a, p) => a + p.utilization, 0) / (s.replicas * s.shards) : 0,
       queueMs: frames ? procs.reduce((a, p) => a + p.waitMs.mean * p.frames, 0) / frames : undefined,
       ...(rss.length ? { rssMb: Math.max(...rss) / 2 ** 20 } : {}),
+      ...(cpuMsPerFrame !== undefined ? { cpuMsPerFrame } : {}),
+      ...(cpuMsPerFrame !== undefined && quota ? { deviceMsPerFrame: cpuMsPerFrame / quota } : {}),
       ...(predicted ? { predictedComputeMs: predicted.computeS * 1000, predictedServiceMs: predicted.serviceS * 1000 } : {}),
     };
   });

@@ -2,6 +2,7 @@
 // and one small inline script that measures every chart after layout (getBBox) and writes the
 // result into #render-check, so a headless browser test can tell a drawn chart from an empty one.
 import { describeMisses } from './model-check.js';
+import { stageRows } from './stage-rows.js';
 import type { RunResult } from './types.js';
 import { histogram, ipsSeries, lanes, latencies } from './figures.js';
 import { esc, fmtNum, histogramChart, lineChart, type RefLine } from './svg.js';
@@ -71,11 +72,10 @@ function compareTable(rows: CompareRow[]): string {
 }
 
 function stagesTable(r: RunResult): string {
-  const head = ['stage', 'replicas', 'shards', 'hosts', 'service ms', 'predicted ms', 'queue ms', 'utilisation', 'RSS MB'];
-  const rows = r.stages.map((s) => [s.role, String(s.replicas), String(s.shards), (s.hosts ?? []).join(', ') || '–', fmtNum(s.serviceMs), s.predictedComputeMs === undefined ? '–' : fmtNum(s.predictedComputeMs), s.queueMs === undefined ? '–' : fmtNum(s.queueMs), `${(s.utilization * 100).toFixed(0)}%`, s.rssMb === undefined ? '–' : fmtNum(s.rssMb)]);
+  const { head, rows, numeric } = stageRows(r, true);
   const misses = describeMisses(r);
   const note = misses.length ? `<ul class="misses">${misses.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>` : '';
-  return `${note}<table><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.map((row) => `<tr>${row.map((c, i) => `<td${i === 0 || i === 3 ? '' : ' class="num"'}>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+  return `${note}<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((row) => `<tr>${row.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
 export function renderRunHtml(r: RunResult, opts: HtmlOptions = {}): string {

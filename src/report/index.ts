@@ -8,3 +8,4 @@ export { PAPER_RESULTS, PAPER_SOURCE, PAPER_DEVICES, paperSystems, paperPiFarm }
 export { checkRunResult, RunResultError } from './validate.js';
 export { percentile, histogram, ipsOverTime, lanes, latencies } from './figures.js';
 export { modelMisses, describeMisses, MODEL_TOLERANCE, type StageMiss } from './model-check.js';
+export { stageRows, type StageRows } from './stage-rows.js';

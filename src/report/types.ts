@@ -36,6 +36,14 @@ export interface StageResult {
   predictedComputeMs?: number;
   /** the cost model's service time per frame of one process: compute plus receiving and sending */
   predictedServiceMs?: number;
+  /** CPU time one process used per frame on this machine (engine and runtime), from the nodes' counters */
+  cpuMsPerFrame?: number;
+  /**
+   * emulated runs: the time per frame the emulated device needs (cpuMsPerFrame / the CPU quota),
+   * what the model's predictedServiceMs stands for; unlike serviceMs it does not depend on when a
+   * stage that idles gets its CPU
+   */
+  deviceMsPerFrame?: number;
 }
 
 export interface RunResult {

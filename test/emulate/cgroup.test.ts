@@ -38,8 +38,10 @@ test('quota arithmetic and systemd properties', () => {
   assert.throws(() => quotaCores(4.2, 0), /per-core speed/);
   assert.ok(quotaFits(0.1, 8, 2).ok);
   assert.match(quotaFits(0.5, 8, 2).message, /more than 1.70 of this machine's 2/);
-  assert.equal(periodUsFor(0.044), 23000);
-  assert.equal(periodUsFor(0.3), 10000);
+  assert.equal(periodUsFor(0.044), 228000);
+  assert.equal(periodUsFor(0.3), 34000);
+  assert.equal(periodUsFor(2), 10000);
+  assert.equal(periodUsFor(0.005), 1_000_000);
   assert.equal(systemdCpuQuota(0.0437), '4.37%');
   assert.equal(systemdDropIn({ cpuCores: 0.05, periodUs: 20000, memoryMb: 1024 }, 'pi3'), '# pifarm: emulated pi3\n[Service]\nCPUQuota=5%\nCPUQuotaPeriodSec=20ms\nMemoryMax=1024M\nMemorySwapMax=0\n');
   assert.deepEqual(systemdRunArgs('pf-x', { memoryMb: 512 }, ['node', 'a.js']), ['systemd-run', '--unit=pf-x', '--collect', '-p', 'MemoryMax=512M', '-p', 'MemorySwapMax=0', '--', 'node', 'a.js']);

@@ -9,6 +9,8 @@ import { runBenchFarm } from '../../farm/bench-farm.js';
 import { findProfile, PROFILES } from '../../emulate/profiles.js';
 import { OS_RESERVED_MB } from '../../topology/cost-model.js';
 import { describeMisses } from '../../report/model-check.js';
+import { stageRows } from '../../report/stage-rows.js';
+import type { RunResult } from '../../report/types.js';
 import { COMPARE_HEAD, compareRows, rowCells } from '../../report/compare.js';
 
 const HELP = `usage: pifarm bench farm (--preset NAME | --topology FILE | --plan --devices N --model M)
@@ -47,6 +49,12 @@ const FLAGS = {
   out: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/** The per-stage table for the terminal. */
+export function stageTable(r: RunResult): string {
+  const { head, rows } = stageRows(r);
+  return table(head, rows);
+}
 
 export const command: CliCommand = {
   name: 'bench',
@@ -110,7 +118,7 @@ export const command: CliCommand = {
       console.log(`CPU quota per process: ${r.stages.map((s, i) => `${s.role} ${(e.quotaCores[i]! * 100).toFixed(2)}%`).join(', ')} of one core; periods throttled per process: ${e.throttled.join(', ')}`);
     }
     console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
-    console.log(table(['stage', 'replicas', 'shards', 'service ms', 'predicted ms', 'queue ms', 'util', 'RSS MB'], r.stages.map((s) => [s.role, String(s.replicas), String(s.shards), s.serviceMs.toFixed(1), (s.predictedComputeMs ?? NaN).toFixed(1), (s.queueMs ?? NaN).toFixed(1), `${(s.utilization * 100).toFixed(0)}%`, (s.rssMb ?? NaN).toFixed(0)])));
+    console.log(stageTable(r));
     for (const m of describeMisses(r)) console.log(m);
     console.log('');
     console.log(table(COMPARE_HEAD, compareRows([r], values['compare-paper'] ?? false).map(rowCells)));

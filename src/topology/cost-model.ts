@@ -33,8 +33,10 @@ export const OS_RESERVED_MB = 324;
 /*
  * Memory of one node process: the larger of its two peaks, both measured (VmHWM) by
  * `npm run bench -- memory` (bench/memory.ts) on 2026-11-26, onnx engine (onnxruntime-node 1.x,
- * x64, 1 thread, sender window 8), 36 blocks of AlexNet and VGG16, and fitted (linear programme:
- * the least total over-count with every block's model >= 1.05 x its measured peak):
+ * x64, 1 thread, sender window 8), 38 blocks of AlexNet and VGG16 in 7 runs (each block's highest
+ * peak kept: the same block varies by up to 10% between runs, with V8's garbage collection), and
+ * fitted (linear programme: the least total over-count with every model >= 1.05 x that peak;
+ * then rounded up):
  *   load = NODE_RUNTIME_MB + dense + CONV_LOAD_FACTOR x conv + CONV_LAYER_LOAD_FACTOR x largest conv layer
  *   run  = NODE_RUNTIME_MB + dense + CONV_RUN_FACTOR x conv + ACTIVATION_FACTOR x largest activation
  *          pair + FRAME_FACTOR x (a frame in + a frame out)
@@ -43,27 +45,27 @@ export const OS_RESERVED_MB = 324;
  * copy and the generator's pieces coexist (4-7x the conv weights), after it about 1x stays.
  * Running, onnxruntime's arena holds the activations, and frames in flight (queue, Avro buffers,
  * the send buffer, the frames kept for failover re-sends) grow with the tensors a node receives
- * and sends. Model / measured: 1.05-1.43, mean 1.15. With more frames in flight (a sender window
+ * and sends. Model / measured: 1.056-1.50, mean 1.21. With more frames in flight (a sender window
  * above 8) a bottleneck stage queues more; another engine (tfjs) was not measured: see
  * strictMemory.
  */
 /** a node process before any block: Node.js, onnxruntime, avsc, buffers (measured: 94-106 MB; fitted with the margin) */
-export const NODE_RUNTIME_MB = 136;
+export const NODE_RUNTIME_MB = 150;
 /** load peak per MB of conv weights (onnxruntime initializer copies and pre-packing) */
 export const CONV_LOAD_FACTOR = 4.3;
 /** load peak per MB of the largest conv layer (one layer's transient buffers) */
-export const CONV_LAYER_LOAD_FACTOR = 3.2;
+export const CONV_LAYER_LOAD_FACTOR = 2;
 /** resident per MB of conv weights once loaded */
-export const CONV_RUN_FACTOR = 1.2;
+export const CONV_RUN_FACTOR = 1;
 /** per MB of the largest input + output pair of one layer (onnxruntime's arena) */
-export const ACTIVATION_FACTOR = 4.8;
+export const ACTIVATION_FACTOR = 4;
 /** per MB of one frame received plus one sent (frames in flight, at the sender's default window of 8) */
-export const FRAME_FACTOR = 9.7;
+export const FRAME_FACTOR = 12;
 /**
  * strictMemory (pifarm plan --strict-memory): also require this many copies of all weights at
  * start-up, the rule of frameworks that hold the model bytes and their own copy while loading
  * (the paper's Keras; engines not measured by bench/memory.ts). The default model already counts
- * the onnx engine's measured start-up peak. On a Pi 3 it caps a process at about 280 MB of
+ * the onnx engine's measured start-up peak. On a Pi 3 it caps a process at 275 MB of
  * weights: the whole of VGG16 (553 MB) or its fc1 (411 MB) must then be split.
  */
 export const LOAD_PEAK_FACTOR = 2;

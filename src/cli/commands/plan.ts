@@ -33,8 +33,9 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
   --bandwidth-mbit  shared Wi-Fi medium (default 300; give what iperf measures)
   --local           every process on this machine: no shared medium
   --max-latency-ms  only topologies whose predicted latency (one frame, empty pipeline) is at most this
-  --strict-memory   a process must also hold twice its weights while it starts (the engine's
-                    transient copy) instead of relying on swap for that moment
+  --strict-memory   a process must also hold twice all its weights while it starts (frameworks
+                    that keep a copy while loading, e.g. Keras; engines not measured). Without it
+                    a process must hold its measured peak (onnx engine, start-up included)
   --profile local   measure every layer with the engine on this machine and plan with those times
   --profile HOST    the same on an inventory host (-i) where pifarm is deployed (pifarm up)
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)

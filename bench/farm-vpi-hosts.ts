@@ -139,14 +139,15 @@ export async function waitLoaded(o: { nodes: FarmNode[]; groups: HostGroup[]; pi
   const deadline = Date.now() + o.timeoutMs;
   const ready = new Map<string, NodeStats>();
   for (;;) {
-    for (const g of o.groups) {
-      if (g.group.oomKills() === 0) continue;
-      const roles = o.nodes.filter((n) => n.host === g.host);
-      const logs = await Promise.all(roles.map((n) => journal(o.pis, n)));
+    const killed = o.groups.filter((g) => g.group.oomKills() > 0);
+    if (killed.length) {
+      const on = (g: HostGroup) => o.nodes.filter((n) => n.host === g.host);
+      const first = on(killed[0]!);
+      const logs = await Promise.all(first.map((n) => journal(o.pis, n)));
       throw new Error(
-        `${g.host} (${roles.map((n) => n.process).join(', ')}): killed for exceeding the emulated ${o.profile}'s ${o.memoryMb} MB ` +
-          `(its RAM less the OS; the container's own OS counts inside): the stage does not fit this Pi\n` +
-          roles.map((n, i) => `--- ${n.host} ${n.unit}:\n${logs[i]}`).join('\n'),
+        `killed for exceeding the emulated ${o.profile}'s ${o.memoryMb} MB (its RAM less the OS; the container's own OS counts inside): ` +
+          `${killed.map((g) => `${g.host} (${on(g).map((n) => n.process).join(', ')})`).join(', ')}: the stage does not fit this Pi\n` +
+          first.map((n, i) => `--- ${n.host} ${n.unit}:\n${logs[i]}`).join('\n'),
       );
     }
     const pending = o.nodes.filter((n) => !ready.has(n.process));
@@ -205,4 +206,15 @@ export function removeNetEmulationSync(bridge: string): void {
       /* not there */
     }
   }
+}
+
+/** What the nodes logged about peers they called down or could not reach (why frames were lost). */
+export async function peerTrouble(pis: VirtualPis, hosts: string[], perHost = 4): Promise<string[]> {
+  const out = await Promise.all(
+    hosts.map(async (h) => {
+      const r = await pis.exec(h, `journalctl -u 'pifarm-node@*' --no-pager -o cat 2>/dev/null | grep -E 'is down|timed out|channel destroyed' | tail -${perHost}`).catch(() => ({ stdout: '' }));
+      return r.stdout.trim().split('\n').filter(Boolean).map((l) => `${h}: ${l}`);
+    }),
+  );
+  return out.flat();
 }

@@ -1,5 +1,5 @@
 // `npm run bench -- farm-vpi (--preset P | --plan --model M --devices N) [--emulate pi3] [--frames N]
-// [--warmup N] [--rate MBIT] [--keep] [--out DIR]`: the farm benchmark on virtual Pis (real
+// [--warmup N] [--rate MBIT] [--ram MB] [--headroom CORES] [--keep] [--out DIR]`: the farm benchmark on virtual Pis (real
 // systemd-nspawn hosts with sshd, test/vpi/harness.ts) emulated as Pis: each container's whole
 // process tree in one group (the Pi's RAM less the OS; then the CPU quota of the role it runs),
 // the shared Wi-Fi medium on the bridge, the farm provisioned, deployed and started over SSH, the
@@ -33,10 +33,10 @@ import { removeStaleGroups } from '../src/emulate/cgroup.js';
 import { writeRunReport } from '../src/report/write.js';
 import { describeMisses } from '../src/report/model-check.js';
 import { COMPARE_HEAD, compareRows, rowCells } from '../src/report/compare.js';
-import { farmNodes, groupMemory, limitContainers, nodeStats, removeGroupsSync, removeNetEmulationSync, waitLoaded, writeFarmInventory, type HostGroup } from './farm-vpi-hosts.js';
+import { farmNodes, groupMemory, limitContainers, nodeStats, peerTrouble, removeGroupsSync, removeNetEmulationSync, waitLoaded, writeFarmInventory, type HostGroup } from './farm-vpi-hosts.js';
 
 const BRIDGE = 'pfbr0';
-const USAGE = 'usage: npm run bench -- farm-vpi (--preset P | --plan --model M --devices N) [--emulate pi3|pi4|pi5] [--frames N] [--warmup N] [--rate MBIT] [--keep] [--out DIR]';
+const USAGE = 'usage: npm run bench -- farm-vpi (--preset P | --plan --model M --devices N) [--emulate pi3|pi4|pi5] [--frames N] [--warmup N] [--rate MBIT] [--ram MB] [--headroom CORES] [--keep] [--out DIR]';
 
 interface Topology {
   model: string;
@@ -105,11 +105,16 @@ export async function run(argv: string[]): Promise<void> {
     options: {
       preset: { type: 'string' }, plan: { type: 'boolean' }, model: { type: 'string' }, devices: { type: 'string' },
       emulate: { type: 'string' }, frames: { type: 'string' }, warmup: { type: 'string' }, rate: { type: 'string' },
-      keep: { type: 'boolean' }, out: { type: 'string' },
+      keep: { type: 'boolean' }, out: { type: 'string' }, headroom: { type: 'string' }, ram: { type: 'string' },
     },
   });
-  const profile = findProfile(v.emulate ?? 'pi3');
+  const base = findProfile(v.emulate ?? 'pi3');
+  // --ram: a Pi with less (or more) memory, e.g. to see a stage fail at load as it would there
+  const profile = v.ram === undefined ? base : { ...base, memoryMb: Math.round(num(v.ram, 'ram', 0, OS_RESERVED_MB + 64)) };
   const rate = num(v.rate, 'rate', 300, 1);
+  // Extra CPU per container, in cores, beyond its stage's quota: what a Pi's other cores give its
+  // event loop, probes and OS while one core computes (the stage quota covers the compute only).
+  const headroom = num(v.headroom, 'headroom', 0, 0);
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-bench-farm-vpi-'));
   const topo = chooseTopology(v, profile, dir);
   const frames = Math.round(num(v.frames, 'frames', topo.model === 'vgg16' ? 16 : 40, 1));
@@ -169,7 +174,7 @@ export async function run(argv: string[]): Promise<void> {
       const m = await measureMachine();
       const perStage = stageQuotas(topo.model, topo.stages, profile, m.speeds);
       const perHost = new Map<string, number>();
-      for (const n of nodes) perHost.set(n.host, (perHost.get(n.host) ?? 0) + perStage[topo.stages.findIndex((s) => s.role === n.role)]!);
+      for (const n of nodes) perHost.set(n.host, (perHost.get(n.host) ?? headroom) + perStage[topo.stages.findIndex((s) => s.role === n.role)]!);
       for (const g of groups) {
         const q = perHost.get(g.host);
         if (q !== undefined) g.group.setCpuLimit(q, periodUsFor(q));
@@ -189,31 +194,56 @@ export async function run(argv: string[]): Promise<void> {
     say(`${rate} Mbit/s shared by ${net.ports.length} ports through one queue${net.netem ? ', 3 ms delay' : ''}`);
     for (const w of net.warnings) say(`note: ${w} (carrying on without the delay)`);
 
-    const processesCount = nodes.length;
-    const window = Math.min(32, 2 * processesCount);
+    const window = Math.min(32, 2 * nodes.length);
+    const prediction = predictFor(topo.model, topo.stages, profile, { bandwidthMbit: rate, sharedMedium: true });
+    // A node computes a frame without answering in between (a VGG16 block takes ~7 s on a Pi 3):
+    // the sender's failover must not call a first-stage replica down before it has seen one frame
+    // time (its default 5 s does), and a frame is lost only when it is far past the pipeline's own
+    // latency with the window full, not after the default 30 s.
+    const firstMs = prediction.stages[0]!.serviceS * 1000;
+    const failTimeoutMs = Math.round(Math.max(5000, 3 * firstMs + 1000));
+    const frameTimeoutMs = Math.round(Math.max(60_000, (3 * 1000 * window) / prediction.predictedIps));
+    const senderBase = {
+      input: loadModelSpec(topo.model).input,
+      first: plan.wiring.first,
+      lastShards: plan.wiring.lastShards,
+      listen: { host: plan.controlAddress, port: plan.farm.sender.port },
+      maxMessageBytes: plan.wiring.maxMessageBytes,
+      frameTimeoutMs,
+      failTimeoutMs,
+      secret,
+      seed: 1,
+    };
+    // WORKAROUND: a node opens its connection to the next stage when it sends its first output,
+    // and the farm-secret handshake must finish within 5 s (runtime/auth.ts); a node that starts
+    // its next frame (the event loop busy for a Pi's 8 s) before the answer is read loses the
+    // connection and the frames sent on it. So first one frame at a time through an idle
+    // pipeline, enough for every replica of every stage (round-robin), not measured; a wider
+    // window when only the first stage is slow.
+    const maxReplicas = Math.max(...topo.stages.map((s) => s.replicas));
+    const primeWindow = prediction.stages.slice(1).every((s) => s.serviceS < 2) ? topo.stages[0]!.replicas : 1;
+    const primed = await phases.run(`prime connections (${maxReplicas} frames, ${primeWindow} in flight)`, () =>
+      runSender({ ...senderBase, frames: maxReplicas, warmup: 0, window: primeWindow, idBase: Date.now() * 1000, log: (m) => say(`prime: ${m}`) }),
+    );
+    if (primed.dropped) say(`prime: ${primed.dropped} of ${maxReplicas} frames lost`);
+    say(`first-stage replica called down after ${(failTimeoutMs / 1000).toFixed(1)} s without an answer; a frame lost after ${(frameTimeoutMs / 1000).toFixed(0)} s`);
     const sent = await phases.run(`stream ${frames} frames (${warmup} warm-up, ${window} in flight)`, () =>
       runSender({
-        input: loadModelSpec(topo.model).input,
-        first: plan.wiring.first,
-        lastShards: plan.wiring.lastShards,
-        listen: { host: plan.controlAddress, port: plan.farm.sender.port },
+        ...senderBase,
         frames,
         warmup,
         window,
-        seed: 1,
         sampleIds: defaultSampleIds(frames, 1),
         idBase: Date.now() * 1000,
-        maxMessageBytes: plan.wiring.maxMessageBytes,
-        frameTimeoutMs: 600_000,
-        secret,
         keepTimeline: true,
         log: (m) => say(m),
       }),
     );
     const stats = await nodeStats(nodes, plan.wiring.maxMessageBytes, secret);
+    const trouble = sent.dropped ? await peerTrouble(pis, [...new Set(nodes.map((n) => n.host))]) : [];
     const throttled = groups.map((g) => `${g.host} ${g.group.cpuThrottling().throttled}`);
+    const oomDuringRun = groups.filter((g) => g.group.oomKills() > 0).map((g) => `${g.host} (${nodes.filter((n) => n.host === g.host).map((n) => n.process).join(', ')})`);
 
-    const prediction = predictFor(topo.model, topo.stages, profile, { bandwidthMbit: rate, sharedMedium: true });
     const result = benchRunResult({
       runId,
       startedAt,
@@ -239,9 +269,15 @@ export async function run(argv: string[]): Promise<void> {
 
     const r = result;
     console.log(`emulated ${profile.name} on ${nodes.length} virtual Pis: ${memoryMb} MB per Pi (OS included); this machine ${quota.speeds.gflops.toFixed(1)} / ${quota.speeds.denseGflops.toFixed(2)} GFLOPS per core`);
-    console.log(`CPU quota per stage: ${topo.stages.map((s, i) => `${s.role} ${(quota.perStage[i]! * 100).toFixed(2)}%`).join(', ')} of one core (${quota.fit.message}); periods throttled: ${throttled.join(', ')}`);
+    console.log(`CPU quota per stage: ${topo.stages.map((s, i) => `${s.role} ${(quota.perStage[i]! * 100).toFixed(2)}%`).join(', ')} of one core${headroom ? ` + ${(headroom * 100).toFixed(1)}% headroom per Pi` : ''} (${quota.fit.message}); periods throttled: ${throttled.join(', ')}`);
     console.log(`network: ${rate} Mbit/s shared medium on ${BRIDGE}, ${net.netem ? 'delay 3 ms' : 'no delay (no sch_netem on this kernel)'}`);
-    if (sent.dropped) console.log(`dropped ${sent.dropped} frame(s)`);
+    if (oomDuringRun.length) console.log(`killed for memory during the run (${memoryMb} MB per Pi): ${oomDuringRun.join(', ')}`);
+    if (sent.dropped) {
+      // where the frames went: each node's own counters (a frame lost in the farm is counted where it was dropped)
+      console.log(`dropped ${sent.dropped} frame(s); per node received/computed, refused, queue full, missing shard, not sent:`);
+      for (const { node: n, stats: s } of stats) console.log(`  ${n.host} ${n.process}: ${s.received}/${s.computed}, ${s.refused}, ${s.queueDropped}, ${s.mergeDropped}, ${s.sendFailed}`);
+      if (trouble.length) console.log(`what the nodes logged about their peers:\n${trouble.map((l) => `  ${l}`).join('\n')}`);
+    }
     console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
     console.log(table(['stage', 'hosts', 'service ms', 'predicted ms', 'queue ms', 'util', 'RSS MB'], r.stages.map((s) => [s.role, (s.hosts ?? []).join(','), s.serviceMs.toFixed(1), (s.predictedComputeMs ?? NaN).toFixed(1), (s.queueMs ?? NaN).toFixed(1), `${(s.utilization * 100).toFixed(0)}%`, (s.rssMb ?? NaN).toFixed(0)])));
     for (const m of describeMisses(r)) console.log(m);
@@ -261,7 +297,7 @@ export async function run(argv: string[]): Promise<void> {
             problems.push((e as Error).message);
           }
         }
-        if (pis) say(`--keep: ${pis.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} left running (key ${pis.keyPath}; inventory ${join(dir, 'farm.yaml')}); "node dist/test/vpi/cli.js down" removes them`);
+        if (pis) say(`--keep: ${pis.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} left running in their limit groups (key ${pis.keyPath}; inventory ${join(dir, 'farm.yaml')}); "node dist/test/vpi/cli.js down" removes them, a later run the empty groups`);
       } else {
         await pis?.teardown();
         problems.push(...removeGroupsSync(groups));

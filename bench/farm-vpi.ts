@@ -7,7 +7,7 @@
 // same Pis on a shared medium, and the report written. Prints the wall time of every phase.
 // A dev tool (it needs the harness, which lives in test/), not a test: it runs minutes.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startVirtualPis, type VirtualPis } from '../test/vpi/harness.js';
@@ -21,18 +21,18 @@ import { presetStages } from '../src/farm/local-demo.js';
 import { simpleCommand, type FarmOutcome } from '../src/farm/commands.js';
 import { planFarm } from '../src/farm/plan.js';
 import { projectRoot, type FarmOptions } from '../src/farm/options.js';
-import { predictFor, stageQuotas } from '../src/farm/bench-farm.js';
+import { cpuPerFrame, predictFor } from '../src/farm/bench-farm.js';
 import { benchRunResult, newRunId } from '../src/farm/bench-result.js';
 import { buildBundle } from '../src/provision/bundle.js';
 import { defaultSampleIds, runSender } from '../src/runtime/sender.js';
 import { findProfile, type PiProfile } from '../src/emulate/profiles.js';
-import { measureMachine } from '../src/emulate/calibrate.js';
-import { periodUsFor, quotaFits } from '../src/emulate/quota.js';
 import { applyNetEmulation, removeNetEmulation } from '../src/emulate/network.js';
 import { removeStaleGroups } from '../src/emulate/cgroup.js';
 import { writeRunReport } from '../src/report/write.js';
 import { describeMisses } from '../src/report/model-check.js';
+import { stageRows } from '../src/report/stage-rows.js';
 import { COMPARE_HEAD, compareRows, rowCells } from '../src/report/compare.js';
+import { calibrateQuotas } from './farm-vpi-quota.js';
 import { farmNodes, groupMemory, limitContainers, nodeStats, peerTrouble, removeGroupsSync, removeNetEmulationSync, waitLoaded, writeFarmInventory, type HostGroup } from './farm-vpi-hosts.js';
 
 const BRIDGE = 'pfbr0';
@@ -170,36 +170,12 @@ export async function run(argv: string[]): Promise<void> {
       return `${g.host} ${m ? `${m.usedMb.toFixed(0)} MB (${m.shmemMb.toFixed(0)} MB of files on its RAM disk)` : '?'}`;
     }).join(', ')}`);
 
-    const quota = await phases.run('CPU quotas', async () => {
-      const m = await measureMachine();
-      const perStage = stageQuotas(topo.model, topo.stages, profile, m.speeds);
-      const perHost = new Map<string, number>();
-      for (const n of nodes) perHost.set(n.host, (perHost.get(n.host) ?? headroom) + perStage[topo.stages.findIndex((s) => s.role === n.role)]!);
-      for (const g of groups) {
-        const q = perHost.get(g.host);
-        if (q !== undefined) g.group.setCpuLimit(q, periodUsFor(q));
-      }
-      const total = [...perHost.values()].reduce((a, q) => a + q, 0);
-      const fit = quotaFits(total / perHost.size, perHost.size, cpus().length);
-      return { speeds: m.speeds, perStage, perHost, fit };
-    });
-    say(`this machine ${quota.speeds.gflops.toFixed(1)} / ${quota.speeds.denseGflops.toFixed(2)} GFLOPS per core (conv / dense); ${profile.name} ${profile.gflops.toFixed(2)} / ${profile.denseGflops.toFixed(3)}`);
-    say(`quota per container: ${groups.map((g) => `${g.host} ${((quota.perHost.get(g.host) ?? 0) * 100).toFixed(2)}%`).join(', ')} of a core`);
-    say(`${quota.fit.ok ? '' : 'WARNING: '}${quota.fit.message}`);
-
-    const net = await phases.run('shared medium', async () => {
-      netApplied = true;
-      return applyNetEmulation({ bridge: BRIDGE, rateMbit: rate, delayMs: 3, lossPct: 0 });
-    });
-    say(`${rate} Mbit/s shared by ${net.ports.length} ports through one queue${net.netem ? ', 3 ms delay' : ''}`);
-    for (const w of net.warnings) say(`note: ${w} (carrying on without the delay)`);
-
     const window = Math.min(32, 2 * nodes.length);
     const prediction = predictFor(topo.model, topo.stages, profile, { bandwidthMbit: rate, sharedMedium: true });
-    // A node computes a frame without answering in between (a VGG16 block takes ~7 s on a Pi 3):
-    // the sender's failover must not call a first-stage replica down before it has seen one frame
-    // time (its default 5 s does), and a frame is lost only when it is far past the pipeline's own
-    // latency with the window full, not after the default 30 s.
+    // A node at a Pi's speed is slow to answer while it computes (a VGG16 block takes ~7 s on a
+    // Pi 3): the sender's failover must not call a first-stage replica down before it has seen
+    // one frame time (its default 5 s does), and a frame is lost only when it is far past the
+    // pipeline's own latency with the window full, not after the default 30 s.
     const firstMs = prediction.stages[0]!.serviceS * 1000;
     const failTimeoutMs = Math.round(Math.max(5000, 3 * firstMs + 1000));
     const frameTimeoutMs = Math.round(Math.max(60_000, (3 * 1000 * window) / prediction.predictedIps));
@@ -214,19 +190,33 @@ export async function run(argv: string[]): Promise<void> {
       secret,
       seed: 1,
     };
-    // WORKAROUND: a node opens its connection to the next stage when it sends its first output,
-    // and the farm-secret handshake must finish within 5 s (runtime/auth.ts); a node that starts
-    // its next frame (the event loop busy for a Pi's 8 s) before the answer is read loses the
-    // connection and the frames sent on it. So first one frame at a time through an idle
-    // pipeline, enough for every replica of every stage (round-robin), not measured; a wider
-    // window when only the first stage is slow.
-    const maxReplicas = Math.max(...topo.stages.map((s) => s.replicas));
-    const primeWindow = prediction.stages.slice(1).every((s) => s.serviceS < 2) ? topo.stages[0]!.replicas : 1;
-    const primed = await phases.run(`prime connections (${maxReplicas} frames, ${primeWindow} in flight)`, () =>
-      runSender({ ...senderBase, frames: maxReplicas, warmup: 0, window: primeWindow, idBase: Date.now() * 1000, log: (m) => say(`prime: ${m}`) }),
+    const statsNow = async () => (await nodeStats(nodes, plan.wiring.maxMessageBytes, secret)).map((x) => x.stats);
+    const quota = await phases.run('warm-up, calibration (no quota), CPU quotas', () =>
+      calibrateQuotas({
+        model: topo.model,
+        stages: topo.stages,
+        profile,
+        nodes,
+        groups,
+        headroom,
+        stats: statsNow,
+        // other wire ids than the measured run's, and other frames (seed 2)
+        stream: (n, w) => runSender({ ...senderBase, seed: 2, frames: n, warmup: 0, window: w, sampleIds: [], idBase: Date.now() * 1000, log: (m) => say(`calibration: ${m}`) }),
+        log: say,
+      }),
     );
-    if (primed.dropped) say(`prime: ${primed.dropped} of ${maxReplicas} frames lost`);
+    say(`quota per container: ${groups.map((g) => `${g.host} ${((quota.perHost.get(g.host) ?? 0) * 100).toFixed(2)}%`).join(', ')} of a core`);
+    say(`${quota.fit.ok ? '' : 'WARNING: '}${quota.fit.message}`);
+
+    const net = await phases.run('shared medium', async () => {
+      netApplied = true;
+      return applyNetEmulation({ bridge: BRIDGE, rateMbit: rate, delayMs: 3, lossPct: 0 });
+    });
+    say(`${rate} Mbit/s shared by ${net.ports.length} ports through one queue${net.netem ? ', 3 ms delay' : ''}`);
+    for (const w of net.warnings) say(`note: ${w} (carrying on without the delay)`);
+
     say(`first-stage replica called down after ${(failTimeoutMs / 1000).toFixed(1)} s without an answer; a frame lost after ${(frameTimeoutMs / 1000).toFixed(0)} s`);
+    const beforeRun = await statsNow();
     const sent = await phases.run(`stream ${frames} frames (${warmup} warm-up, ${window} in flight)`, () =>
       runSender({
         ...senderBase,
@@ -257,6 +247,8 @@ export async function run(argv: string[]): Promise<void> {
       ips: sent.ips,
       latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99 },
       processes: sent.processes,
+      cpu: cpuPerFrame(beforeRun, stats.map((x) => x.stats)),
+      quotaCores: quota.perStage.map((q) => q + headroom),
       rss: stats.map(({ stats: s }) => ({ role: s.role, replica: s.replica, shard: s.shard, bytes: Math.max(s.rssBytes, s.peakRssBytes) })),
       ...(sent.timeline ? { timeline: sent.timeline } : {}),
       prediction,
@@ -279,7 +271,8 @@ export async function run(argv: string[]): Promise<void> {
       if (trouble.length) console.log(`what the nodes logged about their peers:\n${trouble.map((l) => `  ${l}`).join('\n')}`);
     }
     console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
-    console.log(table(['stage', 'hosts', 'service ms', 'predicted ms', 'queue ms', 'util', 'RSS MB'], r.stages.map((s) => [s.role, (s.hosts ?? []).join(','), s.serviceMs.toFixed(1), (s.predictedComputeMs ?? NaN).toFixed(1), (s.queueMs ?? NaN).toFixed(1), `${(s.utilization * 100).toFixed(0)}%`, (s.rssMb ?? NaN).toFixed(0)])));
+    const rows = stageRows(r, true);
+    console.log(table(rows.head, rows.rows));
     for (const m of describeMisses(r)) console.log(m);
     console.log('');
     console.log(table(COMPARE_HEAD, compareRows([r], true).map(rowCells)));

@@ -74,6 +74,21 @@ export function deviceOf(profile: PiProfile): DeviceProfile {
   return { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb };
 }
 
+/**
+ * Frames in flight by default: one per node process and a few to queue, enough to keep every
+ * replica busy (by Little's law the pipeline holds IPS x latency frames: alexnet-6 about 3,
+ * vgg16-11 about 8), and few, so the steady window (which ends `window` completions before the
+ * last) keeps most of a run's frames.
+ */
+export function defaultWindow(stages: StageSpec[]): number {
+  return Math.min(32, stages.reduce((a, s) => a + s.replicas * s.shards, 0) + 4);
+}
+
+/** Frames to stream by default: the steady window holds at least three windows' worth. */
+export function defaultFrames(model: string, stages: StageSpec[]): number {
+  return Math.max(model === 'vgg16' ? 16 : 40, 4 * defaultWindow(stages));
+}
+
 /** CPU ms per frame of each node process between two readings of its counters (after load, after the run). */
 export function cpuPerFrame(before: NodeStats[], after: NodeStats[]): { role: string; replica: number; shard: number; msPerFrame: number }[] {
   return after.map((a) => {
@@ -155,6 +170,7 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
   const warnings: string[] = [];
   const engine = o.engine ?? 'onnx';
 
+  const prediction = o.profile ? predictFor(o.model, o.stages, o.profile) : undefined;
   let emulated: Emulated | undefined;
   if (o.profile) {
     const layout = detectCgroups(); // fail before anything starts when there is no cgroup cpu controller
@@ -193,7 +209,7 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
   let stats;
   let cpu;
   try {
-    const window = o.window ?? Math.min(32, 2 * processes);
+    const window = o.window ?? defaultWindow(o.stages);
     if (emulated) {
       emulated.quotaCores = await measureQuotas(o, farm, emulated.machine, log);
       const total = groupStage.reduce((a, st) => a + emulated!.quotaCores[st]!, 0);
@@ -219,6 +235,10 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
       sampleIds: defaultSampleIds(o.frames, 1),
       maxMessageBytes: farm.maxMessageBytes,
       frameTimeoutMs: 600_000,
+      // A node answers a health probe between frames (onnxruntime's run holds its thread), and
+      // the replicas' own frame times seen so far are the calibration's, at this machine's speed:
+      // give a probe three of the slowest emulated frame times, as the model predicts them.
+      ...(prediction ? { failTimeoutMs: Math.max(5000, 3000 * Math.max(...prediction.stages.map((x) => x.serviceS)) + 1000) } : {}),
       keepTimeline: true,
       log,
     });
@@ -230,7 +250,6 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
     await removeGroups(groups, warnings);
   }
 
-  const prediction = o.profile ? predictFor(o.model, o.stages, o.profile) : undefined;
   const result = benchRunResult({
     runId,
     startedAt,

@@ -5,7 +5,7 @@ import { loadModelSpec, modelNames, type StageSpec } from '../../model/spec.js';
 import { loadTopologyFile } from '../../topology/file.js';
 import { planTopology } from '../../topology/plan.js';
 import { presetStages } from '../../farm/local-demo.js';
-import { runBenchFarm } from '../../farm/bench-farm.js';
+import { defaultFrames, runBenchFarm } from '../../farm/bench-farm.js';
 import { findProfile, PROFILES } from '../../emulate/profiles.js';
 import { OS_RESERVED_MB } from '../../topology/cost-model.js';
 import { describeMisses } from '../../report/model-check.js';
@@ -30,7 +30,8 @@ measured IPS against the planner's prediction for the same Pis, and writes
   --model        ${modelNames().join(', ')} (with --plan)
   --emulate      ${Object.keys(PROFILES).join(', ')}; --gflops overrides the profile's speed, --ram its RAM
                  in MB (a node process may use the RAM less ${OS_RESERVED_MB} MB for the OS)
-  --frames       frames to stream (default 40 alexnet, 16 vgg16); --warmup (default 20%, at least 1)
+  --frames       frames to stream (default 4 windows, at least 40 alexnet, 16 vgg16); --warmup
+                 (default 20%, at least 1); --window: frames in flight (default node processes + 4)
   --compare-paper  add the paper's figures to the comparison (labelled as the paper's)`;
 
 const FLAGS = {
@@ -89,7 +90,7 @@ export const command: CliCommand = {
     }
     if (values.model && values.model !== model) throw new UsageError(`the topology is for ${model}, not ${values.model}`);
     // Enough frames that the pipeline's fill and drain do not dominate the steady window.
-    const frames = numberFlag(values.frames, 'frames', model === 'vgg16' ? 16 : 40, { min: 1, integer: true });
+    const frames = numberFlag(values.frames, 'frames', defaultFrames(model, stages), { min: 1, integer: true });
     const warmup = numberFlag(values.warmup, 'warmup', Math.max(1, Math.round(frames / 5)), { min: 0, integer: true });
     if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
     const window = values.window === undefined ? undefined : numberFlag(values.window, 'window', 1, { min: 1, integer: true });

@@ -33,8 +33,9 @@ export const OS_RESERVED_MB = 324;
 /*
  * Memory of one node process: the larger of its two peaks, both measured (VmHWM) by
  * `npm run bench -- memory` (bench/memory.ts) on 2026-11-26, onnx engine (onnxruntime-node 1.x,
- * x64, 1 thread, sender window 8), 38 blocks of AlexNet and VGG16 in 7 runs (each block's highest
- * peak kept: the same block varies by up to 10% between runs, with V8's garbage collection), and
+ * x64), 43 blocks of AlexNet and VGG16 in 11 runs: 1 and 4 threads, sender windows 8, 16 and 32
+ * (pifarm run streams min(32, 2 x node processes) frames at once); each block's highest peak
+ * kept (the same block varies by up to 10% between runs, with V8's garbage collection), and
  * fitted (linear programme: the least total over-count with every model >= 1.05 x that peak;
  * then rounded up):
  *   load = NODE_RUNTIME_MB + dense + CONV_LOAD_FACTOR x conv + CONV_LAYER_LOAD_FACTOR x largest conv layer
@@ -42,25 +43,25 @@ export const OS_RESERVED_MB = 324;
  *          pair + FRAME_FACTOR x (a frame in + a frame out)
  * (weights in MB). Dense weights are held once (engine/onnx.ts feeds them as inputs). Conv weights
  * are onnxruntime initializers: at load the protobuf, onnxruntime's parsed copy, its pre-packed
- * copy and the generator's pieces coexist (4-7x the conv weights), after it about 1x stays.
+ * copy and the generator's pieces coexist (4-7x the conv weights), after it 1-3x stays.
  * Running, onnxruntime's arena holds the activations, and frames in flight (queue, Avro buffers,
  * the send buffer, the frames kept for failover re-sends) grow with the tensors a node receives
- * and sends. Model / measured: 1.056-1.50, mean 1.21. With more frames in flight (a sender window
- * above 8) a bottleneck stage queues more; another engine (tfjs) was not measured: see
- * strictMemory.
+ * and sends (a fast stage before a slow one holds the most: VGG16 block1 peaks at 280 MB with 8
+ * frames in flight, 338 MB with 32). Model / measured: 1.057-1.57, mean 1.21. Another engine
+ * (tfjs) was not measured: see strictMemory.
  */
 /** a node process before any block: Node.js, onnxruntime, avsc, buffers (measured: 94-106 MB; fitted with the margin) */
 export const NODE_RUNTIME_MB = 150;
 /** load peak per MB of conv weights (onnxruntime initializer copies and pre-packing) */
-export const CONV_LOAD_FACTOR = 4.3;
+export const CONV_LOAD_FACTOR = 4.5;
 /** load peak per MB of the largest conv layer (one layer's transient buffers) */
 export const CONV_LAYER_LOAD_FACTOR = 2;
 /** resident per MB of conv weights once loaded */
-export const CONV_RUN_FACTOR = 1;
+export const CONV_RUN_FACTOR = 3;
 /** per MB of the largest input + output pair of one layer (onnxruntime's arena) */
-export const ACTIVATION_FACTOR = 4;
-/** per MB of one frame received plus one sent (frames in flight, at the sender's default window of 8) */
-export const FRAME_FACTOR = 12;
+export const ACTIVATION_FACTOR = 7;
+/** per MB of one frame received plus one sent (frames in flight, up to 32 in the pipeline) */
+export const FRAME_FACTOR = 10;
 /**
  * strictMemory (pifarm plan --strict-memory): also require this many copies of all weights at
  * start-up, the rule of frameworks that hold the model bytes and their own copy while loading

@@ -41,7 +41,7 @@ test('the formula: the larger of the load and running peaks; strict adds twice a
   // dense weights count once (the onnx engine feeds them by reference): VGG16 fc1 whole fits a Pi 3's 700 MB, the whole model does not
   assert.ok(stageMemoryMb(info('vgg16', stage(['fc1']))) <= 700);
   const whole = loadModelSpec('vgg16').layers.map((l) => l.name);
-  assert.ok(stageMemoryMb(info('vgg16', stage(whole))) > 700, 'VGG16 whole (measured 834-839 MB) must not fit 700 MB');
+  assert.ok(stageMemoryMb(info('vgg16', stage(whole))) > 700, 'VGG16 whole (measured 828-875 MB) must not fit 700 MB');
   assert.ok(stageMemoryMb(info('vgg16', stage(['fc1'])), { ...DEFAULT_COST_MODEL, strictMemory: true }) > 700, 'strict: fc1 whole needs 2 x 411 MB');
 });
 

@@ -47,7 +47,7 @@ export interface PlanRequest {
   sharedMedium?: boolean;
   /** only plans whose predicted latency (one frame through the empty pipeline) is at most this */
   maxLatencyS?: number;
-  /** count the engine's start-up copy of the weights (cost-model.ts LOAD_PEAK_FACTOR) */
+  /** also require twice all weights at start-up, for engines not measured (cost-model.ts LOAD_PEAK_FACTOR); the default counts the onnx engine's measured peaks */
   strictMemory?: boolean;
 }
 

@@ -21,7 +21,7 @@ import { presetStages } from '../src/farm/local-demo.js';
 import { simpleCommand, type FarmOutcome } from '../src/farm/commands.js';
 import { planFarm } from '../src/farm/plan.js';
 import { projectRoot, type FarmOptions } from '../src/farm/options.js';
-import { cpuPerFrame, predictFor } from '../src/farm/bench-farm.js';
+import { cpuPerFrame, defaultFrames, defaultWindow, predictFor } from '../src/farm/bench-farm.js';
 import { benchRunResult, newRunId } from '../src/farm/bench-result.js';
 import { buildBundle } from '../src/provision/bundle.js';
 import { defaultSampleIds, runSender } from '../src/runtime/sender.js';
@@ -117,7 +117,7 @@ export async function run(argv: string[]): Promise<void> {
   const headroom = num(v.headroom, 'headroom', 0, 0);
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-bench-farm-vpi-'));
   const topo = chooseTopology(v, profile, dir);
-  const frames = Math.round(num(v.frames, 'frames', topo.model === 'vgg16' ? 16 : 40, 1));
+  const frames = Math.round(num(v.frames, 'frames', defaultFrames(topo.model, topo.stages), 1));
   const warmup = Math.round(num(v.warmup, 'warmup', Math.max(1, Math.round(frames / 5)), 0));
   if (warmup >= frames) throw new Error(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
   const processes = topo.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
@@ -170,14 +170,14 @@ export async function run(argv: string[]): Promise<void> {
       return `${g.host} ${m ? `${m.usedMb.toFixed(0)} MB (${m.shmemMb.toFixed(0)} MB of files on its RAM disk)` : '?'}`;
     }).join(', ')}`);
 
-    const window = Math.min(32, 2 * nodes.length);
+    const window = defaultWindow(topo.stages);
     const prediction = predictFor(topo.model, topo.stages, profile, { bandwidthMbit: rate, sharedMedium: true });
     // A node at a Pi's speed is slow to answer while it computes (a VGG16 block takes ~7 s on a
-    // Pi 3): the sender's failover must not call a first-stage replica down before it has seen
-    // one frame time (its default 5 s does), and a frame is lost only when it is far past the
-    // pipeline's own latency with the window full, not after the default 30 s.
-    const firstMs = prediction.stages[0]!.serviceS * 1000;
-    const failTimeoutMs = Math.round(Math.max(5000, 3 * firstMs + 1000));
+    // Pi 3): as in `pifarm bench farm`, the sender's failover gives a replica three of the model's
+    // slowest frame times (its default 5 s called them down), and a frame is lost only when it is
+    // far past the pipeline's own latency with the window full, not after the default 30 s.
+    const slowestMs = Math.max(...prediction.stages.map((x) => x.serviceS)) * 1000;
+    const failTimeoutMs = Math.round(Math.max(5000, 3 * slowestMs + 1000));
     const frameTimeoutMs = Math.round(Math.max(60_000, (3 * 1000 * window) / prediction.predictedIps));
     const senderBase = {
       input: loadModelSpec(topo.model).input,

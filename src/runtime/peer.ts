@@ -15,6 +15,10 @@ const RETRY_MS = 200;
  * against maxBufferedBytes. A sender's first window goes out before any handshake is answered.
  */
 const MAX_PENDING_PACKETS = 256;
+/** a stats deadline whose timer ran this much late means this process's own loop was blocked */
+const LATE_TIMER_MS = 250;
+/** then the answer gets this long more (it is usually in the socket already) */
+const STATS_GRACE_MS = 1000;
 
 export class Peer {
   private client: Service.Client = service.createClient({ buffering: true });
@@ -85,9 +89,28 @@ export class Peer {
         reject(new Error(`cannot reach ${this.name}: ${this.lastError || 'not connected'}`));
         return;
       }
-      this.client.emitMessage('stats', {}, { timeout: timeoutMs }, (err: unknown, res: unknown) => {
-        if (err) reject(new Error(`stats from ${this.name}: ${describe(err)}`));
-        else resolve(res as NodeStats);
+      let settled = false;
+      const settle = (err: string | undefined, res?: NodeStats) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(new Error(`stats from ${this.name}: ${err}`));
+        else resolve(res!);
+      };
+      const armed = Date.now();
+      // Timers run before the I/O a blocked loop has waiting: when this process itself was busy
+      // past the deadline (onnxruntime's run holds the loop for a whole frame, seconds on a Pi),
+      // the answer may be in the socket already. Then give it a grace period instead of calling a
+      // healthy peer dead; a deadline met on time fails at once.
+      const expire = () => {
+        const late = Date.now() - armed - timeoutMs;
+        if (late > LATE_TIMER_MS) timer = setTimeout(() => settle('timeout'), STATS_GRACE_MS);
+        else settle('timeout');
+      };
+      let timer = setTimeout(expire, timeoutMs);
+      // avsc's own timeout is only a backstop, so a request never stays pending forever
+      this.client.emitMessage('stats', {}, { timeout: timeoutMs + STATS_GRACE_MS + 60_000 }, (err: unknown, res: unknown) => {
+        settle(err ? describe(err) : undefined, res as NodeStats);
       });
     });
   }

@@ -2,7 +2,7 @@
 // messages: each is refused or its connection closed, and a good frame after each one completes.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,4 +166,33 @@ test('an unknown model or a bad config field fails at start, naming the valid va
   r = spawnSync(process.execPath, [nodeMainPath(), '--config', file], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown layer "fc9" of alexnet; valid layers: conv1/);
+});
+
+test('a stats deadline that passes while this process is blocked takes the answer that came meanwhile; one met on time fails', async () => {
+  const peer = new Peer(cfg.listen, MAX);
+  assert.equal((await peer.stats(5000)).role, 'fc2');
+  const pending = peer.stats(300);
+  // hold the loop past the deadline, as onnxruntime's run does for a whole frame
+  const t0 = Date.now();
+  while (Date.now() - t0 < 1200) {
+    /* busy */
+  }
+  assert.equal((await pending).role, 'fc2', 'the answer was in the socket when the late timer ran');
+  peer.close();
+
+  // a server that accepts and never answers: the deadline, met on time, fails at about 300 ms
+  const accepted: Socket[] = [];
+  const silent = createServer((s) => {
+    s.on('error', () => {});
+    accepted.push(s);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const mute = new Peer({ host: '127.0.0.1', port: (silent.address() as AddressInfo).port }, MAX);
+  const t1 = Date.now();
+  await assert.rejects(mute.stats(300), /timeout/);
+  const took = Date.now() - t1;
+  assert.ok(took >= 290 && took < 1000, `failed after ${took} ms`);
+  mute.close();
+  for (const a of accepted) a.destroy();
+  silent.close();
 });

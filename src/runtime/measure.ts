@@ -19,20 +19,42 @@ export function figures(steady: Completion[], all: Completion[], window: { start
 }
 
 /**
- * Throughput. Closed loop: exactly `window` frames are in the system from the first send until the
- * last one, so by Little's law IPS = window / mean latency over the frames that completed before
- * the drain began (the first N - window completions), warm-up frames excluded. Otherwise, or when
- * no frame qualifies: steady frames over the steady window.
+ * Throughput. Closed loop: over the completions while the pipeline was full (after the warm-up,
+ * before the drain: the first N - window), the slope of a least-squares line through (completion
+ * time, completion count): completed frames over the steady window, with no dependence on where
+ * the window's ends fall when replicas finish frames in bursts (a staircase has the slope of its
+ * steps). Fewer than MIN_RATE_POINTS such completions: by Little's law, window / their mean
+ * latency (biased high on short runs: the frames that finish first are the quick ones); none:
+ * steady frames over the steady window.
  */
-export function throughput(completions: Completion[], warmup: number, window: number | null, steadyFrames: number, steadyMs: number): { ips: number; ipsMethod: 'little' | 'span' } {
+export function throughput(completions: Completion[], warmup: number, window: number | null, steadyFrames: number, steadyMs: number): { ips: number; ipsMethod: 'rate' | 'little' | 'span' } {
   if (window !== null) {
     const full = completions.slice(0, Math.max(0, completions.length - window)).filter((c) => c.id >= warmup);
+    const slope = full.length >= MIN_RATE_POINTS ? countSlope(full.map((c) => c.at)) : NaN;
+    if (slope > 0) return { ips: slope * 1000, ipsMethod: 'rate' };
     if (full.length >= 2) {
       const mean = full.reduce((a, c) => a + c.latency, 0) / full.length;
       if (mean > 0) return { ips: (window * 1000) / mean, ipsMethod: 'little' };
     }
   }
   return { ips: steadyMs > 0 ? (steadyFrames * 1000) / steadyMs : 0, ipsMethod: 'span' };
+}
+
+/** completions in the full-pipeline part of a run needed for the rate method */
+export const MIN_RATE_POINTS = 6;
+
+/** Least-squares slope of count (1, 2, 3...) over the times (ms): completions per ms; NaN if the times do not spread. */
+function countSlope(times: number[]): number {
+  const n = times.length;
+  const meanT = times.reduce((a, t) => a + t, 0) / n;
+  const meanK = (n + 1) / 2;
+  let num = 0;
+  let den = 0;
+  times.forEach((t, i) => {
+    num += (t - meanT) * (i + 1 - meanK);
+    den += (t - meanT) ** 2;
+  });
+  return den > 0 ? num / den : NaN;
 }
 
 /**

@@ -81,11 +81,12 @@ export interface SenderReport {
   steadyMs: number;
   ips: number;
   /**
-   * how ips was measured: "little" = window / mean latency of the frames that ran with the
-   * pipeline full (closed loop; robust to completions that come in bursts, as 7 replicas finishing
-   * together do); "span" = steady frames / steady window (open loop, or a run too short)
+   * how ips was measured: "rate" = the slope of completions over time while the pipeline was full
+   * (closed loop; robust to completions that come in bursts, as 7 replicas finishing together do);
+   * "little" = window / mean latency of those frames (fewer than 6 of them); "span" = steady
+   * frames / steady window (open loop, or a run too short)
    */
-  ipsMethod: 'little' | 'span';
+  ipsMethod: 'rate' | 'little' | 'span';
   latencyMs: Summary;
   processes: ProcessFigures[];
   /** outputs of the sampled frames (not JSON: Float32Array) */

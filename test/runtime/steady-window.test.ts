@@ -27,8 +27,23 @@ test('a run too short for a full window falls back to a span that can only under
 test("closed loop IPS by Little's law: frames in flight over mean latency, drain excluded", () => {
   // 4 in flight, every frame takes 200 ms: 20 IPS whatever the completion bursts look like.
   const done = Array.from({ length: 12 }, (_, i) => ({ id: i, at: 1000 + 50 * i, latency: i >= 8 ? 50 : 200, trace: [] }));
-  const t = throughput(done, 2, 4, 0, 0);
-  assert.equal(t.ipsMethod, 'little');
+  const t = throughput(done, 3, 4, 0, 0);
+  assert.equal(t.ipsMethod, 'little', 'five completions with the pipeline full are too few for the rate');
   assert.equal(t.ips, 20);
+  const six = throughput(done, 2, 4, 0, 0);
+  assert.equal(six.ipsMethod, 'rate');
+  assert.ok(Math.abs(six.ips - 20) < 1e-9, String(six.ips));
   assert.deepEqual(throughput(done, 2, null, 10, 500), { ips: 20, ipsMethod: 'span' });
+});
+
+test('closed loop: the rate is the slope of completions over time, whatever bursts the replicas finish in', () => {
+  // 5 replicas finishing together every 500 ms: 10 IPS. The frames that finish first in each
+  // burst have short latencies, so Little's law over them would read high.
+  const done: Completion[] = [];
+  for (let b = 0; b < 8; b++) for (let k = 0; k < 5; k++) done.push({ id: done.length, at: 1000 + 500 * b + k, latency: 300 + 100 * k, trace: [] });
+  const t = throughput(done, 5, 9, 0, 0);
+  assert.equal(t.ipsMethod, 'rate');
+  assert.ok(Math.abs(t.ips - 10) < 0.3, String(t.ips));
+  // the same completions cut at a burst's start or end give the same rate (a span would not)
+  assert.ok(Math.abs(throughput(done.slice(0, 37), 5, 9, 0, 0).ips - 10) < 0.6);
 });

@@ -81,8 +81,10 @@ export function stageQuotaCores(layers: LayerWork[], profile: Speeds, machine: S
   // The runtime's own work per frame (receiving, decoding, merging, encoding, sending: scalar code)
   // is what the measured CPU time holds beyond the layers; on the Pi it takes `slowdown` times as
   // long, not the layers' ratio (up to 40x for dense layers, whose speed here is memory-bound).
+  // The measured CPU time is the truth for the numerator; the speeds here only split it into
+  // layers and runtime (a layer estimate above the measurement means no runtime work to add).
   const extra = Math.max(0, runtime.cpuSecondsPerFrame - here);
-  return (here + extra) / (pi + extra * runtime.slowdown);
+  return runtime.cpuSecondsPerFrame / (pi + extra * runtime.slowdown);
 }
 
 /** The measured CPU time per frame of a stage's process here, and how much slower a Pi runs scalar code. */

@@ -110,6 +110,15 @@ export function stageQuotas(model: string, stages: StageSpec[], profile: PiProfi
   });
 }
 
+/** Where frames were lost: each node's drop counters and what it logged about them. */
+function lostFrameClues(farm: LocalFarm, stats: NodeStats[]): string[] {
+  const counters = stats
+    .filter((x) => x.queueDropped + x.mergeDropped + x.sendFailed + x.refused > 0)
+    .map((x) => `${x.role}.${x.replica}.s${x.shard}: refused ${x.refused}, queue-dropped ${x.queueDropped}, merge-dropped ${x.mergeDropped}, send-failed ${x.sendFailed}`);
+  const lines = farm.nodes.flatMap((n) => n.output.filter((l) => /drop|down|fail|timed out|closed|refus/i.test(l)).slice(-5));
+  return ['frames were lost; node counters:', ...counters, ...lines];
+}
+
 /** Per stage (in order): the mean CPU seconds per frame of its processes; undefined where none computed. */
 export function stageCpuSeconds(stages: StageSpec[], cpu: { role: string; msPerFrame: number }[]): (number | undefined)[] {
   return stages.map((st) => {
@@ -244,6 +253,7 @@ export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput
     });
     stats = await farm.stats();
     cpu = cpuPerFrame(loaded, stats);
+    if (sent.dropped > 0) warnings.push(...lostFrameClues(farm, stats));
     if (emulated) emulated.throttled = groups.map((g) => g.cpuThrottling().throttled);
   } finally {
     await farm.stop();

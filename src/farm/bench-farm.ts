@@ -1,7 +1,8 @@
 // `pifarm bench farm`, quick mode: a preset, a topology file or a plan run as local node processes,
 // each one an emulated Pi in its own CPU-quota (and memory) cgroup, frames streamed through by the
 // sender, the measured IPS set against the planner's prediction for the same Pis, and the report
-// written. The quota comes from this machine's measured per-core speed (emulate/calibrate.ts).
+// written. Each stage's quota comes from its CPU time per frame here, measured in a calibration run
+// before any quota, against the cost model's time on the Pi (emulate/quota.ts).
 import { cpus } from 'node:os';
 import { loadModelSpec, type StageSpec } from '../model/spec.js';
 import { stageInfos, type StageInfo } from '../model/shapes.js';

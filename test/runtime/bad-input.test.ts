@@ -196,3 +196,33 @@ test('a stats deadline that passes while this process is blocked takes the answe
   for (const a of accepted) a.destroy();
   silent.close();
 });
+
+test('a stats answer that comes while this process is blocked by its next frame too is still taken', async () => {
+  // a proxy that hands the node's bytes to us 300 ms late
+  const proxy = createServer((client) => {
+    const upstream = connect({ host: '127.0.0.1', port: cfg.listen.port });
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => setTimeout(() => client.destroyed || client.write(d), 300));
+    for (const s of [client, upstream]) s.on('error', () => {});
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const peer = new Peer({ host: '127.0.0.1', port: (proxy.address() as AddressInfo).port }, MAX);
+  try {
+    assert.equal((await peer.stats(10_000)).role, 'fc2');
+    const busy = (ms: number) => {
+      const t0 = Date.now();
+      while (Date.now() - t0 < ms) {
+        /* a frame's compute */
+      }
+    };
+    const pending = peer.stats(300);
+    busy(800); // the deadline passes late; its grace runs to ~1.8 s; the request leaves at ~0.8 s
+    // the next frame holds the loop from ~0.9 s past the grace; the answer comes at ~1.1 s
+    setTimeout(() => busy(1500), 100);
+    assert.equal((await pending).role, 'fc2');
+  } finally {
+    peer.close();
+    proxy.close();
+  }
+});

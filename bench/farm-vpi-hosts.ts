@@ -3,7 +3,7 @@
 // for every node to load (and naming the host and role a memory limit killed), the nodes' own
 // figures, and a synchronous clean-up for Ctrl-C.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { VirtualPis } from '../test/vpi/harness.js';
 import { VPI_ROOT } from '../test/vpi/cleanup.js';
@@ -16,27 +16,6 @@ import type { NodeStats } from '../src/runtime/protocol.js';
 import { instanceName } from '../src/provision/layout.js';
 import { processName } from '../src/farm/bench-result.js';
 import type { FarmPlan } from '../src/farm/plan.js';
-
-/** An inventory of `hosts` virtual Pis (root with the harness key), the sender on this machine. */
-export function writeFarmInventory(dir: string, pis: VirtualPis, hosts: number, model: string, topology: string): string {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'farm.yaml');
-  const lines = [
-    'defaults:',
-    '  user: root',
-    `  identity: ${pis.keyPath}`,
-    'hosts:',
-    ...pis.hosts.slice(0, hosts).map((h) => `  ${h.name}: ${h.address}`),
-    'farm:',
-    `  model: ${model}`,
-    `  topology: ${topology}`,
-    '  sender: local',
-    '  ports: { node: 12345, sender: 19999 }',
-    '  engine: onnx',
-  ];
-  writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
 
 /** One node process of the farm: where it runs and how to reach it. */
 export interface FarmNode {

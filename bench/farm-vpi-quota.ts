@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { measureMachine } from '../src/emulate/calibrate.js';
 import { periodUsFor, quotaFits, type Speeds } from '../src/emulate/quota.js';
 import type { PiProfile } from '../src/emulate/profiles.js';
-import { cpuPerFrame, stageCpuSeconds, stageQuotas } from '../src/farm/bench-farm.js';
+import { calibrateStageQuotas } from '../src/farm/bench-quota.js';
 import type { StageSpec } from '../src/model/spec.js';
 import type { NodeStats } from '../src/runtime/protocol.js';
 import type { SenderReport } from '../src/runtime/sender.js';
@@ -39,25 +39,14 @@ export interface QuotaOptions {
   /** extra cores per container */
   headroom: number;
   stats(): Promise<NodeStats[]>;
-  stream(frames: number, window: number): Promise<SenderReport>;
+  stream(frames: number, window: number, idBase: number): Promise<SenderReport>;
   log(m: string): void;
 }
 
 export async function calibrateQuotas(o: QuotaOptions): Promise<Quotas> {
   const m = await measureMachine();
   o.log(`this machine ${m.speeds.gflops.toFixed(1)} / ${m.speeds.denseGflops.toFixed(2)} GFLOPS per core (conv / dense); ${o.profile.name} ${o.profile.gflops.toFixed(2)} / ${o.profile.denseGflops.toFixed(3)}`);
-  const processes = o.nodes.length;
-  const warm = await o.stream(processes, processes);
-  if (warm.dropped) o.log(`warm-up: ${warm.dropped} of ${processes} frames lost`);
-  // the last stage still holds the warm-up's result connection: let its close be seen first
-  await new Promise((r) => setTimeout(r, 500));
-  const before = await o.stats();
-  const frames = Math.max(8, 2 * processes);
-  const cal = await o.stream(frames, 1);
-  if (cal.dropped) o.log(`calibration: ${cal.dropped} of ${frames} frames lost`);
-  const cpuSeconds = stageCpuSeconds(o.stages, cpuPerFrame(before, await o.stats()));
-  o.log(`CPU per frame here (${frames} frames one at a time, no quota): ${o.stages.map((s, i) => `${s.role} ${((cpuSeconds[i] ?? NaN) * 1000).toFixed(2)} ms`).join(', ')}`);
-  const perStage = stageQuotas(o.model, o.stages, o.profile, m.speeds, cpuSeconds);
+  const { cpuSeconds, quotas: perStage } = await calibrateStageQuotas({ model: o.model, stages: o.stages, profile: o.profile, machine: m.speeds, stats: o.stats, stream: o.stream, log: o.log });
   const perHost = new Map<string, number>();
   for (const n of o.nodes) perHost.set(n.host, (perHost.get(n.host) ?? o.headroom) + perStage[o.stages.findIndex((s) => s.role === n.role)]!);
   for (const g of o.groups) {

@@ -21,7 +21,8 @@ import { presetStages } from '../src/farm/local-demo.js';
 import { simpleCommand, type FarmOutcome } from '../src/farm/commands.js';
 import { planFarm } from '../src/farm/plan.js';
 import { projectRoot, type FarmOptions } from '../src/farm/options.js';
-import { cpuPerFrame, defaultFrames, defaultWindow, predictFor } from '../src/farm/bench-farm.js';
+import { defaultFrames, defaultWindow, predictFor } from '../src/farm/bench-farm.js';
+import { cpuPerFrame } from '../src/farm/bench-quota.js';
 import { benchRunResult, newRunId } from '../src/farm/bench-result.js';
 import { buildBundle } from '../src/provision/bundle.js';
 import { defaultSampleIds, runSender } from '../src/runtime/sender.js';
@@ -33,7 +34,8 @@ import { describeMisses } from '../src/report/model-check.js';
 import { stageRows } from '../src/report/stage-rows.js';
 import { COMPARE_HEAD, compareRows, rowCells } from '../src/report/compare.js';
 import { calibrateQuotas } from './farm-vpi-quota.js';
-import { farmNodes, groupMemory, limitContainers, nodeStats, peerTrouble, removeGroupsSync, removeNetEmulationSync, waitLoaded, writeFarmInventory, type HostGroup } from './farm-vpi-hosts.js';
+import { writeInventory } from '../test/farm/helpers.js';
+import { farmNodes, groupMemory, limitContainers, nodeStats, peerTrouble, removeGroupsSync, removeNetEmulationSync, waitLoaded, type HostGroup } from './farm-vpi-hosts.js';
 
 const BRIDGE = 'pfbr0';
 const USAGE = 'usage: npm run bench -- farm-vpi (--preset P | --plan --model M --devices N) [--emulate pi3|pi4|pi5] [--frames N] [--warmup N] [--rate MBIT] [--ram MB] [--headroom CORES] [--keep] [--out DIR]';
@@ -155,7 +157,7 @@ export async function run(argv: string[]): Promise<void> {
     const b = await phases.run('bundle', () => bundle);
     say(`bundle ${b.hash}: ${(b.bytes / 2 ** 20).toFixed(1)} MB packed, ${(b.rawBytes / 2 ** 20).toFixed(0)} MB unpacked`);
 
-    const inventoryFile = writeFarmInventory(dir, pis, processes, topo.model, topo.ref);
+    const inventoryFile = writeInventory(dir, pis, topo.ref, { hosts: processes, model: topo.model });
     const opts: FarmOptions = { inventoryFile, stateDir: join(dir, 'state'), logsDir: join(dir, 'logs'), offline: true, json: true, concurrency: 16, bundles: { x64: b } };
     for (const cmd of ['provision', 'deploy', 'start'] as const) await phases.run(cmd, async () => failIfFailed(await simpleCommand(cmd, opts)));
     const plan = await planFarm(opts);
@@ -201,7 +203,7 @@ export async function run(argv: string[]): Promise<void> {
         headroom,
         stats: statsNow,
         // other wire ids than the measured run's, and other frames (seed 2)
-        stream: (n, w) => runSender({ ...senderBase, seed: 2, frames: n, warmup: 0, window: w, sampleIds: [], idBase: Date.now() * 1000, log: (m) => say(`calibration: ${m}`) }),
+        stream: (n, w, idBase) => runSender({ ...senderBase, seed: 2, frames: n, warmup: 0, window: w, sampleIds: [], idBase, log: (m) => say(`calibration: ${m}`) }),
         log: say,
       }),
     );

@@ -5,20 +5,21 @@
 // before any quota, against the cost model's time on the Pi (emulate/quota.ts).
 import { cpus } from 'node:os';
 import { loadModelSpec, type StageSpec } from '../model/spec.js';
-import { stageInfos, type StageInfo } from '../model/shapes.js';
+import { stageInfos } from '../model/shapes.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
-import { evaluateTopology, layerSeconds, networkBytes, OS_RESERVED_MB, stageCost, type CostModel, type DeviceProfile, type Evaluation } from '../topology/cost-model.js';
+import { evaluateTopology, networkBytes, OS_RESERVED_MB, type CostModel, type Evaluation } from '../topology/cost-model.js';
 import type { NodeConfig } from '../runtime/config.js';
 import type { NodeStats } from '../runtime/protocol.js';
 import { createLimitGroup, detectCgroups, execInGroup, removeStaleGroups, type LimitGroup } from '../emulate/cgroup.js';
 import { measureMachine } from '../emulate/calibrate.js';
 import type { PiProfile } from '../emulate/profiles.js';
-import { periodUsFor, quotaFits, stageQuotaCores, type LayerWork, type Speeds } from '../emulate/quota.js';
+import { periodUsFor, quotaFits, type Speeds } from '../emulate/quota.js';
 import { writeRunReport } from '../report/write.js';
 import type { RunResult } from '../report/types.js';
 import { benchRunResult, newRunId } from './bench-result.js';
 import { launchLocalFarm, type LocalFarm } from './local-launch.js';
+import { calibrateStageQuotas, cpuPerFrame, deviceOf } from './bench-quota.js';
 
 export { newRunId };
 
@@ -61,20 +62,6 @@ async function removeGroups(groups: LimitGroup[], warnings: string[]): Promise<v
   for (const g of groups) await g.remove().catch((e: Error) => warnings.push(e.message));
 }
 
-/** Conv and dense work of one process of a stage (a shard does 1/shards of its dense layer). */
-function stageWork(info: StageInfo, device: DeviceProfile): LayerWork[] {
-  // the Pi's time per layer is the cost model's (fitted to the paper's per-layer Pi 3 times), so a
-  // stage runs as long as the model says a Pi needs for its layers, and what the measured run can
-  // disagree on is the rest: this machine's speed on each layer, the runtime's own work, the pipeline
-  const pages = stageCost(info, device).pages;
-  return info.layers.map((l) => ({ flop: (2 * l.macs) / info.stage.shards, dense: l.layer.type === 'dense', piSeconds: layerSeconds(l, device, info.stage.shards, pages) }));
-}
-
-/** The cost model's device for an emulated Pi profile. */
-export function deviceOf(profile: PiProfile): DeviceProfile {
-  return { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb };
-}
-
 /**
  * Frames in flight by default: one per node process and a few to queue, enough to keep every
  * replica busy (by Little's law the pipeline holds IPS x latency frames: alexnet-6 about 3,
@@ -90,27 +77,6 @@ export function defaultFrames(model: string, stages: StageSpec[]): number {
   return Math.max(model === 'vgg16' ? 16 : 40, 4 * defaultWindow(stages));
 }
 
-/** CPU ms per frame of each node process between two readings of its counters (after load, after the run). */
-export function cpuPerFrame(before: NodeStats[], after: NodeStats[]): { role: string; replica: number; shard: number; msPerFrame: number }[] {
-  return after.map((a) => {
-    const b = before.find((x) => x.role === a.role && x.replica === a.replica && x.shard === a.shard);
-    const frames = a.computed - (b?.computed ?? 0);
-    return { role: a.role, replica: a.replica, shard: a.shard, msPerFrame: frames > 0 ? (a.cpuMs - (b?.cpuMs ?? 0)) / frames : NaN };
-  });
-}
-
-/**
- * Per stage (in order): the fraction of one core each of its processes gets to run as `profile`.
- * With `cpuSecondsPerFrame` (per stage, measured unthrottled), the runtime's own work beyond the
- * layers is held to the profile's runtimeSlowdown instead of the layers' ratio.
- */
-export function stageQuotas(model: string, stages: StageSpec[], profile: PiProfile, machine: Speeds, cpuSecondsPerFrame?: (number | undefined)[]): number[] {
-  return stageInfos(loadModelSpec(model), stages).map((info, i) => {
-    const c = cpuSecondsPerFrame?.[i];
-    return stageQuotaCores(stageWork(info, deviceOf(profile)), profile, machine, c !== undefined && Number.isFinite(c) ? { cpuSecondsPerFrame: c, slowdown: profile.runtimeSlowdown } : undefined);
-  });
-}
-
 /** Where frames were lost: each node's drop counters and what it logged about them. */
 function lostFrameClues(farm: LocalFarm, stats: NodeStats[]): string[] {
   const counters = stats
@@ -120,55 +86,39 @@ function lostFrameClues(farm: LocalFarm, stats: NodeStats[]): string[] {
   return ['frames were lost; node counters:', ...counters, ...lines];
 }
 
-/** Per stage (in order): the mean CPU seconds per frame of its processes; undefined where none computed. */
-export function stageCpuSeconds(stages: StageSpec[], cpu: { role: string; msPerFrame: number }[]): (number | undefined)[] {
-  return stages.map((st) => {
-    const xs = cpu.filter((c) => c.role === st.role && Number.isFinite(c.msPerFrame)).map((c) => c.msPerFrame);
-    return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length / 1000 : undefined;
-  });
-}
-
 /** The planner's prediction for these stages on the emulated Pi (default: no shared medium, as in quick mode). */
 export function predictFor(model: string, stages: StageSpec[], profile: PiProfile, network: CostModel = { bandwidthMbit: 300, sharedMedium: false }): Evaluation {
   return evaluateTopology(model, stages, network, deviceOf(profile));
 }
 
-/**
- * The calibration: frames through the farm before any CPU quota, to measure each stage's CPU time
- * per frame here (the layers plus the runtime's own work), from which the quotas follow. First a
- * warm-up (the first runs of a session allocate), then frames one at a time: under the quotas the
- * processes seldom run at once, and a dense layer's CPU time here grows when others stream memory
- * beside it. Its frames carry other wire ids than the measured run's.
- */
+/** The calibration of a local farm: the sender in this process, each node's counters by its port. */
 async function measureQuotas(o: BenchFarmOptions, farm: LocalFarm, machine: Speeds, log: (m: string) => void): Promise<number[]> {
-  const processes = o.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
-  const frames = Math.max(8, 2 * processes);
-  log(`calibration: ${processes} + ${frames} frames at this machine's speed to measure each stage's CPU time per frame`);
-  const stream = async (n: number, window: number, idBase: number) => {
-    await runSender({
-      input: loadModelSpec(o.model).input,
-      first: farm.first,
-      lastShards: farm.lastShards,
-      listen: { host: '127.0.0.1', port: farm.senderPort },
-      frames: n,
-      warmup: 0,
-      window,
-      idBase,
-      seed: 2,
-      sampleIds: [],
-      maxMessageBytes: farm.maxMessageBytes,
-      frameTimeoutMs: 120_000,
-      log: () => undefined,
-    });
-    // the last stage still holds this run's result connection: let its close be seen first
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  };
-  await stream(processes, processes, 2 ** 24);
-  const before = await farm.stats();
-  await stream(frames, 1, 2 ** 25);
-  const seconds = stageCpuSeconds(o.stages, cpuPerFrame(before, await farm.stats()));
-  log(`CPU per frame here: ${o.stages.map((st, i) => `${st.role} ${((seconds[i] ?? NaN) * 1000).toFixed(2)} ms`).join(', ')}`);
-  return stageQuotas(o.model, o.stages, o.profile!, machine, seconds);
+  const input = loadModelSpec(o.model).input;
+  const cal = await calibrateStageQuotas({
+    model: o.model,
+    stages: o.stages,
+    profile: o.profile!,
+    machine,
+    stats: () => farm.stats(),
+    stream: (frames, window, idBase) =>
+      runSender({
+        input,
+        first: farm.first,
+        lastShards: farm.lastShards,
+        listen: { host: '127.0.0.1', port: farm.senderPort },
+        frames,
+        warmup: 0,
+        window,
+        idBase,
+        seed: 2,
+        sampleIds: [],
+        maxMessageBytes: farm.maxMessageBytes,
+        frameTimeoutMs: 120_000,
+        log: () => undefined,
+      }),
+    log,
+  });
+  return cal.quotas;
 }
 
 export async function runBenchFarm(o: BenchFarmOptions): Promise<BenchFarmOutput> {

@@ -7,8 +7,8 @@ import type { VirtualPis } from '../vpi/harness.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-/** An inventory of virtual Pis (root login with the harness key), a topology, a sender (default local). */
-export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string; user?: string } = {}): string {
+/** An inventory of virtual Pis (root login with the harness key), a topology (a preset, or a file with `model`), a sender (default local). */
+export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string; user?: string; model?: string } = {}): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, o.file ?? 'farm.yaml');
   const hosts = pis.hosts.slice(0, o.hosts ?? pis.hosts.length);
@@ -19,7 +19,7 @@ export function writeInventory(dir: string, pis: VirtualPis, topology: string, o
     'hosts:',
     ...hosts.map((h) => `  ${h.name}: ${h.address}`),
     'farm:',
-    `  model: ${topology.split('-')[0]}`,
+    `  model: ${o.model ?? topology.split('-')[0]}`,
     `  topology: ${topology}`,
     `  sender: ${o.sender ?? 'local'}`,
     `  ports: { node: 12345, sender: ${o.senderPort ?? 19999} }`,

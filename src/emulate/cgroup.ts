@@ -66,6 +66,8 @@ export interface LimitGroup {
   cpuThrottling(): { periods: number; throttled: number; throttledMs: number };
   /** processes killed for exceeding the memory limit */
   oomKills(): number;
+  /** the most memory the group ever held, bytes (undefined without a memory limit or where the kernel keeps none) */
+  memoryPeakBytes(): number | undefined;
   /** removes the group; processes in it must have exited */
   remove(): Promise<void>;
 }
@@ -76,6 +78,12 @@ function write(file: string, value: string): void {
   } catch (e) {
     throw new CgroupError(`cannot write "${value}" to ${file}: ${(e as Error).message}`);
   }
+}
+
+function readNumber(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const n = Number(readFileSync(file, 'utf8').trim());
+  return Number.isFinite(n) ? n : undefined;
 }
 
 function readKv(file: string): Map<string, number> {
@@ -133,6 +141,7 @@ function createV2(name: string, base: string, period: number, quota: number | un
       return { periods: s.get('nr_periods') ?? 0, throttled: s.get('nr_throttled') ?? 0, throttledMs: (s.get('throttled_usec') ?? 0) / 1000 };
     },
     oomKills: () => readKv(join(dir, 'memory.events')).get('oom_kill') ?? 0,
+    memoryPeakBytes: () => readNumber(join(dir, 'memory.peak')),
     remove: () => removeDirs([dir]),
   };
 }
@@ -175,6 +184,7 @@ function createV1(name: string, layout: CgroupLayout, period: number, quota: num
       return { periods: s.get('nr_periods') ?? 0, throttled: s.get('nr_throttled') ?? 0, throttledMs: (s.get('throttled_time') ?? 0) / 1e6 };
     },
     oomKills: () => (memDir ? (readKv(join(memDir, 'memory.oom_control')).get('oom_kill') ?? 0) : 0),
+    memoryPeakBytes: () => (memDir ? readNumber(join(memDir, 'memory.max_usage_in_bytes')) : undefined),
     remove: () => removeDirs(dirs),
   };
 }

@@ -1,5 +1,7 @@
 // The default engine: onnxruntime-node running a block graph built in memory (onnx-graph.ts).
 // Fast on x64 and arm64; 32-bit Pi OS has no onnxruntime build, so tfjs is the fallback there.
+// Which onnxruntime package is loaded is the host's engine build (engine/builds.ts): the same API,
+// different releases, because not every release runs on every ARM CPU.
 import { createRequire } from 'node:module';
 import type { BlockRequest, Engine, LoadedBlock } from './engine.js';
 import { EngineError } from './engine.js';
@@ -8,18 +10,25 @@ import { size } from '../model/shapes.js';
 
 type Ort = typeof import('onnxruntime-node');
 
-let ortPromise: Promise<Ort> | undefined;
-async function loadOrt(): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-node').catch((e: unknown) => {
-    throw new EngineError(`onnxruntime-node is not usable on this host (${process.platform}/${process.arch}): ${(e as Error).message}; use --engine tfjs`);
-  });
-  return ortPromise;
+const ortModules = new Map<string, Promise<Ort>>();
+function loadOrt(module: string): Promise<Ort> {
+  let p = ortModules.get(module);
+  if (!p) {
+    p = (import(module) as Promise<Ort & { default?: Ort }>).then(
+      (m) => (m.InferenceSession ? m : m.default!),
+      (e: unknown) => {
+        throw new EngineError(`${module} is not usable on this host (${process.platform}/${process.arch}): ${(e as Error).message}; use --engine tfjs`);
+      },
+    );
+    ortModules.set(module, p);
+  }
+  return p;
 }
 
-function ortVersion(): string {
+function ortVersion(module: string): string {
   try {
     const req = createRequire(import.meta.url);
-    return (req('onnxruntime-node/package.json') as { version: string }).version;
+    return (req(`${module}/package.json`) as { version: string }).version;
   } catch {
     return '?';
   }
@@ -28,13 +37,17 @@ function ortVersion(): string {
 export interface OnnxEngineOptions {
   /** intra-op threads per session; default 1 (a farm runs one process per core) */
   threads?: number;
+  /** the onnxruntime package to load (an engine build's module); default onnxruntime-node */
+  module?: string;
 }
 
 export async function createOnnxEngine(opts: OnnxEngineOptions = {}): Promise<Engine> {
-  const ort = await loadOrt();
+  const module = opts.module ?? 'onnxruntime-node';
+  const ort = await loadOrt(module);
+  const version = ortVersion(module);
   return {
     name: 'onnx',
-    describe: () => `onnxruntime-node ${ortVersion()} cpu`,
+    describe: () => `onnxruntime-node ${version} cpu`,
     async load(req: BlockRequest): Promise<LoadedBlock> {
       const graph = buildBlockGraph(req.model, req.layers, req.seed, req.shard);
       const threads = req.threads ?? opts.threads ?? 1;

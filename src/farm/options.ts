@@ -26,7 +26,9 @@ export interface FarmOptions {
   stateDir?: string;
   /** the control machine's address as the hosts reach it (the local sender's result port) */
   controlAddress?: string;
-  /** deploy these prebuilt bundles (by architecture) instead of building from the tree */
+  /** how long start and deploy wait for a node to load and give its known answer */
+  readyTimeoutMs?: number;
+  /** deploy these prebuilt bundles (by architecture, or "arch:engine module") instead of building from the tree */
   bundles?: Partial<Record<string, Bundle>>;
   /** where logs/<run id>/ folders go (default ./logs) */
   logsDir?: string;

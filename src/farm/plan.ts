@@ -7,6 +7,8 @@ import type { HostSpec, Inventory } from '../inventory/types.js';
 import { buildBundle } from '../provision/bundle.js';
 import { SECRET_PATH, instanceName } from '../provision/layout.js';
 import { farmSecret } from './secret.js';
+import { knownAnswers } from './known-answer.js';
+import { ORT_CURRENT } from '../engine/builds.js';
 import type { HostPlan } from '../provision/types.js';
 import { resolveFarm } from '../topology/resolve.js';
 import type { ResolvedFarm } from '../topology/types.js';
@@ -71,7 +73,12 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
     secretFile: SECRET_PATH,
   });
   const cacheDir = join(stateDirOf(o), 'bundles');
-  const bundle = (arch: string) => (o.bundles?.[arch] ? Promise.resolve(o.bundles[arch]) : buildBundle(projectRoot(), arch as Arch, cacheDir, inv.farm.engine));
+  // prebuilt bundles (tests, benchmarks) by "arch:module", or by arch for the usual build
+  const bundle = (arch: string, module: string) => {
+    const given = o.bundles?.[`${arch}:${module}`] ?? (module === ORT_CURRENT.module ? o.bundles?.[arch] : undefined);
+    return given ? Promise.resolve(given) : buildBundle(projectRoot(), arch as Arch, cacheDir, module);
+  };
+  const knownAnswer = knownAnswers(stateDirOf(o));
   const secret = farmSecret(o);
   const peers = [...new Set([...hosts.map((h) => h.address), controlAddress])];
   const plans = new Map<string, HostPlan>();
@@ -82,7 +89,9 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
       .map(({ p, config }) => ({ instance: instanceName(p.role, p.replica, p.shard), config }));
     // the sender's result port too when the sender runs here: the last stage sends to it
     const ports = [...nodes.map((n) => n.config.listen.port), ...(farm.sender.host === h.name ? [farm.sender.port] : [])];
-    plans.set(h.name, { nodes, peers: peers.filter((a) => a !== h.address), ports, bundle, secret });
+    const plan: HostPlan = { nodes, peers: peers.filter((a) => a !== h.address), ports, bundle, secret, engine: inv.farm.engine, knownAnswer };
+    if (o.readyTimeoutMs !== undefined) plan.readyTimeoutMs = o.readyTimeoutMs;
+    plans.set(h.name, plan);
   }
   return { inv, farm, wiring, controlAddress, hosts, plans, secret };
 }

@@ -20,6 +20,10 @@ export interface SenderRunOptions {
   frameSeed?: number;
   image?: string;
   samples?: number;
+  /** a frame without a result after this long is dropped (default 30 s; emulated hosts need more) */
+  frameTimeoutMs?: number;
+  /** a replica silent this long is called down (default 5 s, and at least three of its frame times) */
+  failTimeoutMs?: number;
   log?: (m: string) => void;
 }
 
@@ -51,6 +55,7 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
     // the nodes keep running between runs: fresh frame ids for every run (1000 ids per ms of start time)
     idBase: Date.now() * 1000,
     maxMessageBytes: wiring.maxMessageBytes,
+    ...(o.frameTimeoutMs !== undefined ? { frameTimeoutMs: o.frameTimeoutMs } : {}),
   };
   let sent: SentReport;
   if (senderIsLocal(plan)) {
@@ -59,6 +64,7 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
       input: spec.input,
       listen: { host: plan.controlAddress, port: farm.sender.port },
       image: o.image,
+      ...(o.failTimeoutMs !== undefined ? { failTimeoutMs: o.failTimeoutMs } : {}),
       secret: Buffer.from(plan.secret, 'hex'),
       log,
     });

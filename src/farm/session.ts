@@ -53,6 +53,11 @@ export class HostSession {
     return { host: this.host, t: this.t, facts: this.facts, check: !!this.opts.check, offline: !!this.opts.offline, log, plan: this.plan };
   }
 
+  /** the facts, once a context was opened */
+  get knownFacts(): HostFacts | undefined {
+    return this.facts;
+  }
+
   close(): Promise<void> {
     return this.t.close();
   }

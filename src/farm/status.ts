@@ -2,6 +2,9 @@
 // the node's port answers from the control machine.
 import { currentRelease } from '../provision/code-sync.js';
 import { unitStates } from '../provision/services.js';
+import { readiness, type NodeReadiness } from '../provision/readiness.js';
+import { hostBuild } from '../provision/host-engine.js';
+import { describeCpu } from '../engine/builds.js';
 import type { StepResult } from '../provision/types.js';
 import { portAnswers } from './probe.js';
 import type { HostSession } from './session.js';
@@ -14,6 +17,12 @@ export interface NodeStatus {
   mainPid: number;
   port: number;
   answers: boolean;
+  /** the engine the node really runs (from its ready.json), e.g. "onnxruntime-node 1.27.0 cpu" */
+  engine?: string;
+  /** the known-answer frame's result as the node logged it */
+  knownAnswer?: string;
+  /** why a failed node failed, e.g. "SIGILL", "exit 5" */
+  reason?: string;
 }
 
 export interface HostStatus {
@@ -22,6 +31,9 @@ export interface HostStatus {
   release?: string;
   previous?: string;
   nodes: NodeStatus[];
+  /** the host's CPU, e.g. "Cortex-A72, ARMv8.0", and the engine build pifarm chooses for it */
+  cpu?: string;
+  engineBuild?: string;
   /** why the host could not be asked (SSH failed: powered off, off the network) */
   down?: string;
 }
@@ -36,11 +48,24 @@ export function unreachableStatus(s: HostSession, why: string): HostStatus {
   };
 }
 
+function readyFields(r: NodeReadiness | undefined): Partial<NodeStatus> {
+  if (!r) return {};
+  const out: Partial<NodeStatus> = {};
+  if (r.ready) {
+    out.engine = r.ready.engine;
+    if (r.ready.knownAnswer) out.knownAnswer = r.ready.knownAnswer;
+  }
+  if (r.state === 'failed') out.reason = r.signal ?? (r.exitCode !== undefined ? `exit ${r.exitCode}` : r.unit);
+  if (r.gaveUp) out.reason = `${out.reason ?? 'failed'}; systemd gave up restarting it`;
+  return out;
+}
+
 export async function hostStatus(s: HostSession, out: HostStatus[]): Promise<StepResult[]> {
   const t0 = Date.now();
   const rel = await currentRelease({ t: s.t });
   const want = s.plan.nodes;
   const states = await unitStates(s.t, want.map((n) => n.instance));
+  const ready = new Map((await readiness(s.t, want.map((n) => n.instance))).map((r) => [r.instance, r]));
   const nodes: NodeStatus[] = await Promise.all(
     want.map(async (n) => {
       const st = states.find((x) => x.instance === n.instance);
@@ -52,10 +77,20 @@ export async function hostStatus(s: HostSession, out: HostStatus[]): Promise<Ste
         mainPid: st?.mainPid ?? 0,
         port: n.config.listen.port,
         answers: await portAnswers(s.host.address, n.config.listen.port),
+        ...readyFields(ready.get(n.instance)),
       };
     }),
   );
   const hs: HostStatus = { host: s.host.name, address: s.host.address, nodes };
+  const facts = s.knownFacts;
+  if (facts) {
+    hs.cpu = describeCpu(facts.cpu);
+    try {
+      hs.engineBuild = hostBuild({ host: s.host, facts, plan: s.plan }).id;
+    } catch (e) {
+      hs.engineBuild = `none: ${(e as Error).message}`;
+    }
+  }
   if (rel.current) hs.release = rel.current;
   if (rel.previous) hs.previous = rel.previous;
   out.push(hs);

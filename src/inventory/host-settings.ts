@@ -4,8 +4,9 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Arch, HostSpec, ImageSettings } from './types.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
+import { ENGINE_CHOICES } from '../engine/builds.js';
 
-export const SETTING_KEYS = ['port', 'user', 'identity', 'agent', 'jump', 'arch', 'ram', 'cores', 'gflops', 'power', 'slots', 'local', 'image', 'vars'] as const;
+export const SETTING_KEYS = ['port', 'user', 'identity', 'agent', 'jump', 'arch', 'ram', 'cores', 'gflops', 'power', 'slots', 'local', 'engine', 'image', 'vars'] as const;
 export const HOST_KEYS = ['address', ...SETTING_KEYS] as const;
 const ARCHES: Arch[] = ['arm64', 'armhf', 'x64'];
 const IMAGE_KEYS = ['wifi', 'staticAddress', 'gateway', 'dns', 'timezone', 'keymap', 'passwordHash', 'passwordEnv', 'publicKey'];
@@ -107,6 +108,7 @@ export function readSettings(src: YamlSource, base: YamlPath, raw: Record<string
   }
   set('slots', f.int('slots', 1, 1024, 'how many node processes the host may run'));
   set('local', f.bool('local'));
+  set('engine', f.oneOf('engine', ENGINE_CHOICES));
   const vars = f.map('vars', null, 'of free variables');
   if (vars) out.vars = vars;
   const image = f.map('image', IMAGE_KEYS, `with ${IMAGE_KEYS.join(', ')}`);

@@ -9,6 +9,7 @@ import { YamlCheckError, YamlSource, type Issue } from './yaml-source.js';
 import { HOST_KEYS, SETTING_KEYS, Fields, mergeSettings, readSettings, type HostSettings } from './host-settings.js';
 import { checkFarmTopology } from './farm-check.js';
 import type { FarmSpec, HostSpec, Inventory } from './types.js';
+import { ENGINE_CHOICES } from '../engine/builds.js';
 
 export class InventoryError extends YamlCheckError {}
 
@@ -125,7 +126,7 @@ export function parseInventory(text: string, file: string, shown = file): Invent
       groups: inGroups.map((g) => g.name),
       vars: s.vars ?? {},
     };
-    for (const k of ['identity', 'jump', 'arch', 'ramMb', 'cores', 'gflops', 'power', 'slots', 'local', 'image'] as const) {
+    for (const k of ['identity', 'jump', 'arch', 'ramMb', 'cores', 'gflops', 'power', 'slots', 'local', 'engine', 'image'] as const) {
       if (s[k] !== undefined) (h as unknown as Record<string, unknown>)[k] = s[k];
     }
     hosts.push(h);
@@ -161,7 +162,7 @@ function readFarm(src: YamlSource, raw: unknown, file: string, hosts: HostSpec[]
     ports.node = p.int('node', 1, 65535, 'the first node port') ?? ports.node;
     ports.sender = p.int('sender', 1, 65535, 'the sender\'s result port') ?? ports.sender;
   }
-  const engine = f.oneOf('engine', ['onnx', 'tfjs'] as const) ?? 'onnx';
+  const engine = f.oneOf('engine', ENGINE_CHOICES) ?? 'auto';
   const threads = f.int('threads', 1, 256, 'the compute threads per node process');
   const seed = f.int('seed', 0, 2 ** 31 - 1, 'the weight seed') ?? DEFAULT_SEED;
   if (!topology || !sender) return undefined;

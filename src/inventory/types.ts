@@ -58,6 +58,8 @@ export interface HostSpec {
    * paper (one device per role instance), unlimited for a local host
    */
   slots?: number;
+  /** this host's engine (auto, onnx, tfjs or a build id), over farm.engine */
+  engine?: string;
   /** groups this host belongs to */
   groups: string[];
   /** defaults, then group vars, then host vars (later wins) */
@@ -74,7 +76,8 @@ export interface FarmSpec {
   /** "local" (the control machine) or a host name */
   sender: string;
   ports: { node: number; sender: number };
-  engine: 'onnx' | 'tfjs';
+  /** auto (per host, the build that runs on its CPU), onnx, tfjs, or an engine build id (engine/builds.ts) */
+  engine: string;
   threads?: number;
   seed: number;
 }

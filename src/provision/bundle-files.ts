@@ -4,6 +4,7 @@
 // maps, type declarations, docs, and native binaries of other platforms.
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ENGINE_BUILDS, ORT_CURRENT } from '../engine/builds.js';
 import type { Arch } from '../inventory/types.js';
 
 /** dependencies the control machine needs and a Pi never loads */
@@ -35,15 +36,21 @@ interface LockEntry {
   link?: boolean;
 }
 
-/** Packages only one engine loads (engines are imported lazily): a farm ships only its engine's. */
-export const ENGINE_PACKAGES: Record<string, string[]> = {
-  onnx: ['onnxruntime-node'],
-  tfjs: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node'],
-};
+const TFJS_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node'];
+
+/** Packages only one engine build loads (engines are imported lazily): a host gets only its build's. */
+export const ENGINE_PACKAGES = [...new Set([...ENGINE_BUILDS.filter((b) => b.engine === 'onnx').map((b) => b.module), ...TFJS_PACKAGES])];
+
+/** The packages of an engine ("onnx": the current onnxruntime, "tfjs") or of an engine build's module. */
+export function enginePackages(engine: string): string[] {
+  if (engine === 'tfjs' || TFJS_PACKAGES.includes(engine)) return TFJS_PACKAGES;
+  return [engine === 'onnx' ? ORT_CURRENT.module : engine];
+}
 
 /** The node_modules folders (relative paths) the runtime needs, following package-lock.json. */
 export function runtimePackageDirs(root: string, engine?: string): string[] {
-  const otherEngines = new Set(Object.entries(ENGINE_PACKAGES).filter(([e]) => engine !== undefined && e !== engine).flatMap(([, p]) => p));
+  const own = engine === undefined ? ENGINE_PACKAGES : enginePackages(engine);
+  const otherEngines = new Set(ENGINE_PACKAGES.filter((p) => !own.includes(p)));
   const lockFile = join(root, 'package-lock.json');
   if (!existsSync(lockFile)) throw new Error(`${lockFile} is missing: run npm install on the control machine first`);
   const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { packages?: Record<string, LockEntry> };
@@ -93,7 +100,7 @@ function walk(root: string, dir: string, out: string[], arch: Arch): void {
   }
 }
 
-/** Every file of the bundle for `arch` (and `engine`: absent, both), relative to the project root, sorted. */
+/** Every file of the bundle for `arch` (and `engine`, an engine or a build's module: absent, all), relative to the project root, sorted. */
 export function bundleFiles(root: string, arch: Arch, engine?: string): string[] {
   const out: string[] = [];
   if (!existsSync(join(root, 'dist/src/runtime/node-main.js'))) throw new Error(`${root}/dist/src/runtime/node-main.js is missing: run npm run build first`);

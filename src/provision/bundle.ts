@@ -96,7 +96,7 @@ export function buildBundle(root: string, arch: Arch, cacheDir: string, engine?:
 async function build(root: string, arch: Arch, cacheDir: string, engine?: string): Promise<Bundle> {
   mkdirSync(cacheDir, { recursive: true });
   const files = bundleFiles(root, arch, engine);
-  const { hash: contentHash, rawBytes } = await hashFiles(root, files, join(cacheDir, `files-${arch}-${engine ?? 'all'}.json`));
+  const { hash: contentHash, rawBytes } = await hashFiles(root, files, join(cacheDir, `files-${arch}-${(engine ?? 'all').replace(/[^\w.-]/g, '_')}.json`));
   const hash = `${contentHash}-${arch}`;
   const file = join(cacheDir, `${hash}.tar.gz`);
   const list = join(cacheDir, `${hash}.list`);

@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { shq } from '../transport/shell.js';
 import { CURRENT_LINK, PREVIOUS_LINK, RELEASE_MARKER, RELEASES_DIR } from './layout.js';
+import { hostBuild } from './host-engine.js';
 import { ProvisionError, type Step, type StepContext } from './types.js';
 
 /** Points `link` at `target` atomically (a half-switched release is never visible). */
@@ -29,7 +30,9 @@ export const codeSyncStep: Step = {
     const arch = ctx.facts.arch;
     if (arch === 'unknown') throw new ProvisionError(`${ctx.host.name}: unknown architecture "${ctx.facts.machine}"; pifarm supports aarch64 (arm64), armv7l (armhf) and x86_64`);
     if (!ctx.plan.bundle) throw new ProvisionError(`${ctx.host.name}: no bundle to deploy`);
-    const bundle = await ctx.plan.bundle(arch);
+    // an engine that cannot run on this CPU is refused here, before anything is sent
+    const build = hostBuild(ctx);
+    const bundle = await ctx.plan.bundle(arch, build.module);
     const dir = `${RELEASES_DIR}/${bundle.hash}`;
     // from the facts: one round trip for the whole no-change case
     const st = ctx.facts.pifarm;

@@ -1,6 +1,8 @@
 // Facts about a host, gathered in one round trip: architecture, init system, Node.js, package
 // manager, firewall, and the address the host sees the control machine at.
+import type { CpuFacts } from '../engine/builds.js';
 import type { Arch } from '../inventory/types.js';
+import { CPU_SCRIPT, cpuFactsOf } from './cpu-facts.js';
 import type { Transport } from '../transport/transport.js';
 import { BASE_DIR, CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, RUN_USER, SECRET_PATH, UNIT_PATH } from './layout.js';
 import { ProvisionError } from './types.js';
@@ -8,6 +10,8 @@ import { ProvisionError } from './types.js';
 export interface HostFacts {
   arch: Arch | 'unknown';
   machine: string;
+  /** the CPU an engine build must run on; arch x64 stands in where the architecture is unknown */
+  cpu: CpuFacts;
   /** the login user is root (else commands that change the system go through sudo) */
   root: boolean;
   systemd: boolean;
@@ -48,6 +52,7 @@ export interface HostFacts {
 
 const SCRIPT = [
   'echo "machine=$(uname -m)"',
+  ...CPU_SCRIPT,
   'echo "uid=$(id -u)"',
   'if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi',
   'n=$(command -v node || true); echo "node=$n"; if [ -n "$n" ]; then echo "nodever=$($n --version 2>/dev/null)"; fi',
@@ -104,9 +109,11 @@ export async function gatherFacts(t: Transport, opts: { packages?: string[] } = 
   const version = kv.get('nodever')?.trim();
   const major = version ? Number(/^v(\d+)/.exec(version)?.[1]) : undefined;
   const machine = kv.get('machine') ?? 'unknown';
+  const arch = archOf(machine);
   const facts: HostFacts = {
-    arch: archOf(machine),
+    arch,
     machine,
+    cpu: cpuFactsOf(arch === 'unknown' ? 'x64' : arch, kv),
     root: kv.get('uid') === '0',
     systemd: kv.get('systemd') === '1',
     dpkg: kv.get('dpkg') === '1',

@@ -11,6 +11,7 @@ import { disableAndStop, enableAndStart, installedInstances, restartUnits, tryRe
 import { ProvisionError, runStep, type Step, type StepContext, type StepResult } from './types.js';
 import { requireSystemd, unitStep } from './unit.js';
 import { userStep } from './user.js';
+import { waitReady } from './wait-ready.js';
 
 export const PROVISION_STEPS: Step[] = [packagesStep, runtimeStep, userStep, firewallStep, unitStep];
 
@@ -66,6 +67,7 @@ export function deployHost(ctx: StepContext): Promise<StepResult[]> {
       if (c.check) return { status: 'changed', detail: `would restart ${restarting.join(', ') || '-'}; stop ${stopping.join(', ') || '-'}` };
       await tryRestart(c.t, restarting);
       await disableAndStop(c.t, stopping);
+      await waitReady(c, restarting);
       return { status: 'changed', detail: `restarted ${restarting.join(', ') || '-'}${stopping.length ? `; stopped ${stopping.join(', ')}` : ''}` };
     },
   };
@@ -84,6 +86,7 @@ export const startStep: Step = {
     if (c.check) return { status: 'changed', detail: `would start ${notRunning.join(', ') || '-'}; stop ${stray.join(', ') || '-'}` };
     await disableAndStop(c.t, stray);
     await enableAndStart(c.t, wanted);
+    await waitReady(c, notRunning);
     return { status: 'changed', detail: `started ${notRunning.join(', ') || '-'}${stray.length ? `; stopped stray ${stray.join(', ')}` : ''}` };
   },
 };

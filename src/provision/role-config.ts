@@ -4,6 +4,7 @@
 // restarts only those.
 import { createHash } from 'node:crypto';
 import { RUN_USER, SECRET_PATH, configPath } from './layout.js';
+import { hostNodeConfigs } from './host-engine.js';
 import { writeRemoteFiles, type RemoteFile } from './remote-file.js';
 import type { StepContext, StepOutcome } from './types.js';
 
@@ -16,7 +17,7 @@ export interface RoleConfigOutcome extends StepOutcome {
 }
 
 export async function pushRoleConfigs(ctx: StepContext): Promise<RoleConfigOutcome> {
-  const want = new Map(ctx.plan.nodes.map((n) => [n.instance, JSON.stringify(n.config, null, 2) + '\n']));
+  const want = new Map((await hostNodeConfigs(ctx)).map((n) => [n.instance, JSON.stringify(n.config, null, 2) + '\n']));
   const have = new Map(Object.entries(ctx.facts.pifarm.configs));
   // a new secret is a change for every node: each must restart to prove the new one
   const secret = ctx.plan.secret ? ctx.plan.secret + '\n' : undefined;

@@ -24,8 +24,15 @@ async function systemctl(t: Transport, args: string, what: string): Promise<void
   if (r.code !== 0) throw new ProvisionError(`${t.host}: ${what} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
+/** A unit systemd gave up on (its start limit) starts again only once its failure is reset. */
+async function resetFailed(t: Transport, instances: string[]): Promise<void> {
+  await t.exec(`systemctl reset-failed ${instances.map((i) => shq(unitOf(i))).join(' ')} 2>/dev/null; true`, { sudo: true });
+}
+
 export async function enableAndStart(t: Transport, instances: string[]): Promise<void> {
-  if (instances.length) await systemctl(t, `enable --now ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'starting the node units');
+  if (instances.length === 0) return;
+  await resetFailed(t, instances);
+  await systemctl(t, `enable --now ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'starting the node units');
 }
 
 /** Restarts only the units that are running (a stopped farm stays stopped). */
@@ -34,14 +41,16 @@ export async function tryRestart(t: Transport, instances: string[]): Promise<voi
 }
 
 export async function restartUnits(t: Transport, instances: string[]): Promise<void> {
-  if (instances.length) await systemctl(t, `restart ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'restarting the node units');
+  if (instances.length === 0) return;
+  await resetFailed(t, instances);
+  await systemctl(t, `restart ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'restarting the node units');
 }
 
 export async function disableAndStop(t: Transport, instances: string[]): Promise<void> {
   if (instances.length === 0) return;
   await systemctl(t, `disable --now ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'stopping the node units');
   // a failed unit keeps its state until reset; forget it so status shows the farm as stopped
-  await t.exec(`systemctl reset-failed ${instances.map((i) => shq(unitOf(i))).join(' ')} 2>/dev/null; true`, { sudo: true });
+  await resetFailed(t, instances);
 }
 
 export interface UnitState {

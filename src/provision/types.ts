@@ -3,6 +3,7 @@
 import type { HostSpec } from '../inventory/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { NodeConfig } from '../runtime/config.js';
+import type { SelfTest } from '../runtime/self-test.js';
 import type { HostFacts } from './facts.js';
 import type { Bundle } from './bundle.js';
 
@@ -16,8 +17,14 @@ export interface HostPlan {
   ports: number[];
   /** the farm secret (64 hex characters) written to SECRET_PATH; absent: nodes run without authentication */
   secret?: string;
-  /** the runtime bundle for this host's architecture (built once per architecture) */
-  bundle?: (arch: string) => Promise<Bundle>;
+  /** the runtime bundle for this host's architecture and engine build's module (built once per pair) */
+  bundle?: (arch: string, engineModule: string) => Promise<Bundle>;
+  /** farm.engine: auto, onnx, tfjs or a build id; each host's build follows from it and its CPU */
+  engine?: string;
+  /** the known answer of a node's block, computed on the control machine (absent: nodes skip it) */
+  knownAnswer?: (config: NodeConfig) => Promise<SelfTest>;
+  /** how long the start step waits for a node to load and answer (default: wait-ready.ts) */
+  readyTimeoutMs?: number;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';

@@ -1,5 +1,6 @@
 // What one node process needs to know: written by the control side (farm/ or the local demo) as
 // JSON, read on the Pi by node-main. Checked at run time by validateNodeConfig (runtime helper).
+import type { SelfTest } from './self-test.js';
 
 export interface Endpoint {
   host: string;
@@ -33,6 +34,10 @@ export interface NodeConfig {
   /** the initial sender's result port */
   sender: Endpoint;
   engine: 'onnx' | 'tfjs';
+  /** the onnxruntime package of the host's engine build (engine/builds.ts); default onnxruntime-node */
+  engineModule?: string;
+  /** a known-answer frame the node runs after loading and before it says it is ready */
+  selfTest?: SelfTest;
   threads?: number;
   seed: number;
   balance: Balance;
@@ -120,5 +125,14 @@ export function validateNodeConfig(raw: unknown, file: string): NodeConfig {
   if (c.secretFile !== undefined && typeof c.secretFile !== 'string') fail('secretFile', 'expected a path');
   if (c.queueCapacity !== undefined) int(c.queueCapacity, 'queueCapacity', 1);
   if (c.verbose !== undefined && typeof c.verbose !== 'boolean') fail('verbose', 'expected true or false');
+  if (c.engineModule !== undefined && (typeof c.engineModule !== 'string' || !/^[@a-z0-9][\w./@-]*$/.test(c.engineModule))) fail('engineModule', 'expected a package name');
+  if (c.selfTest !== undefined) {
+    const st = c.selfTest as Record<string, unknown>;
+    const nums = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'number');
+    if (!st || typeof st !== 'object' || !Number.isInteger(st.inputSeed) || !nums(st.indices) || !nums(st.values) || (st.indices as number[]).length !== (st.values as number[]).length
+      || typeof st.absSum !== 'number' || typeof st.tolerance !== 'number' || typeof st.reference !== 'string') {
+      fail('selfTest', 'expected {inputSeed, indices, values, absSum, tolerance, reference} (written by pifarm deploy)');
+    }
+  }
   return c as unknown as NodeConfig;
 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Entry of a node process on a Pi (or locally): node dist/src/runtime/node-main.js --config FILE.json
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad config or arguments, 3 cannot bind the port,
-// 4 the block failed to load.
-import { readFileSync } from 'node:fs';
+// 4 the block failed to load, 5 the block gave a wrong known answer (the engine build computes
+// wrongly on this CPU). An engine that crashes on this CPU dies by its signal before "ready".
+// Under systemd (RUNTIME_DIRECTORY set) readiness is also a file, ready.json, which the start
+// step and `pifarm status` read: the engine that really runs and its known-answer result.
+import { renameSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModelSpec } from '../model/spec.js';
 import { createEngine } from '../engine/index.js';
@@ -10,6 +14,7 @@ import { readSecretFile } from './auth.js';
 import { validateNodeConfig } from './config.js';
 import { NodeServer } from './node-server.js';
 import { ListenError } from './server-conn.js';
+import { SelfTestError } from './self-test.js';
 
 function fatal(code: number, msg: string): never {
   console.error(`pifarm-node: ${msg}`);
@@ -62,12 +67,30 @@ async function main(): Promise<void> {
     process.on('disconnect', () => stop('launcher gone'));
   }
   try {
-    const engine = cfg.layers.length ? await createEngine(cfg.engine, { threads: cfg.threads }) : null;
+    const opts = cfg.engineModule ? { threads: cfg.threads, module: cfg.engineModule } : { threads: cfg.threads };
+    const engine = cfg.layers.length ? await createEngine(cfg.engine, opts) : null;
     await server.load(engine);
   } catch (e) {
-    fatal(4, `${who}: cannot load ${cfg.layers.join(', ')} with engine ${cfg.engine}: ${(e as Error).message}`);
+    if (e instanceof SelfTestError) fatal(5, `${who}: ${server.stats().engine}: ${e.message}`);
+    fatal(4, `${who}: cannot load ${cfg.layers.join(', ')} with engine ${cfg.engineModule ?? cfg.engine}: ${(e as Error).message}`);
   }
-  console.error(`${who}: ready on ${cfg.listen.host}:${server.port}, ${server.stats().engine}, rss ${(server.stats().rssBytes / 2 ** 20).toFixed(0)} MB`);
+  const stats = server.stats();
+  const check = server.knownAnswer?.summary ?? 'no known-answer frame configured';
+  console.error(`${who}: ready on ${cfg.listen.host}:${server.port}, ${stats.engine}, rss ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB; ${check}`);
+  writeReadyFile({ pid: process.pid, engine: stats.engine, arch: process.arch, port: server.port, loadMs: stats.loadMs, rssBytes: stats.rssBytes, knownAnswer: check });
+}
+
+/** ready.json in the unit's runtime directory (written whole, then renamed: never read half-written). */
+function writeReadyFile(info: Record<string, unknown>): void {
+  const dir = process.env.RUNTIME_DIRECTORY;
+  if (!dir) return;
+  try {
+    const tmp = join(dir, 'ready.json.tmp');
+    writeFileSync(tmp, JSON.stringify(info) + '\n');
+    renameSync(tmp, join(dir, 'ready.json'));
+  } catch (e) {
+    console.error(`pifarm-node: cannot write ${dir}/ready.json: ${(e as Error).message}`);
+  }
 }
 
 void main();

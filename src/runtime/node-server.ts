@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { Server as NetServer } from 'node:net';
 import type { ModelSpec } from '../model/spec.js';
+import { runSelfTest, type SelfTestResult } from './self-test.js';
 import type { Engine, LoadedBlock } from '../engine/engine.js';
 import type { Balancer } from './balancer.js';
 import { ReplicaSet } from './failover.js';
@@ -48,6 +49,8 @@ export class NodeServer {
   private net: NetServer | null = null;
   private block: LoadedBlock | null = null;
   private engineName = '';
+  /** the known-answer frame's outcome, when the config asked for one */
+  knownAnswer: SelfTestResult | undefined;
   private readonly queue: Job[] = [];
   private running = false;
   private readonly merge: MergeBuffer<{ frame: Frame }> | null;
@@ -144,7 +147,10 @@ export class NodeServer {
         if (!engine) throw new Error('an engine is needed for a block with layers');
         this.engineName = engine.describe();
         const shard = this.cfg.shard.count > 1 ? this.cfg.shard : undefined;
-        this.block = await engine.load({ model: this.spec, layers: this.cfg.layers, shard, seed: this.cfg.seed, threads: this.cfg.threads });
+        const block = await engine.load({ model: this.spec, layers: this.cfg.layers, shard, seed: this.cfg.seed, threads: this.cfg.threads });
+        // not ready (no frame accepted) until the block gave the known answer
+        if (this.cfg.selfTest) this.knownAnswer = await runSelfTest(block, this.cfg.selfTest);
+        this.block = block;
       }
     } catch (e) {
       this.loadError = (e as Error).message;

@@ -24,7 +24,8 @@ export interface WiringInput {
   addresses: Record<string, string>;
   /** the initial sender's host and result port */
   sender: { host: string; port: number };
-  engine: 'onnx' | 'tfjs';
+  /** a farm.engine choice; each host's deploy completes it for the host's CPU (farm/host-engine.ts) */
+  engine: string;
   threads?: number;
   seed: number;
   balance?: Balance;
@@ -133,7 +134,7 @@ export function wireTopology(w: WiringInput): Wiring {
       mergeFrom: p.stageIndex > 0 ? stages[p.stageIndex - 1]!.shards : 1,
       next: p.stageIndex + 1 < stages.length ? target(p.stageIndex + 1) : null,
       sender: { host: senderAddr, port: w.sender.port },
-      engine: w.engine,
+      engine: w.engine === 'tfjs' ? 'tfjs' : 'onnx',
       seed: w.seed,
       balance: w.balance ?? 'round-robin',
       maxMessageBytes,

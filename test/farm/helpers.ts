@@ -8,7 +8,7 @@ import type { VirtualPis } from '../vpi/harness.js';
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** An inventory of virtual Pis (root login with the harness key), a topology (a preset, or a file with `model`), a sender (default local). */
-export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string; user?: string; model?: string } = {}): string {
+export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string; user?: string; model?: string; engine?: string; assignment?: Record<string, string[]>; hostSettings?: Record<string, Record<string, string>> } = {}): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, o.file ?? 'farm.yaml');
   const hosts = pis.hosts.slice(0, o.hosts ?? pis.hosts.length);
@@ -17,13 +17,14 @@ export function writeInventory(dir: string, pis: VirtualPis, topology: string, o
     `  user: ${o.user ?? 'root'}`,
     `  identity: ${pis.keyPath}`,
     'hosts:',
-    ...hosts.map((h) => `  ${h.name}: ${h.address}`),
+    ...hosts.map((h) => (o.hostSettings?.[h.name] ? `  ${h.name}: ${JSON.stringify({ address: h.address, ...o.hostSettings[h.name] })}` : `  ${h.name}: ${h.address}`)),
     'farm:',
     `  model: ${o.model ?? topology.split('-')[0]}`,
     `  topology: ${topology}`,
     `  sender: ${o.sender ?? 'local'}`,
     `  ports: { node: 12345, sender: ${o.senderPort ?? 19999} }`,
-    '  engine: onnx',
+    `  engine: ${o.engine ?? 'onnx'}`,
+    ...(o.assignment ? ['  assignment:', ...Object.entries(o.assignment).map(([role, hs]) => `    ${role}: [${hs.join(', ')}]`)] : []),
   ];
   writeFileSync(file, lines.join('\n') + '\n');
   return file;

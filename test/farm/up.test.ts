@@ -128,8 +128,14 @@ test('rollback: after a release whose nodes fail, the previous release runs agai
   // a real, different release that cannot run this farm: the tfjs-only bundle of an onnx farm
   const bad = await buildBundle(projectRoot(), 'x64', join(dir, 'state', 'bundles'), 'tfjs');
   assert.notEqual(bad.hash, good.hash);
+  // the restart step waits for the nodes: each host's deploy fails, saying its node cannot load
   const d = await simpleCommand('deploy', { ...o5, bundles: { x64: bad } });
-  assert.deepEqual(d.failed, []);
+  assert.deepEqual(d.failed, ['vpi1', 'vpi2', 'vpi3', 'vpi4'], JSON.stringify(d.runs));
+  for (const run of d.runs) {
+    const failed = run.results.find((s) => s.status === 'failed')!;
+    assert.equal(failed.step, 'restart');
+    assert.match(failed.detail, new RegExp(`^${run.host} \\(.*\\): node \\S+ exited \\(failed \\(exit-code 4\\)\\); .*cannot load`));
+  }
   const nodes = async () => (await statusCommand(o5)).status!.flatMap((h) => h.nodes.map((n) => ({ host: h.host, release: h.release, ...n })));
   await until('the nodes of the bad release to fail', async () => (await nodes()).some((n) => n.active === 'failed'), 60_000, 500);
   const rb = await simpleCommand('rollback', o5);

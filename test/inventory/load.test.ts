@@ -34,7 +34,7 @@ test('defaults < group vars < host settings; ~ expands; documented defaults', ()
   assert.deepEqual([b!.user, b!.port, b!.ramMb, b!.gflops, b!.jump, b!.groups], ['alice', 2222, 4096, 12.6, 'a', ['pi4s']]);
   assert.deepEqual(b!.vars, { site: 'lab', rack: 2 });
   assert.deepEqual(b!.power, { idleW: 2.7, busyW: 6.4 });
-  assert.deepEqual(inv.farm, { model: 'vgg16', topology: 'auto', sender: 'local', ports: { node: 12345, sender: 9999 }, engine: 'onnx', seed: 2018 });
+  assert.deepEqual(inv.farm, { model: 'vgg16', topology: 'auto', sender: 'local', ports: { node: 12345, sender: 9999 }, engine: 'auto', seed: 2018 });
   assert.deepEqual(inv.groups, { pi4s: ['b'] });
 });
 

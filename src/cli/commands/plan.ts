@@ -14,6 +14,8 @@ import { profileOnHost } from '../../topology/profile-remote.js';
 import type { Transport } from '../../transport/transport.js';
 import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
+import { chooseBuild } from '../../engine/builds.js';
+import { localCpu } from '../../engine/index.js';
 
 const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
                    [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local]
@@ -139,7 +141,10 @@ async function profileHost(inv: Inventory, name: string, model: string): Promise
   const { LocalTransport } = await import('../../transport/local.js');
   const { SshTransport } = await import('../../transport/ssh.js');
   const t: Transport = h.local ? new LocalTransport(h.name) : new SshTransport(sshTarget(inv, h), { knownHostsFile: knownHostsFileOf({ inventoryFile: inv.file }), acceptNewKey: false });
-  console.error(`profiling every ${model} layer with the ${inv.farm.engine} engine on ${h.name} ...`);
+  // this machine's build is known here; a remote host's follows from its CPU, there
+  const build = h.local ? chooseBuild(localCpu(), inv.farm.engine, h.name) : undefined;
+  const engine = build ? `the ${build.engine} engine on ${h.name} (${build.id})` : inv.farm.engine === 'auto' ? `the engine build the CPU of ${h.name} gets` : `the ${inv.farm.engine} engine on ${h.name}`;
+  console.error(`profiling every ${model} layer with ${engine} ...`);
   try {
     await t.connect();
     return await profileOnHost(t, h.local ? projectRoot() : CURRENT_LINK, model, inv.farm.engine, inv.farm.threads);

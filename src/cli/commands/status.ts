@@ -7,8 +7,11 @@ import { statusCommand } from '../../farm/commands.js';
 
 const HELP = `usage: pifarm status -i INVENTORY [options]
 
-Per host: each node unit's state (systemd) and restart count, the current release, and whether
-the node's port answers from this machine. Exit code 1 when a node is not running or not answering.
+Per host: its CPU, each node unit's state (systemd) and restart count, the current release,
+whether the node's port answers from this machine, and the engine the node really runs (after
+it loaded its block and gave the known answer), or why it failed (an engine build that crashes
+on this CPU: SIGILL, SIGSEGV; a wrong known answer: exit 5). Exit code 1 when a node is not
+running or not answering.
 
 ${FARM_HELP}`;
 
@@ -21,10 +24,10 @@ export const command: CliCommand = {
     const r = await statusCommand(o);
     const rows = (r.status ?? []).flatMap((h) =>
       h.nodes.length
-        ? h.nodes.map((n) => [h.host, n.instance, `${n.active}/${n.sub}`, String(n.restarts), `${h.address}:${n.port}`, n.answers ? 'yes' : 'NO', h.release ?? '-'])
-        : [[h.host, '-', h.down ? 'DOWN' : '-', '-', '-', '-', h.release ?? '-']],
+        ? h.nodes.map((n) => [h.host, h.cpu ?? '-', n.instance, `${n.active}/${n.sub}${n.reason ? ` (${n.reason})` : ''}`, String(n.restarts), `${h.address}:${n.port}`, n.answers ? 'yes' : 'NO', n.engine ?? (n.reason ? `${h.engineBuild ?? '?'} failed` : '-'), h.release ?? '-'])
+        : [[h.host, h.cpu ?? '-', '-', h.down ? 'DOWN' : '-', '-', '-', '-', '-', h.release ?? '-']],
     );
-    const body = table(['host', 'node', 'state', 'restarts', 'port', 'answers', 'release'], rows);
+    const body = table(['host', 'cpu', 'node', 'state', 'restarts', 'port', 'answers', 'engine', 'release'], rows);
     return printOutcome(r, o.json!, body);
   },
 };

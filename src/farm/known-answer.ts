@@ -1,0 +1,54 @@
+// The known answer of a node's block (runtime/self-test.ts), computed here on the control machine
+// with its own engine build: the reference every host's build must reproduce. Computed once per
+// (model, layers, shard, seed, reference build) and kept under the state dir, so a redeploy loads
+// nothing; concurrent hosts with the same block share one computation.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEngine } from '../engine/index.js';
+import { size } from '../model/shapes.js';
+import { loadModelSpec } from '../model/spec.js';
+import { DEFAULT_TOLERANCE } from '../runtime/reference.js';
+import type { NodeConfig } from '../runtime/config.js';
+import { makeSelfTest, selfTestInput, type SelfTest } from '../runtime/self-test.js';
+
+/** One input for every block: the known answer is about the engine, not about the frame. */
+const INPUT_SEED = 0x5e1f7e57;
+
+export function knownAnswers(stateDir: string, threads = 2): (cfg: NodeConfig) => Promise<SelfTest> {
+  const dir = join(stateDir, 'known-answers');
+  const pending = new Map<string, Promise<SelfTest>>();
+  return (cfg) => {
+    const spec = loadModelSpec(cfg.model);
+    const shard = cfg.shard.count > 1 ? cfg.shard : undefined;
+    const key = createHash('sha256').update(JSON.stringify({ spec, layers: cfg.layers, shard, seed: cfg.seed, INPUT_SEED })).digest('hex').slice(0, 24);
+    let p = pending.get(key);
+    if (!p) {
+      p = compute(join(dir, `${key}.json`), async () => {
+        const engine = await createEngine('auto', { threads });
+        const block = await engine.load({ model: spec, layers: cfg.layers, shard, seed: cfg.seed, threads });
+        try {
+          const out = await block.run(selfTestInput(size(block.inputShape), INPUT_SEED));
+          return makeSelfTest(out, INPUT_SEED, `${engine.describe()} on ${process.arch}`, DEFAULT_TOLERANCE);
+        } finally {
+          await block.dispose();
+        }
+      });
+      pending.set(key, p);
+    }
+    return p;
+  };
+}
+
+async function compute(file: string, make: () => Promise<SelfTest>): Promise<SelfTest> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SelfTest;
+  } catch {
+    /* not computed yet */
+  }
+  const st = await make();
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(st));
+  renameSync(`${file}.tmp`, file);
+  return st;
+}

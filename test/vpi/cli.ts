@@ -1,5 +1,8 @@
 // Start and stop virtual Pis by hand, for debugging (they keep running after this exits):
-//   node dist/test/vpi/cli.js up [N] [--net-admin]   boots vpi1..vpiN (default 4) and prints them
+//   node dist/test/vpi/cli.js up [N] [--net-admin] [--machines arm64:cortex-a53,armhf,x64,...]
+//                                                    boots vpi1..vpiN (default 4) and prints them;
+//                                                    --machines: one per host, ARM code under qemu
+//   node dist/test/vpi/cli.js roots [arm64] [armhf]  builds the cached ARM root file systems
 //   node dist/test/vpi/cli.js stop NAME              pulls the plug of one host
 //   node dist/test/vpi/cli.js down                   removes every virtual Pi and the bridge
 //   node dist/test/vpi/cli.js status                 lists the hosts and whether they run
@@ -9,6 +12,16 @@ import { startVirtualPis } from './harness.js';
 import { VPI_ROOT, killContainersSync, teardownAllSync } from './cleanup.js';
 import { pidAlive } from './system.js';
 import { liveOwner, releaseLock } from './lock.js';
+import { ensureArmRoot, type VpiMachine } from './arm.js';
+
+/** "arm64:cortex-a53,armhf,x64" -> machines, one per host. */
+function parseMachines(list: string): VpiMachine[] {
+  return list.split(',').filter(Boolean).map((s) => {
+    const [arch, cpu] = s.split(':');
+    if (arch !== 'x64' && arch !== 'arm64' && arch !== 'armhf') throw new Error(`--machines: unknown architecture "${arch}" in "${s}"; expected x64, arm64[:CPU] or armhf[:CPU]`);
+    return cpu ? { arch, cpu } : { arch };
+  });
+}
 
 function nspawnPid(name: string): number | undefined {
   const f = join(VPI_ROOT, name, 'nspawn.pid');
@@ -23,9 +36,21 @@ async function main(argv: string[]): Promise<number> {
     case 'up': {
       const n = Number(arg ?? 4);
       const t0 = Date.now();
-      const pis = await startVirtualPis(n, { persist: true, netAdmin: argv.includes('--net-admin') });
+      const m = argv.indexOf('--machines');
+      const machines = m >= 0 ? parseMachines(argv[m + 1] ?? '') : undefined;
+      const pis = await startVirtualPis(n, { persist: true, netAdmin: argv.includes('--net-admin'), machines, log: console.log });
       console.log(`${n} virtual Pi(s) up in ${Date.now() - t0} ms; key ${pis.keyPath}`);
-      for (const h of pis.hosts) console.log(`  ${h.name}  ${h.address}  boot ${pis.bootMs[h.name]} ms   ssh -i ${pis.keyPath} root@${h.address}`);
+      for (const h of pis.hosts) console.log(`  ${h.name}  ${h.address}  ${h.cpu ?? h.arch}  boot ${pis.bootMs[h.name]} ms   ssh -i ${pis.keyPath} root@${h.address}`);
+      return 0;
+    }
+    case 'roots': {
+      const archs = argv.slice(1).length ? argv.slice(1) : ['arm64', 'armhf'];
+      for (const a of archs) {
+        if (a !== 'arm64' && a !== 'armhf') throw new Error(`roots: unknown architecture "${a}"; expected arm64 or armhf`);
+      }
+      // in parallel: each debootstrap's second stage is one emulated process at a time
+      const done = await Promise.all(archs.map((a) => ensureArmRoot(a as 'arm64' | 'armhf', console.log)));
+      for (const r of done) console.log(r);
       return 0;
     }
     case 'stop': {
@@ -53,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      console.error('usage: node dist/test/vpi/cli.js up [N] [--net-admin] | stop NAME | down | status');
+      console.error('usage: node dist/test/vpi/cli.js up [N] [--net-admin] [--machines LIST] | roots [arm64] [armhf] | stop NAME | down | status');
       return 2;
   }
 }

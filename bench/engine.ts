@@ -1,5 +1,6 @@
 // Engine speed: for each model, the onnx engine against a bare onnxruntime session on the very same
-// graph bytes (the ratio is the engine's overhead), and the tfjs engine. Runs are interleaved in
+// graph bytes (the ratio is the engine's overhead), and the tfjs engine. With --arch, every engine
+// build on ARM virtual Pis instead (bench/engine-arm.ts). Runs are interleaved in
 // rounds so a noisy neighbour hits both sides alike; the ratio comes from one run.
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -26,10 +27,26 @@ async function timeRuns(fn: () => Promise<unknown>, n: number): Promise<number[]
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { model: { type: 'string' }, threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' }, 'no-tfjs': { type: 'boolean' } },
+    options: {
+      model: { type: 'string' },
+      threads: { type: 'string' },
+      rounds: { type: 'string' },
+      'no-tfjs': { type: 'boolean' },
+      arch: { type: 'string' },
+      cpu: { type: 'string' },
+      frames: { type: 'string', default: '3' },
+      'host-cpuinfo': { type: 'boolean' },
+    },
   });
-  const threads = Number(values.threads);
-  const rounds = Number(values.rounds);
+  if (values.arch) {
+    if (values.arch !== 'arm64' && values.arch !== 'armhf') throw new Error(`--arch: expected arm64 or armhf, got "${values.arch}"`);
+    const cpus = values.cpu ? values.cpu.split(',') : values.arch === 'arm64' ? ['cortex-a53', 'cortex-a72', 'cortex-a76'] : ['cortex-a7'];
+    const { runOnArm } = await import('./engine-arm.js');
+    await runOnArm({ arch: values.arch, cpus, model: values.model ?? 'alexnet', rounds: Number(values.rounds ?? 2), frames: Number(values.frames), threads: Number(values.threads ?? 1), hostCpuinfo: !!values['host-cpuinfo'] });
+    return;
+  }
+  const threads = Number(values.threads ?? 2);
+  const rounds = Number(values.rounds ?? 5);
   const models = values.model ? [values.model] : ['alexnet', 'vgg16'];
   console.log(`engine benchmark: ${threads} threads, ${rounds} interleaved rounds, median ms per frame`);
   for (const m of models) {

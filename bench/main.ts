@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BENCHES: Record<string, string> = {
-  engine: 'engine inference speed: onnx engine vs a bare onnxruntime session vs tfjs, both models',
+  engine: 'engine inference speed: onnx engine vs a bare onnxruntime session vs tfjs; --arch arm64|armhf [--cpu C]: every engine build on ARM virtual Pis (qemu time)',
   'engine-tfjs': 'tfjs engine: load time and IPS per model (--stages: per preset stage)',
   pipeline: 'local farm IPS vs the whole model in one process; added latency per hop',
   deploy: 'cold and warm deploy time and bytes on virtual Pis',

@@ -24,7 +24,11 @@ async function systemctl(t: Transport, args: string, what: string): Promise<void
   if (r.code !== 0) throw new ProvisionError(`${t.host}: ${what} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
-/** A unit systemd gave up on (its start limit) starts again only once its failure is reset. */
+/**
+ * A unit systemd gave up on (its start limit) starts again only once its failure is reset; the
+ * reset also clears the limit's count, so pifarm's own starts and restarts (a deploy) never use up
+ * the starts the limit allows for crashes.
+ */
 async function resetFailed(t: Transport, instances: string[]): Promise<void> {
   await t.exec(`systemctl reset-failed ${instances.map((i) => shq(unitOf(i))).join(' ')} 2>/dev/null; true`, { sudo: true });
 }
@@ -37,7 +41,9 @@ export async function enableAndStart(t: Transport, instances: string[]): Promise
 
 /** Restarts only the units that are running (a stopped farm stays stopped). */
 export async function tryRestart(t: Transport, instances: string[]): Promise<void> {
-  if (instances.length) await systemctl(t, `try-restart ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'restarting the node units');
+  if (instances.length === 0) return;
+  await resetFailed(t, instances);
+  await systemctl(t, `try-restart ${instances.map((i) => shq(unitOf(i))).join(' ')}`, 'restarting the node units');
 }
 
 export async function restartUnits(t: Transport, instances: string[]): Promise<void> {

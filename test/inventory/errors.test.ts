@@ -27,7 +27,7 @@ test('the base farm-5 inventory loads', () => {
 test('unknown keys, at the top, on a host and in farm', () => {
   assert.deepEqual(errors(['hostz: {}', ...farm5()]), ['F:1:1: hostz: unknown key "hostz"; expected one of hosts, defaults, groups, farm']);
   assert.deepEqual(errors(edit(4, '  pi1: { address: 192.168.1.3, prot: 2222 }')), [
-    'F:4:32: hosts.pi1.prot: unknown key "prot"; expected one of address, port, user, identity, agent, jump, arch, ram, cores, gflops, power, slots, local, image, vars',
+    'F:4:32: hosts.pi1.prot: unknown key "prot"; expected one of address, port, user, identity, agent, jump, arch, ram, cores, gflops, power, slots, local, engine, image, vars',
   ]);
   assert.deepEqual(errors([...farm5(), '  engin: onnx']), ['F:15:3: farm.engin: unknown key "engin"; expected one of model, topology, assignment, sender, ports, engine, threads, seed']);
 });

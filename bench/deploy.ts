@@ -1,7 +1,8 @@
 // `npm run bench -- deploy --hosts N`: provision + deploy on virtual Pis, cold (fresh hosts) for 1
 // host and for N hosts, then a warm deploy with nothing changed on the N hosts. Prints time per
 // phase and bytes sent per host. Targets: warm no-change deploy of 11 hosts < 3 s; cold deploy of
-// 11 hosts < 2x that of 1 host. Needs root (virtual Pis).
+// 11 hosts < 2x that of 1 host. Needs root (virtual Pis). --arch arm64|armhf [--cpu C]: every host an
+// ARM virtual Pi (qemu time: unpacking and node start run emulated).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { simpleCommand, type FarmOutcome } from '../src/farm/commands.js';
 import type { FarmOptions } from '../src/farm/options.js';
 import { buildBundle } from '../src/provision/bundle.js';
 import { projectRoot } from '../src/farm/options.js';
+import { defaultBuild } from '../src/engine/builds.js';
 
 export interface ColdFigures {
   provisionMs: number;
@@ -55,20 +57,24 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 export async function run(argv: string[]): Promise<DeployFigures> {
-  const { values } = parseArgs({ args: argv, options: { hosts: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: argv, options: { hosts: { type: 'string' }, json: { type: 'boolean' }, arch: { type: 'string' }, cpu: { type: 'string' } } });
   const n = Number(values.hosts ?? 11);
   if (!Number.isInteger(n) || n < 4) throw new Error('--hosts: expected an integer >= 4 (alexnet-5 places 4 node processes)');
+  const arch = values.arch ?? 'x64';
+  if (arch !== 'x64' && arch !== 'arm64' && arch !== 'armhf') throw new Error(`--arch: expected x64, arm64 or armhf, got "${arch}"`);
+  const machine = arch === 'x64' ? { arch } : values.cpu ? { arch, cpu: values.cpu } : { arch };
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-bench-deploy-'));
   const log = (m: string) => console.error(`bench deploy: ${m}`);
-  log(`booting ${n + 1} virtual Pis`);
-  const [pis, bootMs] = await timed(() => startVirtualPis(n + 1));
+  log(`booting ${n + 1} virtual Pis (${arch}${arch === 'x64' ? '' : ', emulated by qemu: times are qemu times'})`);
+  const [pis, bootMs] = await timed(() => startVirtualPis(n + 1, { machines: Array(n + 1).fill(machine), log }));
   try {
     log(`booted in ${(bootMs / 1000).toFixed(1)} s`);
     const inventory = writeInventory(dir, pis, 'alexnet-5');
     // the bundle is built once per architecture and shared by every host: timed on its own
-    const [bundle, bundleBuildMs] = await timed(() => buildBundle(projectRoot(), 'x64', join(dir, 'state', 'bundles'), 'onnx'));
+    const module = defaultBuild({ arch, features: [] }).module;
+    const [bundle, bundleBuildMs] = await timed(() => buildBundle(projectRoot(), arch, join(dir, 'state', 'bundles'), module));
     // pinned, so a rebuild of the tree during the bench does not count as a change
-    const base: FarmOptions = { inventoryFile: inventory, stateDir: join(dir, 'state'), offline: true, json: true, concurrency: 16, bundles: { x64: bundle } };
+    const base: FarmOptions = { inventoryFile: inventory, stateDir: join(dir, 'state'), offline: true, json: true, concurrency: 16, bundles: { [`${arch}:${module}`]: bundle } };
     log(`bundle ${bundle.hash}: ${(bundle.bytes / 2 ** 20).toFixed(1)} MB gzip of ${(bundle.rawBytes / 2 ** 20).toFixed(0)} MB, ${bundle.files} files, built in ${(bundleBuildMs / 1000).toFixed(1)} s`);
     const names = pis.hosts.map((h) => h.name);
     const one: FarmOptions = { ...base, limit: [names[n]!] };
@@ -107,7 +113,7 @@ export async function run(argv: string[]): Promise<DeployFigures> {
       const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
       console.log(
         [
-          `deploy on virtual Pis (bundle ${mb(bundle.bytes)}, built once in ${s(bundleBuildMs)})`,
+          `deploy on ${arch} virtual Pis${arch === 'x64' ? '' : ' (qemu time)'} (bundle ${mb(bundle.bytes)}, built once in ${s(bundleBuildMs)})`,
           `cold, 1 host:        provision ${s(cold1.provisionMs)} (${cold1.provisionBytesPerHost} B/host)  deploy ${s(cold1.deployMs)} (${mb(cold1.deployBytesPerHost)}/host)  total ${s(cold1.totalMs)}`,
           `cold, ${String(n).padEnd(2)} hosts:      provision ${s(coldN.provisionMs)} (${coldN.provisionBytesPerHost} B/host)  deploy ${s(coldN.deployMs)} (${mb(coldN.deployBytesPerHost)}/host)  total ${s(coldN.totalMs)}`,
           `warm no-change, ${String(n).padEnd(2)} hosts: deploy ${s(warmMs)}  sent ${figures.warmN.bytesPerHost} bytes/host   (target < 3 s)`,

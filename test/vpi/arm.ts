@@ -81,8 +81,8 @@ export async function ensureArmRoot(arch: 'arm64' | 'armhf', log: (m: string) =>
   if (existsSync(join(root, 'usr/bin/node'))) return root;
   mkdirSync(cacheDir(), { recursive: true });
   const tmp = `${root}.building`;
-  const script = [
-    `[ -e ${root}/usr/bin/node ] && exit 0`,
+  // under the lock: another process may have finished the same root meanwhile
+  const script = `[ -e ${root}/usr/bin/node ] && exit 0; ` + [
     `rm -rf ${tmp}`,
     `debootstrap --arch=${arch} --variant=minbase --include=${PACKAGES.join(',')} ${SUITE} ${tmp} ${MIRROR} >${tmp}.log 2>&1 || { tail -n 20 ${tmp}.log >&2; exit 1; }`,
     `rm -rf ${tmp}/var/cache/apt/archives/*.deb ${tmp}/var/lib/apt/lists/*`,

@@ -15,6 +15,7 @@ export const FARM_FLAGS = {
   'user-known-hosts': { type: 'boolean' },
   'state-dir': { type: 'string' },
   'control-address': { type: 'string' },
+  'load-timeout': { type: 'string' },
 } as const;
 
 export const FARM_HELP = `  -i, --inventory FILE    the inventory (required)
@@ -25,7 +26,9 @@ export const FARM_HELP = `  -i, --inventory FILE    the inventory (required)
   --accept-new-key HOST   accept a changed SSH host key of HOST (after checking why it changed)
   --user-known-hosts      record host keys in ~/.ssh/known_hosts instead of .pifarm/known_hosts
   --state-dir DIR         where pifarm keeps known_hosts, bundles and run state (default .pifarm)
-  --control-address IP    this machine's address as the hosts reach it (default: found by route)`;
+  --control-address IP    this machine's address as the hosts reach it (default: found by route)
+  --load-timeout S        seconds a started node may take to load its block and give its known
+                          answer before start or deploy fails the host (default 300)`;
 
 type FarmFlagValues = {
   inventory?: string;
@@ -37,6 +40,7 @@ type FarmFlagValues = {
   'user-known-hosts'?: boolean;
   'state-dir'?: string;
   'control-address'?: string;
+  'load-timeout'?: string;
 };
 
 export function farmOptions(v: FarmFlagValues, extra: Partial<FarmOptions> = {}): FarmOptions {
@@ -56,6 +60,7 @@ export function farmOptions(v: FarmFlagValues, extra: Partial<FarmOptions> = {})
   if (accept?.length) o.acceptNewKey = accept;
   if (v['state-dir']) o.stateDir = v['state-dir'];
   if (v['control-address']) o.controlAddress = v['control-address'];
+  if (v['load-timeout'] !== undefined) o.readyTimeoutMs = numberFlag(v['load-timeout'], 'load-timeout', 300, { min: 1 }) * 1000;
   return o;
 }
 

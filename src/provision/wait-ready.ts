@@ -53,7 +53,7 @@ export async function waitReady(ctx: StepContext, instances: string[]): Promise<
     const waiting = states.filter((s) => s.state !== 'ready');
     if (waiting.length === 0) return states;
     if (Date.now() >= deadline) {
-      throw new ProvisionError(`${ctx.host.name}: ${waiting.map((s) => s.instance).join(', ')} not ready after ${Math.round(timeoutMs / 1000)} s (${waiting.map((s) => s.unit).join(', ')}); a slow host needs a longer --ready-timeout`);
+      throw new ProvisionError(`${ctx.host.name}: ${waiting.map((s) => s.instance).join(', ')} not ready after ${Math.round(timeoutMs / 1000)} s (${waiting.map((s) => s.unit).join(', ')}); a slow host needs a longer --load-timeout`);
     }
     ctx.log(`waiting for ${waiting.map((s) => s.instance).join(', ')} to load and give the known answer`);
     await new Promise((r) => setTimeout(r, delay));

@@ -77,7 +77,21 @@ export function formatOutcome(r: FarmOutcome): string {
     }
     if (!['status', 'logs', 'run'].includes(r.command)) lines.push(`re-run only those with: pifarm ${r.command} ... --retry-failed`);
   } else lines.push(`pifarm ${r.command}: ${r.runs.length} host(s) ok in ${secs(r.ms)}`);
+  // the hosts can all be fine and the run still fail: the closing line says so
+  const run = runVerdict(r);
+  if (run) lines.push(`the run FAILED: ${run}`);
   return lines.join('\n');
+}
+
+/** Why the run of `up` or `run` failed, or undefined when it did not fail (or there was none). */
+export function runVerdict(r: FarmOutcome): string | undefined {
+  if (r.command !== 'up' && r.command !== 'run') return undefined;
+  if (r.runError) return r.runError === 'not run under --check' ? undefined : r.runError;
+  if (!r.report) return undefined;
+  const rep = r.report;
+  if (rep.completed === 0) return `completed 0 of ${rep.frames} frames`;
+  if (!rep.check.ok) return `the output check failed (max difference ${rep.check.maxAbsDiff.toExponential(2)}, tolerance ${rep.check.tolerance})`;
+  return undefined;
 }
 
 export function printOutcome(r: FarmOutcome, json: boolean, body?: string): number {

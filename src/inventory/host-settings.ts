@@ -1,5 +1,6 @@
 // The per-host settings an inventory may give in `defaults`, in a group's `vars` or on a host, and
 // their checks. Each layer yields a partial; the loader merges defaults < groups < host.
+import { isIPv4 } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Arch, HostSpec, ImageSettings } from './types.js';
@@ -73,6 +74,12 @@ export function expandPath(p: string, inventoryDir: string): string {
   return isAbsolute(p) ? p : resolve(inventoryDir, p);
 }
 
+/** What is wrong with an address, or undefined. All digits and dots reads as IPv4 to every resolver: 10.0.0.300 is a typo, not a host name. */
+export function addressProblem(address: string): string | undefined {
+  if (/^[\d.]+$/.test(address) && !isIPv4(address)) return `"${address}" is not a valid IPv4 address (four numbers from 0 to 255); expected an IPv4 address or a host name`;
+  return undefined;
+}
+
 /** Reads the settings at `base` (a mapping already known to be one); unknown keys are reported. */
 export function readSettings(src: YamlSource, base: YamlPath, raw: Record<string, unknown>, allowed: readonly string[], inventoryDir: string): HostSettings {
   src.checkKeys(base, raw, allowed);
@@ -81,7 +88,10 @@ export function readSettings(src: YamlSource, base: YamlPath, raw: Record<string
   const set = <K extends keyof HostSettings>(k: K, v: HostSettings[K] | undefined) => {
     if (v !== undefined) out[k] = v;
   };
-  set('address', f.str('address', 'a host name or IP address'));
+  const address = f.str('address', 'a host name or IP address');
+  const bad = address === undefined ? undefined : addressProblem(address);
+  if (bad) src.add([...base, 'address'], bad);
+  set('address', address); // kept, so the host's other uses add no errors of their own
   set('port', f.int('port', 1, 65535, 'the SSH port'));
   set('user', f.str('user', 'the SSH user name'));
   const id = f.str('identity', 'the path of a private key');

@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { modelNames } from '../model/spec.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { YamlCheckError, YamlSource, type Issue } from './yaml-source.js';
-import { HOST_KEYS, SETTING_KEYS, Fields, mergeSettings, readSettings, type HostSettings } from './host-settings.js';
+import { HOST_KEYS, SETTING_KEYS, Fields, addressProblem, mergeSettings, readSettings, type HostSettings } from './host-settings.js';
 import { checkFarmTopology } from './farm-check.js';
 import type { FarmSpec, HostSpec, Inventory } from './types.js';
 import { ENGINE_CHOICES } from '../engine/builds.js';
@@ -63,7 +63,11 @@ export function parseInventory(text: string, file: string, shown = file): Invent
     for (const [name, raw] of Object.entries(root.hosts)) {
       const at = ['hosts', name];
       if (!HOST_NAME.test(name)) src.add(at, 'expected a host name of letters, digits, ".", "-" or "_"', true);
-      if (typeof raw === 'string') hostLayers.set(name, { address: raw });
+      if (typeof raw === 'string') {
+        const bad = addressProblem(raw);
+        if (bad) src.add(at, bad);
+        hostLayers.set(name, { address: raw }); // kept, so the host's other uses add no errors of their own
+      }
       else if (isMapping(raw)) hostLayers.set(name, readSettings(src, at, raw, HOST_KEYS, dir));
       else if (raw === null || raw === undefined) hostLayers.set(name, {});
       else src.add(at, 'expected an address, or a mapping {address, port, user, identity, ...}');

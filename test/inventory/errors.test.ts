@@ -32,6 +32,13 @@ test('unknown keys, at the top, on a host and in farm', () => {
   assert.deepEqual(errors([...farm5(), '  engin: onnx']), ['F:15:3: farm.engin: unknown key "engin"; expected one of model, topology, assignment, sender, ports, engine, threads, seed']);
 });
 
+test('an all-numeric dotted address that is not IPv4, as a scalar and in a mapping', () => {
+  assert.deepEqual(errors(edit(4, '  pi1: 10.0.0.300')), ['F:4:8: hosts.pi1: "10.0.0.300" is not a valid IPv4 address (four numbers from 0 to 255); expected an IPv4 address or a host name']);
+  assert.deepEqual(errors(edit(5, '  pi2: { address: 192.168.1 }')), ['F:5:19: hosts.pi2.address: "192.168.1" is not a valid IPv4 address (four numbers from 0 to 255); expected an IPv4 address or a host name']);
+  // names with letters stay names
+  assert.equal(loadInventory(writeInventory(edit(4, '  pi1: pi1.local'))).hosts[0]!.address, 'pi1.local');
+});
+
 test('duplicate host names', () => {
   assert.deepEqual(errors(edit(5, '  pi1: 192.168.1.4')), [
     'F:5:3: hosts.pi1: duplicate host name "pi1" (first defined at line 4)',

@@ -1,7 +1,9 @@
 // Import of the original artifact's farm descriptions: JSON "IP tables" such as
 //   {"node": {"initial": ["192.168.1.8"], "block1": ["192.168.1.3"], "fc1": [...], "fc2": [...]}}
 // sometimes with trailing commas that strict JSON refuses. "initial" is the sender; every other
-// key is a role. The preset is inferred from the roles and their host counts unless given.
+// key is a role. The preset is inferred from the roles and their host counts unless given. The
+// artifact's own AlexNet tables name the stages block1, block2, block3 (pifarm's block1, fc1, fc2):
+// a table whose names are not the preset's maps onto it by position and host count.
 import { allPresets, type PresetSpec } from '../model/spec.js';
 import { parseInventory } from './load.js';
 import { YamlCheckError, type Issue } from './yaml-source.js';
@@ -18,7 +20,10 @@ export interface ImportResult {
   /** the inventory YAML, checked by the loader before it is returned */
   yaml: string;
   sender: string;
+  /** by pifarm's role names */
   roles: Record<string, string[]>;
+  /** the table's role name -> the preset's, in stage order (the same name where they agree) */
+  mapping: Record<string, string>;
 }
 
 /** Drops commas that precede a closing bracket or brace, outside strings. */
@@ -84,7 +89,13 @@ export function importArtifactTable(text: string, file: string, opts: ImportOpti
   if (!presets.length) throw new ImportError([issue(0, '', `--model ${opts.model}: no presets for this model; models: ${[...new Set(allPresets().map((p) => p.model))].join(', ')}`)]);
   const shape = (p: PresetSpec) => p.stages.map((s) => `${s.role} x${s.replicas * s.shards}`).join(', ');
   const mine = Object.entries(roles).map(([r, ips]) => `${r} x${ips.length}`).join(', ');
-  const matches = (p: PresetSpec) => p.stages.length === Object.keys(roles).length && p.stages.every((s) => roles[s.role]?.length === s.replicas * s.shards);
+  const byName = (p: PresetSpec) => p.stages.length === Object.keys(roles).length && p.stages.every((s) => roles[s.role]?.length === s.replicas * s.shards);
+  // the table's roles in its own order against the preset's stages: same count of hosts at each place
+  const byPosition = (p: PresetSpec) => {
+    const counts = Object.values(roles).map((ips) => ips.length);
+    return counts.length === p.stages.length && p.stages.every((s, i) => counts[i] === s.replicas * s.shards);
+  };
+  const matches = (p: PresetSpec) => byName(p) || byPosition(p);
   let preset: PresetSpec | undefined;
   if (opts.preset) {
     preset = presets.find((p) => p.name === opts.preset);
@@ -94,20 +105,32 @@ export function importArtifactTable(text: string, file: string, opts: ImportOpti
       throw new ImportError([issue(unknown ? keyAt(unknown) : 0, unknown ? `node.${unknown}` : 'node', `the table (${mine}) does not fit preset ${preset.name} (${shape(preset)})`)]);
     }
   } else {
-    preset = presets.find(matches);
+    // the names decide where they fit a preset; only then the positions
+    preset = presets.find(byName) ?? presets.find(byPosition);
     if (!preset) {
       throw new ImportError([
         issue(keyAt(Object.keys(roles)[0] ?? 'node'), 'node', `the roles (${mine}) match no preset of ${opts.model}: ${presets.map((p) => `${p.name} (${shape(p)})`).join('; ')}; name one with --preset, or fix the table`),
       ]);
     }
   }
-  const yaml = inventoryYaml(file, opts.model, preset, sender, roles);
+  const chosen = preset;
+  const tableRoles = Object.keys(roles);
+  const mapping = Object.fromEntries(byName(chosen) ? chosen.stages.map((s) => [s.role, s.role]) : tableRoles.map((r, i) => [r, chosen.stages[i]!.role]));
+  const named = Object.fromEntries(Object.entries(mapping).map(([from, to]) => [to, roles[from]!]));
+  const yaml = inventoryYaml(file, opts.model, chosen, sender, named, mapping);
   parseInventory(yaml, `${file}.yaml`); // the import must produce an inventory the loader accepts
-  return { preset: preset.name, yaml, sender, roles };
+  return { preset: chosen.name, yaml, sender, roles: named, mapping };
+}
+
+/** "block1 -> block1 (1 host), block2 -> fc1 (2 hosts), ...": how the table's roles became the preset's. */
+export function describeMapping(r: Pick<ImportResult, 'mapping' | 'roles'>): string {
+  return Object.entries(r.mapping)
+    .map(([from, to]) => `${from} -> ${to} (${r.roles[to]!.length} host${r.roles[to]!.length > 1 ? 's' : ''})`)
+    .join(', ');
 }
 
 /** Host names from roles (block1-1, fc1-1, fc1-2 ...); an address used twice becomes one host with slots. */
-function inventoryYaml(file: string, model: string, preset: PresetSpec, senderIp: string, roles: Record<string, string[]>): string {
+function inventoryYaml(file: string, model: string, preset: PresetSpec, senderIp: string, roles: Record<string, string[]>, mapping: Record<string, string>): string {
   const hostOf = new Map<string, { name: string; uses: number }>();
   const hostFor = (ip: string, name: string): string => {
     const h = hostOf.get(ip);
@@ -122,6 +145,7 @@ function inventoryYaml(file: string, model: string, preset: PresetSpec, senderIp
   const assignment = preset.stages.map((s) => [s.role, roles[s.role]!.map((ip, i) => hostFor(ip, `${s.role}-${i + 1}`))] as const);
   const lines = [
     `# Imported from ${file} by \`pifarm inventory import\`: preset ${preset.name}, inferred from the table's roles.`,
+    ...(Object.entries(mapping).some(([a, b]) => a !== b) ? [`# The table's roles by position: ${describeMapping({ mapping, roles })}.`] : []),
     '# Check the user and key below, then run `pifarm inventory check -i <this file>`.',
     'defaults:',
     '  user: pi                        # the login user on every Pi',
@@ -137,7 +161,7 @@ function inventoryYaml(file: string, model: string, preset: PresetSpec, senderIp
     '  assignment:',
     ...assignment.map(([role, hosts]) => `    ${role}: [${hosts.join(', ')}]`),
     '  ports: { node: 12345, sender: 9999 }',
-    '  engine: onnx',
+    '  engine: auto                    # per host, the engine build its CPU runs',
     '',
   ];
   return lines.join('\n');

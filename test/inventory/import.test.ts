@@ -2,7 +2,7 @@
 // comma form strict JSON refuses, preset inference, and a clear refusal when no preset fits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { importArtifactTable, stripTrailingCommas } from '../../src/inventory/import.js';
+import { describeMapping, importArtifactTable, stripTrailingCommas } from '../../src/inventory/import.js';
 import { parseInventory } from '../../src/inventory/load.js';
 
 // The appendix tables (addresses as the paper's 192.168.1.x placeholders).
@@ -93,4 +93,29 @@ test('stripTrailingCommas keeps commas inside strings and the text length', () =
   const s = stripTrailingCommas(t);
   assert.equal(s.length, t.length);
   assert.deepEqual(JSON.parse(s), { a: ['x,]', 'y'], b: 1 });
+});
+
+// The artifact's own AlexNet tables name the stages block1 (convs), block2 (the fc1 halves), block3.
+const ARTIFACT_ALEXNET5 = `{"node": {
+  "initial": ["192.168.1.8"],
+  "block1": ["192.168.1.3"],
+  "block2": ["192.168.1.4", "192.168.1.5"],
+  "block3": ["192.168.1.6"],
+}}
+`;
+const ARTIFACT_ALEXNET6 = `{"node": {"initial": ["192.168.1.8"], "block1": ["192.168.1.3", "192.168.1.7"], "block2": ["192.168.1.4", "192.168.1.5"], "block3": ["192.168.1.6"]}}`;
+
+test('the artifact\'s AlexNet tables (block1/block2/block3) map by position onto alexnet-5 and alexnet-6, and say so', () => {
+  const five = importArtifactTable(ARTIFACT_ALEXNET5, 'farm5.json', { model: 'alexnet' });
+  assert.equal(five.preset, 'alexnet-5');
+  assert.deepEqual(five.mapping, { block1: 'block1', block2: 'fc1', block3: 'fc2' });
+  assert.equal(describeMapping(five), 'block1 -> block1 (1 host), block2 -> fc1 (2 hosts), block3 -> fc2 (1 host)');
+  assert.deepEqual(placements(five.yaml), ['block1=192.168.1.3', 'fc1=192.168.1.4,192.168.1.5', 'fc2=192.168.1.6']);
+  assert.match(five.yaml, /^# The table's roles by position: block1 -> block1 \(1 host\), block2 -> fc1 \(2 hosts\), block3 -> fc2 \(1 host\)\.$/m);
+  const six = importArtifactTable(ARTIFACT_ALEXNET6, 'farm6.json', { model: 'alexnet' });
+  assert.equal(six.preset, 'alexnet-6');
+  assert.deepEqual(placements(six.yaml), ['block1=192.168.1.3,192.168.1.7', 'fc1=192.168.1.4,192.168.1.5', 'fc2=192.168.1.6']);
+  assert.equal(importArtifactTable(ARTIFACT_ALEXNET5, 'f.json', { model: 'alexnet', preset: 'alexnet-5' }).preset, 'alexnet-5');
+  // pifarm's own names still map to themselves
+  assert.deepEqual(importArtifactTable(FARM9, 'f.json', { model: 'vgg16' }).mapping, { block1: 'block1', block234: 'block234', block5: 'block5', fc1: 'fc1', fc2: 'fc2' });
 });

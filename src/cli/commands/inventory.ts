@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseFlags, UsageError, type CliCommand } from '../command.js';
 import { table } from '../table.js';
 import { loadInventory } from '../../inventory/load.js';
-import { importArtifactTable } from '../../inventory/import.js';
+import { describeMapping, importArtifactTable } from '../../inventory/import.js';
 import { YamlCheckError } from '../../inventory/yaml-source.js';
 import { hostAddress, resolveFarm } from '../../topology/resolve.js';
 import { modelNames } from '../../model/spec.js';
@@ -56,10 +56,14 @@ export const command: CliCommand = {
         console.error(e.message);
         return 1;
       }
+      const how = `preset ${r.preset}; roles ${describeMapping(r)}; sender ${r.sender}`;
       if (values.output) {
         writeFileSync(values.output, r.yaml);
-        console.error(`wrote ${values.output}: preset ${r.preset}, sender ${r.sender}, ${Object.values(r.roles).flat().length} node hosts`);
-      } else process.stdout.write(r.yaml);
+        console.error(`wrote ${values.output}: ${how}`);
+      } else {
+        process.stdout.write(r.yaml);
+        console.error(how);
+      }
       return 0;
     }
     throw new UsageError(HELP);

@@ -1,7 +1,7 @@
 // Per-host raw image settings from an Inventory (the typed result of src/inventory's loader), with
 // command-line overrides applied on top. Validation happens later, in resolveHosts.
 import { isAbsolute, dirname, resolve } from 'node:path';
-import type { HostSpec, Inventory } from '../inventory/types.js';
+import type { HostSpec, HostsInventory } from '../inventory/types.js';
 import { ImageError } from './errors.js';
 import { expandHome, type RawHostImage } from './settings.js';
 
@@ -14,12 +14,12 @@ export type ImageOverrides = Partial<Omit<RawHostImage, 'where' | 'wifi'>> & {
   lockPassword?: boolean;
 };
 
-function pathFrom(inv: Inventory | undefined, p: string): string {
+function pathFrom(inv: HostsInventory | undefined, p: string): string {
   const e = expandHome(p);
   return isAbsolute(e) || !inv ? e : resolve(dirname(inv.file), e);
 }
 
-export function rawFromHost(h: HostSpec, inv: Inventory | undefined, o: ImageOverrides): RawHostImage {
+export function rawFromHost(h: HostSpec, inv: HostsInventory | undefined, o: ImageOverrides): RawHostImage {
   const img = h.image ?? {};
   const where = inv ? `${inv.file}: host ${h.name}` : `host ${h.name}`;
   const key = o.publicKeyFile ?? (img.publicKey ? pathFrom(inv, img.publicKey) : h.identity ? `${pathFrom(inv, h.identity)}.pub` : undefined);
@@ -49,7 +49,7 @@ export function rawFromHost(h: HostSpec, inv: Inventory | undefined, o: ImageOve
 }
 
 /** The selected hosts (`names`, or every host) of an inventory as raw image settings. */
-export function rawFromInventory(inv: Inventory, names: string[] | 'all', o: ImageOverrides): RawHostImage[] {
+export function rawFromInventory(inv: HostsInventory, names: string[] | 'all', o: ImageOverrides): RawHostImage[] {
   // A `local: true` host is the control machine itself, not a Pi: it gets no SD card image.
   const pis = inv.hosts.filter((h) => !h.local);
   const hosts = names === 'all' ? pis : names.map((n) => {

@@ -8,7 +8,7 @@ import { DEFAULT_SEED } from '../model/weights.js';
 import { YamlCheckError, YamlSource, type Issue } from './yaml-source.js';
 import { HOST_KEYS, SETTING_KEYS, Fields, addressProblem, mergeSettings, readSettings, type HostSettings } from './host-settings.js';
 import { checkFarmTopology } from './farm-check.js';
-import type { FarmSpec, HostSpec, Inventory } from './types.js';
+import type { FarmSpec, HostSpec, HostsInventory, Inventory } from './types.js';
 import { ENGINE_CHOICES } from '../engine/builds.js';
 
 export class InventoryError extends YamlCheckError {}
@@ -24,18 +24,29 @@ const FARM_KEYS = ['model', 'topology', 'assignment', 'sender', 'ports', 'engine
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function loadInventory(file: string): Inventory {
-  const abs = resolve(file);
-  let text: string;
+  return parseInventory(readInventoryText(file), resolve(file), file);
+}
+
+/**
+ * The hosts of an inventory, for commands that need nothing else (image prep of one new Pi): the
+ * farm section may be absent, and a topology that does not fit these hosts is not their concern.
+ */
+export function loadHosts(file: string): HostsInventory {
+  return parseInventory(readInventoryText(file), resolve(file), file, { hostsOnly: true });
+}
+
+function readInventoryText(file: string): string {
   try {
-    text = readFileSync(abs, 'utf8');
+    return readFileSync(resolve(file), 'utf8');
   } catch (e) {
     throw new InventoryError([{ file, line: 1, col: 1, field: '', message: `cannot read the inventory: ${(e as Error).message}` }]);
   }
-  return parseInventory(text, abs, file);
 }
 
 /** `file` is the absolute path (relative topology files and keys resolve from it); `shown` names it in messages. */
-export function parseInventory(text: string, file: string, shown = file): Inventory {
+export function parseInventory(text: string, file: string, shown?: string): Inventory;
+export function parseInventory(text: string, file: string, shown: string, o: { hostsOnly: true }): HostsInventory;
+export function parseInventory(text: string, file: string, shown = file, o: { hostsOnly?: boolean } = {}): Inventory | HostsInventory {
   const src = new YamlSource(shown, text);
   if (src.issues.length) throw new InventoryError(src.issues);
   const fail = (): never => {
@@ -136,6 +147,10 @@ export function parseInventory(text: string, file: string, shown = file): Invent
     hosts.push(h);
   }
 
+  if (o.hostsOnly) {
+    if (src.issues.length) fail();
+    return { file, hosts, groups };
+  }
   const farm = readFarm(src, root.farm, file, hosts);
   if (src.issues.length) fail();
   return { file, hosts, groups, farm: farm! };

@@ -89,3 +89,6 @@ export interface Inventory {
   groups: Record<string, string[]>;
   farm: FarmSpec;
 }
+
+/** An inventory read for commands that work on hosts alone (image prep): no farm is needed or checked. */
+export type HostsInventory = Omit<Inventory, 'farm'>;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
 import { rawFromInventory } from '../../src/image/from-inventory.js';
@@ -165,6 +165,28 @@ test('prep needs no root: it runs as nobody', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(execFileSync('stat', ['-c', '%U', join(out, 'pi1.img')], { encoding: 'utf8' }).trim(), 'nobody');
     assert.match(mread(join(out, 'pi1.img'), 'user-data'), /hostname: pi1\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('image prep of one new Pi needs only its host: an inventory without a farm, or with a farm its one host cannot run', () => {
+  const dir = tempDir('hosts-only');
+  try {
+    const img = buildImage(dir, 'cloud');
+    writeInventory(dir); // for its public key
+    const host = ['hosts:', `  pi9: { address: 10.0.0.19, identity: ${join(dir, 'id_ed25519')} }`, 'defaults:', '  image: { timezone: Europe/London }'];
+    for (const [name, lines] of [['no-farm.yaml', host], ['farm-too-big.yaml', [...host, 'farm: { model: alexnet, topology: alexnet-5 }']]] as const) {
+      const inv = join(dir, name);
+      writeFileSync(inv, lines.join('\n') + '\n');
+      const r = cli(['image', 'prep', '--image', img, '-i', inv, '--host', 'pi9', '--lock-password', '--out', join(dir, `${name}.out`)]);
+      assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+      assert.ok(mexists(join(dir, `${name}.out`, 'pi9.img'), 'user-data'), name);
+    }
+    // the farm commands still check the farm
+    const up = cli(['deploy', '-i', join(dir, 'farm-too-big.yaml')]);
+    assert.equal(up.status, 1);
+    assert.match(up.stderr, /alexnet-5/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

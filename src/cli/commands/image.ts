@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import { parseFlags, UsageError, type CliCommand } from '../command.js';
 import { table as renderTable } from '../table.js';
-import { loadInventory } from '../../inventory/load.js';
+import { loadHosts } from '../../inventory/load.js';
 import { ImageError } from '../../image/errors.js';
 import { FORMATS, type Format } from '../../image/flavour.js';
 import { rawFromFlags, rawFromInventory, type ImageOverrides } from '../../image/from-inventory.js';
@@ -84,7 +84,8 @@ async function prep(argv: string[]): Promise<number> {
   let raws;
   if (v.inventory) {
     if (!v.all && hosts.length === 0) throw new UsageError('image prep: give --host NAME (repeatable) or --all');
-    raws = rawFromInventory(loadInventory(v.inventory), v.all ? 'all' : hosts, o);
+    // image prep needs the hosts' settings only: no farm section, no topology that fits
+    raws = rawFromInventory(loadHosts(v.inventory), v.all ? 'all' : hosts, o);
   } else {
     if (v.all || hosts.length !== 1) throw new UsageError('image prep without -i INVENTORY: give exactly one --host NAME (it becomes the host name)');
     raws = [rawFromFlags(hosts[0]!, o)];

@@ -3,6 +3,7 @@
 import { currentRelease } from '../provision/code-sync.js';
 import { unitStates } from '../provision/services.js';
 import { readiness, type NodeReadiness } from '../provision/readiness.js';
+import { readHealth, type Health } from '../provision/health.js';
 import { hostBuild } from '../provision/host-engine.js';
 import { describeCpu } from '../engine/builds.js';
 import type { StepResult } from '../provision/types.js';
@@ -34,6 +35,8 @@ export interface HostStatus {
   /** the host's CPU, e.g. "Cortex-A72, ARMv8.0", and the engine build pifarm chooses for it */
   cpu?: string;
   engineBuild?: string;
+  /** temperature, throttling, frequency, load, memory, disk, clock, uptime, and warnings in words */
+  health?: Health;
   /** why the host could not be asked (SSH failed: powered off, off the network) */
   down?: string;
 }
@@ -81,7 +84,7 @@ export async function hostStatus(s: HostSession, out: HostStatus[]): Promise<Ste
       };
     }),
   );
-  const hs: HostStatus = { host: s.host.name, address: s.host.address, nodes };
+  const hs: HostStatus = { host: s.host.name, address: s.host.address, nodes, health: await readHealth(s.t, s.host.name) };
   const facts = s.knownFacts;
   if (facts) {
     hs.cpu = describeCpu(facts.cpu);

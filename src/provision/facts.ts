@@ -29,6 +29,10 @@ export interface HostFacts {
   /** the control machine's address as this host sees it (from SSH_CONNECTION), when over SSH */
   controlAddress?: string;
   osId: string;
+  /** cloud-init's first boot: still running, done, or absent (no cloud-init, or disabled) */
+  cloudInit: 'running' | 'done' | 'absent';
+  /** the clock is NTP-synchronised (timedatectl); undefined where the host does not say */
+  clockSynced?: boolean;
   /** pifarm's own state on the host, read in the same round trip so a no-change deploy needs no more */
   pifarm: {
     /** release folder name `current` points at */
@@ -62,6 +66,8 @@ const SCRIPT = [
   'if command -v systemctl >/dev/null && systemctl is-active --quiet nftables 2>/dev/null; then echo nft=1; else echo nft=0; fi',
   'echo "ssh=${SSH_CONNECTION:-}"',
   '. /etc/os-release 2>/dev/null; echo "os=${ID:-unknown}"',
+  'if [ -e /run/cloud-init/result.json ]; then echo cloudinit=done; elif [ -d /run/cloud-init ] && command -v cloud-init >/dev/null; then echo cloudinit=running; fi',
+  'echo "ntp=$(timedatectl show -p NTPSynchronized --value 2>/dev/null)"',
   `echo "current=$(readlink ${CURRENT_LINK} 2>/dev/null)"`,
   `for m in ${RELEASES_DIR}/*/${RELEASE_MARKER}; do [ -f "$m" ] && echo "release=$(basename $(dirname $m))"; done`,
   // the config folder is readable by root and the pifarm group only
@@ -121,10 +127,13 @@ export async function gatherFacts(t: Transport, opts: { packages?: string[] } = 
     ufwActive: kv.get('ufw') === '1',
     nftActive: kv.get('nft') === '1',
     osId: kv.get('os') ?? 'unknown',
+    cloudInit: kv.get('cloudinit') === 'running' ? 'running' : kv.get('cloudinit') === 'done' ? 'done' : 'absent',
     pifarm,
   };
   if (pk.length) facts.packages = { checked: pk, missing: pairs.filter(([k]) => k === 'missing').map(([, v]) => v) };
   if (kv.get('node')) facts.nodePath = kv.get('node');
+  const ntp = kv.get('ntp');
+  if (ntp === 'yes' || ntp === 'no') facts.clockSynced = ntp === 'yes';
   if (version) facts.nodeVersion = version;
   if (major !== undefined && Number.isFinite(major)) facts.nodeMajor = major;
   const ssh = kv.get('ssh')?.split(' ')[0];

@@ -3,6 +3,7 @@
 // stops at the first failed step (later steps depend on earlier ones); it never throws.
 import { codeSyncStep, currentRelease, switchLinkCommand } from './code-sync.js';
 import { firewallStep } from './firewall.js';
+import { firstBootStep } from './first-boot.js';
 import { CURRENT_LINK, PREVIOUS_LINK, RELEASES_DIR } from './layout.js';
 import { packagesStep } from './packages.js';
 import { pushRoleConfigs } from './role-config.js';
@@ -13,7 +14,7 @@ import { requireSystemd, unitStep } from './unit.js';
 import { userStep } from './user.js';
 import { waitReady } from './wait-ready.js';
 
-export const PROVISION_STEPS: Step[] = [packagesStep, runtimeStep, userStep, firewallStep, unitStep];
+export const PROVISION_STEPS: Step[] = [firstBootStep, packagesStep, runtimeStep, userStep, firewallStep, unitStep];
 
 async function sequence(ctx: StepContext, steps: Step[]): Promise<StepResult[]> {
   const out: StepResult[] = [];

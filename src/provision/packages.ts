@@ -19,7 +19,11 @@ export async function aptInstall(ctx: StepContext, pkgs: string[]): Promise<void
     await ctx.t.exec('apt-get -o DPkg::Lock::Timeout=600 -q update', { sudo: true, timeoutMs: 900_000 });
     r = await ctx.t.exec(apt, { sudo: true, timeoutMs: 900_000 });
   }
-  if (r.code !== 0) throw new ProvisionError(`${ctx.host.name}: apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  if (r.code !== 0) {
+    // apt refuses package lists from the future of an unsynchronised clock ("not valid yet")
+    const clock = ctx.facts.clockSynced === false ? `; the host's clock is not synchronised (it says ${(await ctx.t.exec('date -u')).stdout.trim()}): wait for NTP or set the date, then provision again` : '';
+    throw new ProvisionError(`${ctx.host.name}: apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}${clock}`);
+  }
 }
 
 /** The node packages plus the host's vars.packages (a list of Debian package names). */

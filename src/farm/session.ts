@@ -13,6 +13,8 @@ import { knownHostsFileOf, type FarmOptions } from './options.js';
 export function sshTarget(inv: Inventory, h: HostSpec, seen: Set<string> = new Set()): SshTarget {
   const t: SshTarget = { name: h.name, address: h.address, port: h.port, user: h.user, agent: h.agent };
   if (h.identity) t.identity = h.identity;
+  if (h.identities) t.identities = h.identities;
+  if (h.identitiesOnly) t.identitiesOnly = true;
   if (h.jump) {
     if (seen.has(h.name)) throw new Error(`${inv.file}: hosts.${h.name}.jump: jump hosts form a loop`);
     seen.add(h.name);
@@ -22,6 +24,7 @@ export function sshTarget(inv: Inventory, h: HostSpec, seen: Set<string> = new S
       const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(h.jump)!;
       t.jump = { name: h.jump, address: m[2]!, port: Number(m[3] ?? 22), user: m[1] ?? h.user, agent: h.agent };
       if (h.identity) t.jump.identity = h.identity;
+      if (h.identities) t.jump.identities = h.identities;
     }
   }
   return t;

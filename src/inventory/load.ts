@@ -1,15 +1,16 @@
 // Inventory YAML -> a typed, checked Inventory. Pleasant to write (a host may be just an address,
 // defaults and group vars fill the rest) and strict to read: every problem is collected and
 // reported together as FILE:LINE:COL: field.path: what was expected.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { modelNames } from '../model/spec.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { YamlCheckError, YamlSource, type Issue } from './yaml-source.js';
-import { HOST_KEYS, SETTING_KEYS, Fields, addressProblem, mergeSettings, readSettings, type HostSettings } from './host-settings.js';
+import { HOST_KEYS, SETTING_KEYS, Fields, addressProblem, expandPath, mergeSettings, readSettings, type HostSettings } from './host-settings.js';
 import { checkFarmTopology } from './farm-check.js';
 import type { FarmSpec, HostSpec, HostsInventory, Inventory } from './types.js';
 import { ENGINE_CHOICES } from '../engine/builds.js';
+import { reachOf, readSshConfig, userSshConfig, type SshConfigSource } from './ssh-config.js';
 
 export class InventoryError extends YamlCheckError {}
 
@@ -19,7 +20,7 @@ export const DEFAULT_SSH_PORT = 22;
 /** the name `farm.sender` uses for the control machine */
 export const LOCAL = 'local';
 
-const TOP_KEYS = ['hosts', 'defaults', 'groups', 'farm'];
+const TOP_KEYS = ['hosts', 'defaults', 'groups', 'farm', 'ssh'];
 const FARM_KEYS = ['model', 'topology', 'assignment', 'sender', 'ports', 'engine', 'threads', 'seed'];
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -35,6 +36,19 @@ export function loadHosts(file: string): HostsInventory {
   return parseInventory(readInventoryText(file), resolve(file), file, { hostsOnly: true });
 }
 
+/** The inventory's ssh.config (relative to it), else the user's ~/.ssh/config. */
+function sshConfigFile(src: YamlSource, raw: unknown, dir: string): string {
+  if (raw === undefined) return userSshConfig();
+  if (!isMapping(raw) || typeof raw.config !== 'string' || !raw.config.trim()) {
+    src.add(['ssh'], 'expected { config: FILE }, the ssh client config to read instead of ~/.ssh/config');
+    return userSshConfig();
+  }
+  src.checkKeys(['ssh'], raw, ['config']);
+  const p = expandPath(raw.config, dir);
+  if (!existsSync(p)) src.add(['ssh', 'config'], `no such file: ${p}`);
+  return p;
+}
+
 function readInventoryText(file: string): string {
   try {
     return readFileSync(resolve(file), 'utf8');
@@ -44,9 +58,16 @@ function readInventoryText(file: string): string {
 }
 
 /** `file` is the absolute path (relative topology files and keys resolve from it); `shown` names it in messages. */
-export function parseInventory(text: string, file: string, shown?: string): Inventory;
-export function parseInventory(text: string, file: string, shown: string, o: { hostsOnly: true }): HostsInventory;
-export function parseInventory(text: string, file: string, shown = file, o: { hostsOnly?: boolean } = {}): Inventory | HostsInventory {
+export interface ParseOptions {
+  /** only the hosts (loadHosts) */
+  hostsOnly?: boolean;
+  /** the ssh client config to consult (null: none); default the inventory's ssh.config, else ~/.ssh/config */
+  sshConfig?: SshConfigSource | null;
+}
+
+export function parseInventory(text: string, file: string, shown?: string, o?: ParseOptions & { hostsOnly?: false }): Inventory;
+export function parseInventory(text: string, file: string, shown: string, o: ParseOptions & { hostsOnly: true }): HostsInventory;
+export function parseInventory(text: string, file: string, shown = file, o: ParseOptions = {}): Inventory | HostsInventory {
   const src = new YamlSource(shown, text);
   if (src.issues.length) throw new InventoryError(src.issues);
   const fail = (): never => {
@@ -118,13 +139,16 @@ export function parseInventory(text: string, file: string, shown = file, o: { ho
     }
   }
 
+  const ssh = o.sshConfig !== undefined ? o.sshConfig ?? undefined : readSshConfig(sshConfigFile(src, root.ssh, dir));
   const hosts: HostSpec[] = [];
   for (const [name, own] of hostLayers) {
     const inGroups = groupSettings.filter((g) => groups[g.name]!.includes(name));
     const s = mergeSettings([defaults, ...inGroups.map((g) => g.settings), own]);
     const at = ['hosts', name];
-    if (!s.address && !s.local) {
-      src.add([...at, 'address'], 'expected the host\'s address (an IP address or DNS name), or local: true for the control machine', true, at);
+    const reach = reachOf(s, name, s.local ? undefined : ssh, { user: DEFAULT_USER, port: DEFAULT_SSH_PORT }, new Set(hostLayers.keys()));
+    if (!reach.address && !s.local) {
+      const hint = ssh ? ` (${ssh.file} has no HostName for "${name}")` : '';
+      src.add([...at, 'address'], `expected the host's address (an IP address or DNS name), a HostName for it in ~/.ssh/config, or local: true for the control machine${hint}`, true, at);
       continue;
     }
     if (name === LOCAL && !s.local) src.add(at, '"local" names the control machine; add local: true or choose another name', true);
@@ -134,16 +158,22 @@ export function parseInventory(text: string, file: string, shown = file, o: { ho
     }
     const h: HostSpec = {
       name,
-      address: s.address ?? '127.0.0.1',
-      port: s.port ?? DEFAULT_SSH_PORT,
-      user: s.user ?? DEFAULT_USER,
+      address: reach.address ?? '127.0.0.1',
+      port: reach.port,
+      user: reach.user,
       agent: s.agent ?? false,
       groups: inGroups.map((g) => g.name),
       vars: s.vars ?? {},
     };
-    for (const k of ['identity', 'jump', 'arch', 'ramMb', 'cores', 'gflops', 'power', 'slots', 'local', 'engine', 'image'] as const) {
+    for (const k of ['arch', 'ramMb', 'cores', 'gflops', 'power', 'slots', 'local', 'engine', 'image'] as const) {
       if (s[k] !== undefined) (h as unknown as Record<string, unknown>)[k] = s[k];
     }
+    // the inventory's key must exist; the ssh config's are tried in order, missing ones passed over as ssh does
+    if (s.identity) h.identity = s.identity;
+    else if (reach.identities.length) h.identities = reach.identities;
+    if (reach.identitiesOnly) h.identitiesOnly = true;
+    if (reach.jump !== undefined) h.jump = reach.jump;
+    if (!s.local) h.origin = reach.origin;
     hosts.push(h);
   }
 

@@ -39,6 +39,12 @@ export interface HostSpec {
   user: string;
   /** private key path (~ expanded) */
   identity?: string;
+  /** keys to try in order when the inventory gives no identity (the ssh config's IdentityFile lines) */
+  identities?: string[];
+  /** the ssh config's IdentitiesOnly: never the agent's keys */
+  identitiesOnly?: boolean;
+  /** where address, user, port, identity and jump came from: inventory, ssh config FILE, default */
+  origin?: Partial<Record<'address' | 'user' | 'port' | 'identity' | 'jump', string>>;
   /** use the ssh-agent at SSH_AUTH_SOCK */
   agent: boolean;
   /** another inventory host (or user@host:port) to tunnel through, like ProxyJump */

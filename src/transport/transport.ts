@@ -35,6 +35,9 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/** The key files in ~/.ssh that ssh tries when it is given none (ssh(1), -i). */
+export const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
 export class TransportError extends Error {
   constructor(
     readonly host: string,

@@ -25,7 +25,7 @@ test('the base farm-5 inventory loads', () => {
 });
 
 test('unknown keys, at the top, on a host and in farm', () => {
-  assert.deepEqual(errors(['hostz: {}', ...farm5()]), ['F:1:1: hostz: unknown key "hostz"; expected one of hosts, defaults, groups, farm']);
+  assert.deepEqual(errors(['hostz: {}', ...farm5()]), ['F:1:1: hostz: unknown key "hostz"; expected one of hosts, defaults, groups, farm, ssh']);
   assert.deepEqual(errors(edit(4, '  pi1: { address: 192.168.1.3, prot: 2222 }')), [
     'F:4:32: hosts.pi1.prot: unknown key "prot"; expected one of address, port, user, identity, agent, jump, arch, ram, cores, gflops, power, slots, local, engine, image, vars',
   ]);
@@ -48,10 +48,10 @@ test('duplicate host names', () => {
 
 test('a host without an address', () => {
   assert.deepEqual(errors(edit(6, '  pi3: { user: alice }')), [
-    "F:6:3: hosts.pi3.address: expected the host's address (an IP address or DNS name), or local: true for the control machine",
+    "F:6:3: hosts.pi3.address: expected the host's address (an IP address or DNS name), a HostName for it in ~/.ssh/config, or local: true for the control machine",
     'F:13:16: farm.assignment.fc1.1: unknown host "pi3"; hosts: pi1, pi2, pi4',
   ]);
-  assert.deepEqual(errors(edit(6, '  pi3:')), ["F:6:3: hosts.pi3.address: expected the host's address (an IP address or DNS name), or local: true for the control machine", 'F:13:16: farm.assignment.fc1.1: unknown host "pi3"; hosts: pi1, pi2, pi4']);
+  assert.deepEqual(errors(edit(6, '  pi3:')), ["F:6:3: hosts.pi3.address: expected the host's address (an IP address or DNS name), a HostName for it in ~/.ssh/config, or local: true for the control machine", 'F:13:16: farm.assignment.fc1.1: unknown host "pi3"; hosts: pi1, pi2, pi4']);
 });
 
 test('an assignment to a role the topology does not have', () => {

@@ -1,6 +1,7 @@
 // `pifarm inventory check -i FILE [--json]`: the resolved farm or every error.
 // `pifarm inventory import FILE --model M [--preset P] [-o OUT]`: an artifact JSON IP table -> inventory YAML.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { parseFlags, UsageError, type CliCommand } from '../command.js';
 import { table } from '../table.js';
 import { loadInventory } from '../../inventory/load.js';
@@ -9,6 +10,8 @@ import { YamlCheckError } from '../../inventory/yaml-source.js';
 import { hostAddress, resolveFarm } from '../../topology/resolve.js';
 import { modelNames } from '../../model/spec.js';
 import type { ResolvedFarm } from '../../topology/types.js';
+import type { HostSpec } from '../../inventory/types.js';
+import { DEFAULT_KEY_FILES } from '../../transport/transport.js';
 
 const HELP = `usage: pifarm inventory check -i FILE [--json]
        pifarm inventory import FILE --model ${modelNames().join('|')} [--preset NAME] [-o OUT.yaml]
@@ -84,6 +87,23 @@ function farmJson(f: ResolvedFarm) {
   };
 }
 
+/** user@address:port, the keys and the jump: what SSH will be asked to do. */
+function reachedAs(h: HostSpec): string {
+  const keys = [h.identity, ...(h.identities ?? [])].filter(Boolean);
+  const login = keys.length ? `key ${keys.join(', ')}` : h.agent ? 'agent' : `agent or ~/.ssh/${DEFAULT_KEY_FILES.join(', ')}`;
+  return `${h.user}@${h.address}:${h.port}, ${login}${h.jump ? `, via ${h.jump}` : ''}`;
+}
+
+/** "address: ssh config ~/.ssh/config, user: inventory, ...": where each setting came from. */
+function originOf(h: HostSpec): string {
+  const o = h.origin ?? {};
+  const home = homedir();
+  return (['address', 'user', 'port', 'identity', 'jump'] as const)
+    .filter((k) => o[k])
+    .map((k) => `${k === 'identity' ? 'key' : k}: ${o[k]!.replace(home, '~')}`)
+    .join(', ');
+}
+
 function formatFarm(f: ResolvedFarm): string {
   const inv = f.inventory;
   const out: string[] = [];
@@ -104,6 +124,11 @@ function formatFarm(f: ResolvedFarm): string {
       ]),
     ),
   );
+  const reached = inv.hosts.filter((h) => !h.local && h.origin);
+  if (reached.length) {
+    out.push('');
+    out.push(table(['host', 'reached as', 'from'], reached.map((h) => [h.name, reachedAs(h), originOf(h)])));
+  }
   out.push('');
   out.push(
     table(

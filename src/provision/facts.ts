@@ -66,7 +66,8 @@ const SCRIPT = [
   'if command -v systemctl >/dev/null && systemctl is-active --quiet nftables 2>/dev/null; then echo nft=1; else echo nft=0; fi',
   'echo "ssh=${SSH_CONNECTION:-}"',
   '. /etc/os-release 2>/dev/null; echo "os=${ID:-unknown}"',
-  'if [ -e /run/cloud-init/result.json ]; then echo cloudinit=done; elif [ -d /run/cloud-init ] && command -v cloud-init >/dev/null; then echo cloudinit=running; fi',
+  // cloud-init's generator marks the boot enabled or disabled; result.json appears when it is done
+  'if [ -e /run/cloud-init/result.json ]; then echo cloudinit=done; elif [ -e /run/cloud-init/enabled ]; then echo cloudinit=running; fi',
   'echo "ntp=$(timedatectl show -p NTPSynchronized --value 2>/dev/null)"',
   `echo "current=$(readlink ${CURRENT_LINK} 2>/dev/null)"`,
   `for m in ${RELEASES_DIR}/*/${RELEASE_MARKER}; do [ -f "$m" ] && echo "release=$(basename $(dirname $m))"; done`,

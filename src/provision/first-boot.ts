@@ -1,7 +1,7 @@
 // A freshly flashed Pi is busy for its first minutes: cloud-init applies the seed (user, key,
 // network) and may reboot, and unattended-upgrades holds the dpkg lock. Provisioning then waits,
 // with progress, instead of failing: cloud-init is waited for here (the facts say whether it is
-// still running: /run/cloud-init exists until its result is written), the dpkg lock by apt itself
+// still running: its generator marked the boot enabled and no result is written yet), the dpkg lock by apt itself
 // (packages.ts). A clock that is not synchronised yet is named, since apt refuses package lists
 // "not valid yet" until it is.
 import { ProvisionError, type Step } from './types.js';

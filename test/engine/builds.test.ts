@@ -2,6 +2,7 @@
 // read from what a host prints (glibc's LD_SHOW_AUXV and /proc/cpuinfo, as real Pis and qemu show them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { armLevel, chooseBuild, describeCpu, type CpuFacts } from '../../src/engine/builds.js';
 import { cpuFactsOf } from '../../src/provision/cpu-facts.js';
 
@@ -44,4 +45,9 @@ test('a forced build is kept where it may run and refused, before anything is se
   assert.throws(() => chooseBuild(ARMHF, 'onnx', 'pi7'), /^Error: pi7 \(Cortex-A53, ARMv7 \(32-bit\)\): engine onnx is forced, but onnxruntime has no build for 32-bit ARM; use engine: auto \(pifarm picks tfjs here\) or tfjs, in farm\.engine or on the host$/);
   assert.throws(() => chooseBuild(ARMHF, 'onnxruntime-node@1.30.0'), /engine onnxruntime-node@1\.30\.0 is forced, but onnxruntime has no build for 32-bit ARM/);
   assert.throws(() => chooseBuild(X64, 'tensorrt'), /unknown engine "tensorrt"; expected one of auto, onnx, tfjs, onnxruntime-node@1\.30\.0$/);
+});
+
+test('the build table names the onnxruntime-node release that is installed (a version bump updates both)', () => {
+  const installed = (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
+  assert.equal(chooseBuild(X64).id, `onnxruntime-node@${installed}`);
 });

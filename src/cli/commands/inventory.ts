@@ -59,7 +59,7 @@ export const command: CliCommand = {
         console.error(e.message);
         return 1;
       }
-      const how = `preset ${r.preset}; roles ${describeMapping(r)}; sender ${r.sender}`;
+      const how = `preset ${r.preset}, sender ${r.sender}, ${Object.values(r.roles).flat().length} node hosts; roles ${describeMapping(r)}`;
       if (values.output) {
         writeFileSync(values.output, r.yaml);
         console.error(`wrote ${values.output}: ${how}`);

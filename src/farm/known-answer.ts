@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../engine/index.js';
 import { size } from '../model/shapes.js';
-import { loadModelSpec } from '../model/spec.js';
+import { loadModelSpec, type ModelSpec } from '../model/spec.js';
 import { DEFAULT_TOLERANCE } from '../runtime/reference.js';
 import type { NodeConfig } from '../runtime/config.js';
 import { makeSelfTest, selfTestInput, type SelfTest } from '../runtime/self-test.js';
@@ -18,8 +18,10 @@ const INPUT_SEED = 0x5e1f7e57;
 export function knownAnswers(stateDir: string, threads = 2): (cfg: NodeConfig) => Promise<SelfTest> {
   const dir = join(stateDir, 'known-answers');
   const pending = new Map<string, Promise<SelfTest>>();
+  const specs = new Map<string, ModelSpec>();
   return (cfg) => {
-    const spec = loadModelSpec(cfg.model);
+    // asked for every node of every deploy: the spec is read once, the answer from the cache
+    const spec = specs.get(cfg.model) ?? specs.set(cfg.model, loadModelSpec(cfg.model)).get(cfg.model)!;
     const shard = cfg.shard.count > 1 ? cfg.shard : undefined;
     const key = createHash('sha256').update(JSON.stringify({ spec, layers: cfg.layers, shard, seed: cfg.seed, INPUT_SEED })).digest('hex').slice(0, 24);
     let p = pending.get(key);

@@ -1,13 +1,12 @@
 // The SSH transport (node-ssh over ssh2): one connection per host, a few channels at once, every
 // call bounded in time, host keys checked against a known_hosts file, and every failure - refused,
 // timed out, dropped mid-command - a TransportError for that host, never an uncaught exception.
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
-import { DEFAULT_KEY_FILES, TransportError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { TransportError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { authHandler, authMethods } from './ssh-auth.js';
 import { addKnownKey, fingerprint, hostKeyAlgorithmsFor, hostPattern, keyTypeOfBlob, knownKeys, removeKnownHost } from './known-hosts.js';
 import { Semaphore, shq, wrapCommand, writeFileCommand } from './shell.js';
 
@@ -27,41 +26,6 @@ export interface SshTarget {
   identitiesOnly?: boolean;
   /** reach this host through another one (like ProxyJump) */
   jump?: SshTarget;
-}
-
-/**
- * How to log in, as ssh does: the keys the inventory or the ssh config gives (and the agent when
- * the inventory says agent: true); with none, the agent at SSH_AUTH_SOCK, then the default key files.
- */
-export function authMethods(t: SshTarget, host: string): { keys: string[]; agent?: string } {
-  // ssh passes over IdentityFiles that do not exist; the inventory's own identity must exist
-  const given = [t.identity, ...(t.identities ?? [])].filter((k): k is string => !!k);
-  const keys = [...(t.identity ? [t.identity] : []), ...(t.identities ?? []).filter((k) => existsSync(k))];
-  const sock = process.env.SSH_AUTH_SOCK;
-  if (keys.length || t.agent) return { keys, ...(t.agent && sock ? { agent: sock } : {}) };
-  if (given.length) throw new TransportError(host, `no way to log in: none of the keys the ssh config names exists (${given.join(', ')})`);
-  const defaults = DEFAULT_KEY_FILES.map((f) => join(homedir(), '.ssh', f));
-  const found = defaults.filter((f) => existsSync(f));
-  const agent = sock && !t.identitiesOnly ? sock : undefined;
-  if (!found.length && !agent) {
-    throw new TransportError(host, `no way to log in: no identity in the inventory or the ssh config, none of the default keys exists (${defaults.join(', ')}), and no ssh-agent (SSH_AUTH_SOCK is not set); give the host an identity, an IdentityFile in ~/.ssh/config, or start ssh-agent and ssh-add your key`);
-  }
-  return { keys: found, ...(agent ? { agent } : {}) };
-}
-
-/** ssh2's authHandler over several methods: the agent first (as ssh tries it), then each key. */
-function authHandler(username: string, keys: string[], agent: string | undefined, host: string) {
-  const queue: object[] = [
-    ...(agent ? [{ type: 'agent', username, agent }] : []),
-    ...keys.map((k) => {
-      try {
-        return { type: 'publickey', username, key: readFileSync(k) };
-      } catch (e) {
-        throw new TransportError(host, `cannot read the private key ${k}: ${(e as Error).message}`);
-      }
-    }),
-  ];
-  return (_left: unknown, _partial: unknown, next: (m: object | false) => void) => next(queue.shift() ?? false);
 }
 
 export interface SshOptions {

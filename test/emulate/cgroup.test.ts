@@ -95,7 +95,7 @@ test('memory limit: a process that does not fit is killed, one that fits runs', 
 });
 
 test('calibration: a layer under the computed quota runs at the profile\'s speed', { timeout: 120_000 }, async (t) => {
-  const c = await calibrate(findProfile('pi4'), { repeats: 4 });
+  const c = await calibrate(findProfile('pi4'), { repeats: 12 });
   t.diagnostic(`this machine ${c.unthrottled.cpuGflops.toFixed(1)} GFLOPS/core; quota ${(c.quotaCores * 100).toFixed(1)}% of a core; achieved ${c.throttled.gflops.toFixed(2)} vs profile ${c.profileGflops.toFixed(2)} GFLOPS (x${c.ratio.toFixed(3)})`);
   assert.ok(c.throttledPeriods > 0, 'the quota throttled the run');
   assert.ok(c.ratio > 0.75 && c.ratio < 1.3, `achieved/profile = ${c.ratio.toFixed(3)}`);

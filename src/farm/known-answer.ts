@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEngine } from '../engine/index.js';
+import { chooseBuild } from '../engine/builds.js';
+import { createEngine, localCpu } from '../engine/index.js';
 import { size } from '../model/shapes.js';
 import { loadModelSpec, type ModelSpec } from '../model/spec.js';
 import { DEFAULT_TOLERANCE } from '../runtime/reference.js';
@@ -19,11 +20,12 @@ export function knownAnswers(stateDir: string, threads = 2): (cfg: NodeConfig) =
   const dir = join(stateDir, 'known-answers');
   const pending = new Map<string, Promise<SelfTest>>();
   const specs = new Map<string, ModelSpec>();
+  const reference = chooseBuild(localCpu()).id; // a new onnxruntime here makes new known answers
   return (cfg) => {
     // asked for every node of every deploy: the spec is read once, the answer from the cache
     const spec = specs.get(cfg.model) ?? specs.set(cfg.model, loadModelSpec(cfg.model)).get(cfg.model)!;
     const shard = cfg.shard.count > 1 ? cfg.shard : undefined;
-    const key = createHash('sha256').update(JSON.stringify({ spec, layers: cfg.layers, shard, seed: cfg.seed, INPUT_SEED })).digest('hex').slice(0, 24);
+    const key = createHash('sha256').update(JSON.stringify({ spec, layers: cfg.layers, shard, seed: cfg.seed, INPUT_SEED, reference })).digest('hex').slice(0, 24);
     let p = pending.get(key);
     if (!p) {
       p = compute(join(dir, `${key}.json`), async () => {

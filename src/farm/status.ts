@@ -1,7 +1,6 @@
 // `pifarm status`: per host, each node unit's state and restarts, the current release, and whether
 // the node's port answers from the control machine.
 import { currentRelease } from '../provision/code-sync.js';
-import { unitStates } from '../provision/services.js';
 import { readiness, type NodeReadiness } from '../provision/readiness.js';
 import { readHealth, type Health } from '../provision/health.js';
 import { hostBuild } from '../provision/host-engine.js';
@@ -18,7 +17,7 @@ export interface NodeStatus {
   mainPid: number;
   port: number;
   answers: boolean;
-  /** the engine the node really runs (from its ready.json), e.g. "onnxruntime-node 1.27.0 cpu" */
+  /** the engine the node really runs (from its ready.json), e.g. "onnxruntime-node 1.30.0 cpu" */
   engine?: string;
   /** the known-answer frame's result as the node logged it */
   knownAnswer?: string;
@@ -67,11 +66,11 @@ export async function hostStatus(s: HostSession, out: HostStatus[]): Promise<Ste
   const t0 = Date.now();
   const rel = await currentRelease({ t: s.t });
   const want = s.plan.nodes;
-  const states = await unitStates(s.t, want.map((n) => n.instance));
+  // one systemctl show per unit gives both its state and its readiness
   const ready = new Map((await readiness(s.t, want.map((n) => n.instance))).map((r) => [r.instance, r]));
   const nodes: NodeStatus[] = await Promise.all(
     want.map(async (n) => {
-      const st = states.find((x) => x.instance === n.instance);
+      const st = ready.get(n.instance);
       return {
         instance: n.instance,
         active: st?.active ?? 'unknown',
@@ -80,7 +79,7 @@ export async function hostStatus(s: HostSession, out: HostStatus[]): Promise<Ste
         mainPid: st?.mainPid ?? 0,
         port: n.config.listen.port,
         answers: await portAnswers(s.host.address, n.config.listen.port),
-        ...readyFields(ready.get(n.instance)),
+        ...readyFields(st),
       };
     }),
   );

@@ -20,6 +20,10 @@ export interface ReadyInfo {
 export interface NodeReadiness {
   instance: string;
   state: 'ready' | 'starting' | 'failed' | 'stopped';
+  /** systemd's ActiveState and SubState, as `systemctl show` gives them */
+  active: string;
+  sub: string;
+  mainPid: number;
   /** what systemd says: e.g. "failed (signal SIGILL)", "active (running)" */
   unit: string;
   ready?: ReadyInfo;
@@ -57,7 +61,7 @@ export function parseReadiness(stdout: string): NodeReadiness[] {
       // Restart=on-failure: a unit failed for good after restarts is one whose start limit was hit
       // (systemd 252 keeps the last run's Result, e.g. "signal", rather than "start-limit-hit")
       const gaveUp = result === 'start-limit-hit' || (active === 'failed' && restarts > 0);
-      const r: NodeReadiness = { instance: instance!.trim(), state: 'starting', unit: `${active} (${sub})`, gaveUp, restarts };
+      const r: NodeReadiness = { instance: instance!.trim(), state: 'starting', active, sub, mainPid, unit: `${active} (${sub})`, gaveUp, restarts };
       if (code === 2 || code === 3) r.signal = SIGNALS[status] ?? `signal ${status}`;
       else if (code === 1 && status !== 0) r.exitCode = status;
       let ready: ReadyInfo | undefined;

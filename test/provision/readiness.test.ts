@@ -14,7 +14,7 @@ const show = (instance: string, o: Record<string, string | number>, ready = '') 
 
 test('ready only when the running process wrote ready.json; a crash is a failure even while systemd restarts it', () => {
   const out = [
-    show('a-0-0', { MainPID: 42 }, '{"pid":42,"engine":"onnxruntime-node 1.27.0 cpu"}'),
+    show('a-0-0', { MainPID: 42 }, '{"pid":42,"engine":"onnxruntime-node 1.30.0 cpu"}'),
     show('b-0-0', { MainPID: 43 }, '{"pid":41,"engine":"stale"}'),
     show('c-0-0', { ActiveState: 'activating', SubState: 'auto-restart', Result: 'signal', ExecMainCode: 2, ExecMainStatus: 4, NRestarts: 1 }),
     show('d-0-0', { ActiveState: 'failed', SubState: 'failed', Result: 'signal', ExecMainCode: 2, ExecMainStatus: 11, NRestarts: 3 }),
@@ -22,7 +22,7 @@ test('ready only when the running process wrote ready.json; a crash is a failure
   ].join('\n');
   const [a, b, c, d, e] = parseReadiness(out);
   assert.equal(a!.state, 'ready');
-  assert.equal(a!.ready!.engine, 'onnxruntime-node 1.27.0 cpu');
+  assert.equal(a!.ready!.engine, 'onnxruntime-node 1.30.0 cpu');
   assert.equal(b!.state, 'starting', 'a ready file of an earlier process does not count');
   assert.deepEqual([c!.state, c!.signal, c!.gaveUp], ['failed', 'SIGILL', false]);
   assert.deepEqual([d!.state, d!.signal, d!.gaveUp, d!.unit], ['failed', 'SIGSEGV', true, 'failed (SIGSEGV, gave up restarting)']);

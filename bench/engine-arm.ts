@@ -3,10 +3,10 @@
 // machine. Times inside a virtual Pi are QEMU TIMES: many times a Pi's and no measure of its
 // speed; what they tell is which build runs on which CPU, and how builds compare under one CPU.
 // Each build runs in a process of its own, builds interleaved in rounds.
-import { startVirtualPis } from '../test/vpi/harness.js';
+import { startVirtualPis } from '../src/lab/vpi/harness.js';
 import { ENGINE_BUILDS, type BuildArch } from '../src/engine/builds.js';
 import { projectRoot } from '../src/farm/options.js';
-import { run as runCmd } from '../test/vpi/system.js';
+import { run as runCmd } from '../src/lab/vpi/system.js';
 import { shq } from '../src/transport/shell.js';
 
 interface Probe {

@@ -5,16 +5,16 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { VirtualPis } from '../test/vpi/harness.js';
-import { VPI_ROOT } from '../test/vpi/cleanup.js';
-import { childPids, readPid, sleepSync } from '../test/vpi/system.js';
-import { createLimitGroup, type LimitGroup } from '../src/emulate/cgroup.js';
-import { limitProcessTree } from '../src/emulate/process-tree.js';
-import { ifbName, nftTable } from '../src/emulate/network.js';
+import type { VirtualPis } from '../src/lab/vpi/harness.js';
+import { VPI_ROOT } from '../src/lab/vpi/cleanup.js';
+import { childPids, readPid, sleepSync } from '../src/lab/vpi/system.js';
+import { createLimitGroup, type LimitGroup } from '../src/lab/emulate/cgroup.js';
+import { limitProcessTree } from '../src/lab/emulate/process-tree.js';
+import { ifbName, nftTable } from '../src/lab/emulate/network.js';
 import { Peer } from '../src/runtime/peer.js';
 import type { NodeStats } from '../src/runtime/protocol.js';
 import { instanceName } from '../src/provision/layout.js';
-import { processName } from '../src/farm/bench-result.js';
+import { processName } from '../src/runtime/process-name.js';
 import type { FarmPlan } from '../src/farm/plan.js';
 
 /** One node process of the farm: where it runs and how to reach it. */
@@ -40,7 +40,7 @@ export function farmNodes(plan: FarmPlan): FarmNode[] {
     role: p.role,
     replica: p.replica,
     shard: p.shard,
-    process: processName(p.role, p.replica, p.shard, shards.get(p.role) ?? 1),
+    process: processName(p, shards.get(p.role) ?? 1),
     unit: `pifarm-node@${instanceName(p.role, p.replica, p.shard)}`,
   }));
 }

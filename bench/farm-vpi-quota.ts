@@ -10,10 +10,10 @@
 // 5 s (runtime/auth.ts), which a node at a Pi's speed, already busy with its next 8 s frame,
 // does not do (the connection and the frames sent on it were lost). Unthrottled, it is quick.
 import { cpus } from 'node:os';
-import { measureMachine } from '../src/emulate/calibrate.js';
-import { periodUsFor, quotaFits, type Speeds } from '../src/emulate/quota.js';
-import type { PiProfile } from '../src/emulate/profiles.js';
-import { calibrateStageQuotas } from '../src/farm/bench-quota.js';
+import { measureMachine } from '../src/lab/emulate/calibrate.js';
+import { periodUsFor, quotaFits, type Speeds } from '../src/lab/emulate/quota.js';
+import type { PiProfile } from '../src/lab/emulate/profiles.js';
+import { calibrateStageQuotas } from '../src/lab/bench-quota.js';
 import type { StageSpec } from '../src/model/spec.js';
 import type { NodeStats } from '../src/runtime/protocol.js';
 import type { SenderReport } from '../src/runtime/sender.js';

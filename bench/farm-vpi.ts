@@ -1,6 +1,6 @@
 // `npm run bench -- farm-vpi (--preset P | --plan --model M --devices N) [--emulate pi3] [--frames N]
 // [--warmup N] [--rate MBIT] [--ram MB] [--headroom CORES] [--keep] [--out DIR]`: the farm benchmark on virtual Pis (real
-// systemd-nspawn hosts with sshd, test/vpi/harness.ts) emulated as Pis: each container's whole
+// systemd-nspawn hosts with sshd, src/lab/vpi/harness.ts) emulated as Pis: each container's whole
 // process tree in one group (the Pi's RAM less the OS; then the CPU quota of the role it runs),
 // the shared Wi-Fi medium on the bridge, the farm provisioned, deployed and started over SSH, the
 // frames streamed from this machine, the measured IPS set against the planner's prediction for the
@@ -10,31 +10,25 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startVirtualPis, type VirtualPis } from '../test/vpi/harness.js';
-import { table } from '../src/cli/table.js';
-import { loadModelSpec, type StageSpec } from '../src/model/spec.js';
-import { stageInfos } from '../src/model/shapes.js';
-import { planTopology } from '../src/topology/plan.js';
+import { startVirtualPis, type VirtualPis } from '../src/lab/vpi/harness.js';
+import { loadModelSpec, processCount, type StageSpec } from '../src/model/spec.js';
+import { chooseRunTopology, stagesText } from '../src/topology/choose.js';
 import { topologyToYaml } from '../src/topology/file.js';
-import { networkBytes, OS_RESERVED_MB } from '../src/topology/cost-model.js';
-import { presetStages } from '../src/farm/local-demo.js';
+import { OS_RESERVED_MB } from '../src/topology/cost-model.js';
 import { simpleCommand, type FarmOutcome } from '../src/farm/commands.js';
 import { planFarm } from '../src/farm/plan.js';
 import { projectRoot, type FarmOptions } from '../src/farm/options.js';
-import { defaultFrames, defaultWindow, predictFor } from '../src/farm/bench-farm.js';
-import { cpuPerFrame } from '../src/farm/bench-quota.js';
-import { benchRunResult, newRunId } from '../src/farm/bench-result.js';
+import { benchResult, benchTimeouts, defaultFrames, defaultWindow, formatBench, predictFor } from '../src/lab/bench-core.js';
+import { deviceOf } from '../src/lab/bench-quota.js';
+import { newRunId } from '../src/report/run-result.js';
 import { buildBundle } from '../src/provision/bundle.js';
 import { defaultSampleIds, runSender } from '../src/runtime/sender.js';
-import { findProfile, type PiProfile } from '../src/emulate/profiles.js';
-import { applyNetEmulation, removeNetEmulation } from '../src/emulate/network.js';
-import { removeStaleGroups } from '../src/emulate/cgroup.js';
+import { findProfile, type PiProfile } from '../src/lab/emulate/profiles.js';
+import { applyNetEmulation, removeNetEmulation } from '../src/lab/emulate/network.js';
+import { removeStaleGroups } from '../src/lab/emulate/cgroup.js';
 import { writeRunReport } from '../src/report/write.js';
-import { describeMisses } from '../src/report/model-check.js';
-import { stageRows } from '../src/report/stage-rows.js';
-import { COMPARE_HEAD, compareRows, rowCells } from '../src/report/compare.js';
 import { calibrateQuotas } from './farm-vpi-quota.js';
-import { writeInventory } from '../test/farm/helpers.js';
+import { writeInventory } from '../src/lab/vpi/inventory.js';
 import { farmNodes, groupMemory, limitContainers, nodeStats, peerTrouble, removeGroupsSync, removeNetEmulationSync, waitLoaded, type HostGroup } from './farm-vpi-hosts.js';
 
 const BRIDGE = 'pfbr0';
@@ -73,19 +67,19 @@ class Phases {
 
 function chooseTopology(v: Record<string, string | boolean | undefined>, profile: PiProfile, dir: string): Topology {
   if (!!v.preset === !!v.plan) throw new Error(`give exactly one of --preset and --plan\n${USAGE}`);
-  if (typeof v.preset === 'string') return { ...presetStages(v.preset), name: v.preset, ref: v.preset };
-  const model = v.model;
-  const devices = Number(v.devices);
-  if (typeof model !== 'string') throw new Error(`--plan needs --model\n${USAGE}`);
-  loadModelSpec(model);
-  if (!Number.isInteger(devices) || devices < 2) throw new Error(`--plan needs --devices N (nodes plus the sender, >= 2), got ${String(v.devices)}`);
-  // as `pifarm bench farm --plan` does: planned for the emulated Pi's speed and RAM
-  const p = planTopology({ model, devices, profile: { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb } });
-  const name = `plan-${devices}`;
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, topologyToYaml({ model, name, stages: p.stages, devices }, [`planned for ${devices} ${profile.name} devices`]));
-  say(`planned ${name}: ${p.stages.map((s) => `${s.role} x${s.replicas}${s.shards > 1 ? ` (${s.shards} shards)` : ''}`).join(' -> ')}, predicted ${p.evaluation.predictedIps.toFixed(3)} IPS${p.unusedDevices ? `, ${p.unusedDevices} device(s) left idle` : ''}`);
-  return { model, name, stages: p.stages, ref: file };
+  const t = chooseRunTopology({
+    ...(typeof v.preset === 'string' ? { preset: v.preset } : {}),
+    ...(typeof v.model === 'string' ? { model: v.model } : {}),
+    plan: !!v.plan,
+    ...(v.devices !== undefined ? { devices: Number(v.devices) } : {}),
+    // as `pifarm bench farm --plan` does: planned for the emulated Pi's speed and RAM
+    device: deviceOf(profile),
+  });
+  if (!t.plan) return { ...t, ref: t.name };
+  const file = join(dir, `${t.name}.yaml`);
+  writeFileSync(file, topologyToYaml({ model: t.model, name: t.name, stages: t.stages, devices: Number(v.devices) }, [`planned for ${v.devices} ${profile.name} devices`]));
+  say(`planned ${t.name}: ${stagesText(t.stages)}, predicted ${t.plan.evaluation.predictedIps.toFixed(3)} IPS${t.plan.unusedDevices ? `, ${t.plan.unusedDevices} device(s) left idle` : ''}`);
+  return { ...t, ref: file };
 }
 
 function failIfFailed(r: FarmOutcome): void {
@@ -122,9 +116,9 @@ export async function run(argv: string[]): Promise<void> {
   const frames = Math.round(num(v.frames, 'frames', defaultFrames(topo.model, topo.stages), 1));
   const warmup = Math.round(num(v.warmup, 'warmup', Math.max(1, Math.round(frames / 5)), 0));
   if (warmup >= frames) throw new Error(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
-  const processes = topo.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+  const processes = processCount(topo.stages);
   const memoryMb = profile.memoryMb - OS_RESERVED_MB;
-  const runId = newRunId(`bench-vpi-${topo.name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  const runId = newRunId(`bench-vpi-${topo.name}`);
   const startedAt = new Date().toISOString();
   const phases = new Phases();
   say(`${topo.model} ${topo.name}: ${processes} virtual Pis as ${profile.name} (${memoryMb} MB for node + OS each), the sender on this machine, ${rate} Mbit/s shared medium; work dir ${dir}`);
@@ -174,13 +168,7 @@ export async function run(argv: string[]): Promise<void> {
 
     const window = defaultWindow(topo.stages);
     const prediction = predictFor(topo.model, topo.stages, profile, { bandwidthMbit: rate, sharedMedium: true });
-    // A node at a Pi's speed is slow to answer while it computes (a VGG16 block takes ~7 s on a
-    // Pi 3): as in `pifarm bench farm`, the sender's failover gives a replica three of the model's
-    // slowest frame times (its default 5 s called them down), and a frame is lost only when it is
-    // far past the pipeline's own latency with the window full, not after the default 30 s.
-    const slowestMs = Math.max(...prediction.stages.map((x) => x.serviceS)) * 1000;
-    const failTimeoutMs = Math.round(Math.max(5000, 3 * slowestMs + 1000));
-    const frameTimeoutMs = Math.round(Math.max(60_000, (3 * 1000 * window) / prediction.predictedIps));
+    const { failTimeoutMs, frameTimeoutMs } = benchTimeouts(prediction, window);
     const senderBase = {
       input: loadModelSpec(topo.model).input,
       first: plan.wiring.first,
@@ -236,27 +224,17 @@ export async function run(argv: string[]): Promise<void> {
     const throttled = groups.map((g) => `${g.host} ${g.group.cpuThrottling().throttled}`);
     const oomDuringRun = groups.filter((g) => g.group.oomKills() > 0).map((g) => `${g.host} (${nodes.filter((n) => n.host === g.host).map((n) => n.process).join(', ')})`);
 
-    const result = benchRunResult({
+    const result = benchResult({
       runId,
       startedAt,
       model: topo.model,
-      preset: topo.name,
+      topology: topo.name,
       engine: 'onnx',
       stages: topo.stages,
-      frames,
-      completed: sent.completed,
-      dropped: sent.dropped,
-      ips: sent.ips,
-      latencyMs: { p50: sent.latencyMs.p50, p95: sent.latencyMs.p95, p99: sent.latencyMs.p99 },
-      processes: sent.processes,
-      cpu: cpuPerFrame(beforeRun, stats.map((x) => x.stats)),
-      quotaCores: quota.perStage.map((q) => q + headroom),
-      rss: stats.map(({ stats: s }) => ({ role: s.role, replica: s.replica, shard: s.shard, bytes: Math.max(s.rssBytes, s.peakRssBytes) })),
-      ...(sent.timeline ? { timeline: sent.timeline } : {}),
+      sent,
+      nodes: { before: beforeRun, after: stats.map((x) => x.stats) },
       prediction,
-      profile,
-      network: { bandwidthMbit: rate, latencyMs: net.netem ? 3 : 0, lossPct: 0, emulated: true },
-      bytesPerFrame: networkBytes(stageInfos(loadModelSpec(topo.model), topo.stages)),
+      emulation: { profile, network: { bandwidthMbit: rate, latencyMs: net.netem ? 3 : 0, lossPct: 0, emulated: true }, quotaCores: quota.perStage.map((q) => q + headroom) },
       hostNames: Object.fromEntries(nodes.map((n) => [n.process, n.host])),
     });
     const { jsonPath, htmlPath } = writeRunReport(result, v.out ?? 'reports', { comparePaper: true, senderHost: 'sender' });
@@ -272,13 +250,7 @@ export async function run(argv: string[]): Promise<void> {
       for (const { node: n, stats: s } of stats) console.log(`  ${n.host} ${n.process}: ${s.received}/${s.computed}, ${s.refused}, ${s.queueDropped}, ${s.mergeDropped}, ${s.sendFailed}`);
       if (trouble.length) console.log(`what the nodes logged about their peers:\n${trouble.map((l) => `  ${l}`).join('\n')}`);
     }
-    console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
-    const rows = stageRows(r, true);
-    console.log(table(rows.head, rows.rows));
-    for (const m of describeMisses(r)) console.log(m);
-    console.log('');
-    console.log(table(COMPARE_HEAD, compareRows([r], true).map(rowCells)));
-    console.log(`\nreport: ${htmlPath}\nresult: ${jsonPath}`);
+    console.log(formatBench(r, { comparePaper: true, withHosts: true, jsonPath, htmlPath }));
   } finally {
     const problems: string[] = [];
     await phases.run('tear down', async () => {
@@ -292,7 +264,7 @@ export async function run(argv: string[]): Promise<void> {
             problems.push((e as Error).message);
           }
         }
-        if (pis) say(`--keep: ${pis.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} left running in their limit groups (key ${pis.keyPath}; inventory ${join(dir, 'farm.yaml')}); "node dist/test/vpi/cli.js down" removes them, a later run the empty groups`);
+        if (pis) say(`--keep: ${pis.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} left running in their limit groups (key ${pis.keyPath}; inventory ${join(dir, 'farm.yaml')}); "node dist/src/lab/vpi/cli.js down" removes them, a later run the empty groups`);
       } else {
         await pis?.teardown();
         problems.push(...removeGroupsSync(groups));

@@ -1,6 +1,10 @@
-// `npm run bench -- farm ...`: the same as `pifarm bench farm ...` (see src/cli/commands/bench.ts).
-import { command } from '../src/cli/commands/bench.js';
+// `npm run bench -- farm ...`: the same as `pifarm bench farm ...` (src/cli/commands/bench.ts), run as the CLI.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 export async function run(argv: string[]): Promise<void> {
-  process.exitCode = await command.run(['farm', ...argv]);
+  const r = spawnSync(process.execPath, [CLI, 'bench', 'farm', ...argv], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
 }

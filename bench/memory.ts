@@ -6,8 +6,8 @@
 // memoryMb and model / measured (must be >= 1 for every block: a plan that "fits" must fit).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLimitGroup, execInGroup, type LimitGroup } from '../src/emulate/cgroup.js';
-import { launchLocalFarm } from '../src/farm/local-launch.js';
+import { createLimitGroup, execInGroup, type LimitGroup } from '../src/lab/emulate/cgroup.js';
+import { launchLocalFarm } from '../src/lab/local-launch.js';
 import type { NodeConfig } from '../src/runtime/config.js';
 import { findPreset, loadModelSpec, type StageSpec } from '../src/model/spec.js';
 import { stageInfos } from '../src/model/shapes.js';

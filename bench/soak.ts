@@ -13,9 +13,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findPreset, loadModelSpec } from '../src/model/spec.js';
+import { instances, findPreset, loadModelSpec } from '../src/model/spec.js';
 import { DEFAULT_SEED } from '../src/model/weights.js';
-import { launchLocalFarm } from '../src/farm/local-launch.js';
+import { launchLocalFarm } from '../src/lab/local-launch.js';
 import { newSecretHex } from '../src/runtime/auth.js';
 import { runSender } from '../src/runtime/sender.js';
 
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
     secretFile = join(mkdtempSync(join(tmpdir(), 'pifarm-soak-')), 'secret');
     writeFileSync(secretFile, secret.toString('hex'), { mode: 0o600 });
   }
-  console.log(`soak: ${p.name} (${p.stages.map((s) => `${s.role}x${s.replicas * s.shards}`).join(' -> ')}), ${engine}, ${minutes} min, rounds of ${roundFrames} frames${secret ? ', farm secret on' : ''}`);
+  console.log(`soak: ${p.name} (${p.stages.map((s) => `${s.role}x${instances(s)}`).join(' -> ')}), ${engine}, ${minutes} min, rounds of ${roundFrames} frames${secret ? ', farm secret on' : ''}`);
   const farm = await launchLocalFarm({
     model: p.model, stages: p.stages, engine, threads: 1, seed: DEFAULT_SEED,
     ...(secretFile ? { tweak: (c) => void (c.secretFile = secretFile), secret } : {}),

@@ -36,3 +36,10 @@ export function numberFlag(value: string | undefined, flag: string, dflt: number
   }
   return n;
 }
+
+/** The named string flags that were given, for option objects that must not hold `undefined`. */
+export function pickFlags<K extends string>(values: Partial<Record<K, unknown>>, ...names: K[]): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const n of names) if (typeof values[n] === 'string') out[n] = values[n] as string;
+  return out;
+}

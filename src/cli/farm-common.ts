@@ -3,7 +3,7 @@
 import type { FarmOptions } from '../farm/options.js';
 import type { FarmOutcome } from '../farm/commands.js';
 import { numberFlag, UsageError } from './command.js';
-import { table } from './table.js';
+import { table } from '../report/text-table.js';
 
 export const FARM_FLAGS = {
   inventory: { type: 'string', short: 'i' },

@@ -2,7 +2,7 @@
 import type { ModelSpec, PresetSpec } from '../model/spec.js';
 import type { LayerInfo, StageInfo } from '../model/shapes.js';
 import { totals } from '../model/shapes.js';
-import { table } from './table.js';
+import { table } from '../report/text-table.js';
 
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const kb = (b: number) => (b >= 1e6 ? mb(b) : `${(b / 1e3).toFixed(1)} KB`);

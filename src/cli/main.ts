@@ -50,14 +50,18 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+// (SyntaxError is left out: JSON.parse throws it for a user's malformed file.)
+const BUG_ERRORS = [TypeError, RangeError, ReferenceError, EvalError, URIError];
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    // A known error class prints its message only; anything else is a bug and shows its stack.
+    // pifarm's errors (and plain Errors with a message for the user) print one line; the
+    // JavaScript engine's own (a TypeError, a RangeError...) are bugs and show their stack.
     const e = err as Error & { userFacing?: boolean };
-    if (e && (e.userFacing || e.name === 'SpecError' || e.constructor?.name?.endsWith('Error'))) {
+    if (e instanceof Error && (e.userFacing || !BUG_ERRORS.some((k) => e instanceof k))) {
       console.error(`pifarm: ${e.message}`);
       if (process.env.PIFARM_DEBUG) console.error(e.stack);
     } else {

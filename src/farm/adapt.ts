@@ -5,6 +5,8 @@
 // lost role if it has a free slot and the memory (the planner's rules); otherwise the topology
 // changes (fewer replicas, different cuts).
 import type { Inventory } from '../inventory/types.js';
+import { allOnControlMachine } from '../inventory/control-machine.js';
+import { processName } from '../runtime/process-name.js';
 import { deployHost, startHost } from '../provision/host.js';
 import { evaluateTopology } from '../topology/cost-model.js';
 import { costModelOf } from '../topology/plan.js';
@@ -57,11 +59,10 @@ export function survivingInventory(inv: Inventory, down: string[]): Inventory {
   };
 }
 
-const label = (p: { role: string; replica: number; shard: number }, shards: number) => `${p.role}.${p.replica}${shards > 1 ? `.s${p.shard}` : ''}`;
 
 function rolesByHost(f: ResolvedFarm): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const p of f.placements) out.set(p.host, [...(out.get(p.host) ?? []), label(p, f.stages[p.stageIndex]!.shards)]);
+  for (const p of f.placements) out.set(p.host, [...(out.get(p.host) ?? []), processName(p, f.stages[p.stageIndex]!.shards)]);
   return out;
 }
 
@@ -94,7 +95,7 @@ export async function adaptFarm(plan: FarmPlan, down: string[], o: FarmOptions):
     stagesBefore: stagesText(plan.farm),
     stagesAfter: stagesText(next.farm),
     // the same cost model as the planner's for this inventory (shared medium unless all local)
-    predictedBefore: evaluateTopology(plan.farm.model, plan.farm.stages, costModelOf({ model: plan.farm.model, sharedMedium: !plan.inv.hosts.every((h) => h.local || h.address === '127.0.0.1') })).predictedIps,
+    predictedBefore: evaluateTopology(plan.farm.model, plan.farm.stages, costModelOf({ model: plan.farm.model, sharedMedium: !allOnControlMachine(plan.inv.hosts) })).predictedIps,
     predictedAfter: evaluation.predictedIps,
   };
 }

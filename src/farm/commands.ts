@@ -3,7 +3,7 @@
 // others; the caller turns `failed` into the exit code.
 import { deployHost, provisionHost, rollbackHost, startHost, stopHost } from '../provision/host.js';
 import type { StepResult } from '../provision/types.js';
-import type { DemoReport } from './local-demo.js';
+import type { CheckedRun } from '../report/types.js';
 import { fetchLogs, logsDirOf, newRunId, type LogFile, type LogsOptions } from './logs.js';
 import type { FarmOptions } from './options.js';
 import { limitHosts, planFarm, type FarmPlan } from './plan.js';
@@ -21,7 +21,7 @@ export interface FarmOutcome {
   runs: HostRun[];
   failed: string[];
   ms: number;
-  report?: DemoReport;
+  report?: CheckedRun;
   logs?: LogFile[];
   logsDir?: string;
   status?: HostStatus[];
@@ -102,7 +102,7 @@ export async function logsCommand(o: FarmOptions, lo: Omit<LogsOptions, 'runId'>
 const DEGRADED_GRACE_MS = 10_000;
 
 /** Waits for the farm's nodes to answer (or enough of them), then streams frames from the inventory's sender. */
-async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs: number, o: FarmOptions, sessions: HostSession[] = []): Promise<DemoReport> {
+async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs: number, o: FarmOptions, sessions: HostSession[] = []): Promise<CheckedRun> {
   const nodes = plan.wiring.nodes.map((n, i) => ({ ...plan.farm.placements[i]!, address: plan.inv.hosts.find((h) => h.name === plan.farm.placements[i]!.host)?.address ?? n.listen.host, port: n.listen.port }));
   // Nodes down (host off, unit failed) do not stop the run while every stage keeps a complete
   // replica: the runtime fails over to the live ones (farm/degraded.ts).

@@ -3,6 +3,7 @@
 // and uses a returning one again. A stage with no complete replica left cannot compute its part
 // of the model, so the run is refused, naming the stage and the hosts that are down.
 import type { Placement } from '../topology/types.js';
+import { processName } from '../runtime/process-name.js';
 import { portAnswers } from './probe.js';
 
 export interface NodeEndpoint extends Placement {
@@ -52,7 +53,8 @@ export async function waitForFarm(nodes: NodeEndpoint[], timeoutMs: number, grac
     if (c.runnable && (now - runnableSince >= graceMs || now >= deadline)) {
       const missing = [...down];
       const degraded = c.stages.filter((s) => s.live < s.replicas).map((s) => `${s.role} ${s.live}/${s.replicas} replicas`);
-      log(`running without ${missing.map((n) => `${n.role}.${n.replica}${n.shard ? `.s${n.shard}` : ''} on ${n.host} (${n.address}:${n.port})`).join(', ')}: not answering; ${degraded.join(', ')}`);
+      const shards = (role: string) => 1 + Math.max(...nodes.filter((x) => x.role === role).map((x) => x.shard));
+      log(`running without ${missing.map((n) => `${processName(n, shards(n.role))} on ${n.host} (${n.address}:${n.port})`).join(', ')}: not answering; ${degraded.join(', ')}`);
       return missing;
     }
     if (now >= deadline) {

@@ -8,7 +8,8 @@ import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sende
 import { SECRET_PATH } from '../provision/layout.js';
 import { runRemoteSender } from './remote-sender.js';
 import type { HostSession } from './session.js';
-import { assembleReport, type DemoReport } from './run-report.js';
+import { runResult } from '../report/run-result.js';
+import type { CheckedRun } from '../report/types.js';
 import type { FarmPlan } from './plan.js';
 import { FarmError } from './runner.js';
 
@@ -36,7 +37,7 @@ export function senderIsLocal(plan: FarmPlan): boolean {
 type SentReport = Omit<SenderReport, 'samples'> & { samples: Map<number, Float32Array> };
 
 /** Streams the frames from the sender host of the inventory; `remote` is that host's session. */
-export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?: HostSession): Promise<DemoReport> {
+export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?: HostSession): Promise<CheckedRun> {
   const { farm, wiring, inv } = plan;
   const log = o.log ?? ((m: string) => console.error(m));
   const spec = loadModelSpec(farm.model);
@@ -79,5 +80,5 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   const image = o.image ? loadImage(o.image, spec.input) : undefined;
   const check = await checkOutputs({ engine, spec, weightSeed: inv.farm.seed, frameSeed, threads, samples: sent.samples, image });
   // resident memory is read on the hosts by `pifarm status`, not here: no node stats
-  return assembleReport({ model: farm.model, preset: farm.topologyName, engine: engine.describe(), threads, processes, frames: o.frames, stages: farm.stages, sent, check });
+  return runResult({ kind: 'run', model: farm.model, topology: farm.topologyName, engine: engine.describe(), threads, stages: farm.stages, sent, check });
 }

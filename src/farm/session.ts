@@ -30,17 +30,22 @@ export function sshTarget(inv: Inventory, h: HostSpec, seen: Set<string> = new S
   return t;
 }
 
+/** How every farm command reaches a host: locally, or over SSH with the farm's known hosts and accepted keys. */
+export function hostTransport(inv: Inventory, host: HostSpec, opts: FarmOptions): Transport {
+  return host.local
+    ? new LocalTransport(host.name)
+    : new SshTransport(sshTarget(inv, host), {
+        knownHostsFile: knownHostsFileOf(opts),
+        acceptNewKey: opts.acceptNewKey?.includes(host.name) ?? false,
+      });
+}
+
 export class HostSession {
   readonly t: Transport;
   private facts: HostFacts | undefined;
 
   constructor(readonly inv: Inventory, readonly host: HostSpec, readonly plan: HostPlan, readonly opts: FarmOptions) {
-    this.t = host.local
-      ? new LocalTransport(host.name)
-      : new SshTransport(sshTarget(inv, host), {
-          knownHostsFile: knownHostsFileOf(opts),
-          acceptNewKey: opts.acceptNewKey?.includes(host.name) ?? false,
-        });
+    this.t = hostTransport(inv, host, opts);
   }
 
   async context(log: (m: string) => void): Promise<StepContext> {

@@ -1,7 +1,8 @@
 // The checks of `farm` that need the topology: assignment roles and counts, a host used more
 // often than it may be, room for every node process when pifarm assigns hosts itself.
 import { dirname } from 'node:path';
-import { chooseTopology, instances, type TopologyChoice } from '../topology/source.js';
+import { chooseTopology, type TopologyChoice } from '../topology/source.js';
+import { instances } from '../model/spec.js';
 import { YamlCheckError, type YamlSource } from './yaml-source.js';
 import type { FarmSpec, HostSpec } from './types.js';
 

@@ -4,7 +4,7 @@
 // key is a role. The preset is inferred from the roles and their host counts unless given. The
 // artifact's own AlexNet tables name the stages block1, block2, block3 (pifarm's block1, fc1, fc2):
 // a table whose names are not the preset's maps onto it by position and host count.
-import { allPresets, type PresetSpec } from '../model/spec.js';
+import { instances, allPresets, type PresetSpec } from '../model/spec.js';
 import { parseInventory } from './load.js';
 import { YamlCheckError, type Issue } from './yaml-source.js';
 
@@ -87,13 +87,13 @@ export function importArtifactTable(text: string, file: string, opts: ImportOpti
   if (issues.length) throw new ImportError(issues);
   const presets = allPresets().filter((p) => p.model === opts.model);
   if (!presets.length) throw new ImportError([issue(0, '', `--model ${opts.model}: no presets for this model; models: ${[...new Set(allPresets().map((p) => p.model))].join(', ')}`)]);
-  const shape = (p: PresetSpec) => p.stages.map((s) => `${s.role} x${s.replicas * s.shards}`).join(', ');
+  const shape = (p: PresetSpec) => p.stages.map((s) => `${s.role} x${instances(s)}`).join(', ');
   const mine = Object.entries(roles).map(([r, ips]) => `${r} x${ips.length}`).join(', ');
-  const byName = (p: PresetSpec) => p.stages.length === Object.keys(roles).length && p.stages.every((s) => roles[s.role]?.length === s.replicas * s.shards);
+  const byName = (p: PresetSpec) => p.stages.length === Object.keys(roles).length && p.stages.every((s) => roles[s.role]?.length === instances(s));
   // the table's roles in its own order against the preset's stages: same count of hosts at each place
   const byPosition = (p: PresetSpec) => {
     const counts = Object.values(roles).map((ips) => ips.length);
-    return counts.length === p.stages.length && p.stages.every((s, i) => counts[i] === s.replicas * s.shards);
+    return counts.length === p.stages.length && p.stages.every((s, i) => counts[i] === instances(s));
   };
   const matches = (p: PresetSpec) => byName(p) || byPosition(p);
   let preset: PresetSpec | undefined;

@@ -32,6 +32,16 @@ export interface StageSpec {
   shards: number;
 }
 
+/** Node processes a stage needs: one per replica and shard. */
+export function instances(s: Pick<StageSpec, 'replicas' | 'shards'>): number {
+  return s.replicas * s.shards;
+}
+
+/** Node processes a topology needs. */
+export function processCount(stages: readonly Pick<StageSpec, 'replicas' | 'shards'>[]): number {
+  return stages.reduce((a, s) => a + instances(s), 0);
+}
+
 export interface PresetSpec {
   name: string;
   model: string;

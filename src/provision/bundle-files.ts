@@ -12,6 +12,8 @@ export const CONTROL_ONLY = new Set(['node-ssh', 'ssh2', 'listr2', 'ora']);
 
 const SKIP_FILE = /\.(map|d\.ts|d\.mts|d\.cts|md|markdown|html|tsbuildinfo)$/i;
 const SKIP_DIR = new Set(['.bin', '.github', 'miniprogram', '.cache']);
+/** built code a Pi never runs: the tools that run a farm on this machine */
+const CONTROL_ONLY_DIRS = new Set(['dist/src/lab']);
 
 /** Node's name of an architecture, as native package folders use it. */
 export function nodeArch(arch: Arch): string {
@@ -91,7 +93,7 @@ function walk(root: string, dir: string, out: string[], arch: Arch): void {
     const rel = `${dir}/${ent.name}`;
     if (ent.isDirectory()) {
       // nested node_modules are packages of their own, listed by runtimePackageDirs
-      if (SKIP_DIR.has(ent.name) || ent.name === 'node_modules') continue;
+      if (SKIP_DIR.has(ent.name) || ent.name === 'node_modules' || CONTROL_ONLY_DIRS.has(rel)) continue;
       walk(root, rel, out, arch);
     } else if (ent.isFile()) {
       if (SKIP_FILE.test(ent.name) || !keepForArch(rel, arch)) continue;

@@ -29,6 +29,7 @@ export function stageRows(r: RunResult, withHosts = false): StageRows {
     ['queue ms', (s) => num(s.queueMs), true],
     ['util', (s) => `${(s.utilization * 100).toFixed(0)}%`, true],
     ['RSS MB', (s) => num(s.rssMb, 0), true],
+    ...(has((s) => s.peakRssMb) ? [['peak MB', (s: StageResult) => num(s.peakRssMb, 0), true] as [string, (s: StageResult) => string, boolean]] : []),
   ];
   return {
     head: cols.map((c) => c[0]),

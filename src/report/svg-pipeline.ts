@@ -1,6 +1,7 @@
 // The two pipeline pictures of a run: the timeline (which process was busy with which frame, one
 // lane per process) and the topology (stages as columns of processes, each named by its host).
 import type { RunResult } from './types.js';
+import { instances } from '../model/spec.js';
 import type { Lane } from './figures.js';
 import { axes, esc, f, fmtNum, svgOpen, type Frame } from './svg.js';
 
@@ -49,7 +50,7 @@ function stageBoxes(r: RunResult, laneList: Lane[]): Box[][] {
   return r.stages.map((s) => {
     const ls = laneList.filter((l) => l.role === s.role);
     if (ls.length > 0) return ls.map((l) => ({ label: l.host, sub: s.shards > 1 ? `shard ${l.shard}` : `replica ${l.replica}` }));
-    const n = Math.max(1, s.replicas * s.shards);
+    const n = Math.max(1, instances(s));
     return Array.from({ length: n }, (_, i) => ({
       label: s.hosts?.[i] ?? s.hosts?.[i % (s.hosts?.length || 1)] ?? '?',
       sub: s.shards > 1 ? `shard ${i % s.shards}` : `replica ${i}`,

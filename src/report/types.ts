@@ -1,5 +1,12 @@
-// The result of one measured run (demo, `pifarm run`, `pifarm bench farm`), as written to
-// reports/<run id>/result.json and drawn by the HTML report. Fields past the demo's are optional.
+// The result of one measured run (demo, `pifarm run`, `pifarm bench farm`, the benchmark on
+// virtual Pis), as written to reports/<run id>/result.json and drawn by the HTML report; made by
+// report/run-result.ts alone. Fields past the demo's are optional.
+import type { SenderReport } from '../runtime/sender.js';
+
+export type SenderFigures = Omit<SenderReport, 'samples' | 'timeline'>;
+
+/** A run whose sampled outputs were checked against the whole model (the demo, `pifarm run`). */
+export type CheckedRun = RunResult & { check: Required<NonNullable<RunResult['check']>>; sender: SenderFigures };
 
 export interface StageTrace {
   role: string;
@@ -20,10 +27,24 @@ export interface FrameRecord {
   trace: StageTrace[];
 }
 
+/** frames a stage's processes dropped, by reason (from their own counters) */
+export interface StageDrops {
+  /** wrong size, shape or dtype */
+  refused: number;
+  /** input queue full */
+  queueFull: number;
+  /** a shard of the frame never came (merge timeout or capacity) */
+  missingShard: number;
+  /** the next stage was unreachable, all its replicas down, or the send buffer full */
+  notSent: number;
+}
+
 export interface StageResult {
   role: string;
   replicas: number;
   shards: number;
+  /** "conv1..pool5", or the one layer */
+  layers?: string;
   hosts?: string[];
   /** mean compute time per frame on one process */
   serviceMs: number;
@@ -31,7 +52,11 @@ export interface StageResult {
   utilization: number;
   /** mean wait between arrival and compute start */
   queueMs?: number;
+  /** the largest resident memory among the stage's processes after the run (where their stats were read) */
   rssMb?: number;
+  /** the largest resident memory seen, the block's load included (weights held twice for a moment) */
+  peakRssMb?: number;
+  drops?: StageDrops;
   /** the cost model's compute time per frame of one process (bench runs with a prediction) */
   predictedComputeMs?: number;
   /** the cost model's service time per frame of one process: compute plus receiving and sending */
@@ -61,7 +86,12 @@ export interface RunResult {
   dropped: number;
   dropReasons?: Record<string, number>;
   ips: number;
-  latencyMs: { p50: number; p95: number; p99: number };
+  latencyMs: { p50: number; p95: number; p99: number; mean?: number };
+  /** node processes, and the threads each computes with */
+  processes?: number;
+  threadsPerProcess?: number;
+  /** what the sender measured beyond the summary: loop mode, failover, duplicates, per-process figures */
+  sender?: SenderFigures;
   stages: StageResult[];
   bottleneck?: string;
   predicted?: { ips: number; bottleneck: string; ratio: number };
@@ -69,7 +99,8 @@ export interface RunResult {
   emulation?: { profile: string; gflops: number; bandwidthMbit: number; latencyMs: number; lossPct: number };
   /** joules per inference, as the paper computes: power x time per frame */
   energy?: { staticJ: number; dynamicJ: number; totalJ: number };
-  check?: { compared: number; maxAbsDiff: number; ok: boolean };
+  /** sampled outputs against the whole model in one process */
+  check?: { compared: number; maxAbsDiff: number; ok: boolean; tolerance?: number; top1Mismatches?: number };
   /** per-frame records for the timeline and the latency distribution */
   timeline?: FrameRecord[];
   /** completed frames per second, in 1 s buckets from the start */

@@ -14,7 +14,7 @@
 // VGG16 fc1 (411 MB of weights) took 2.48 s, 2.85x the 0.87 s the rates predict: a 1 GB Pi pages
 // when one process holds that much (the framework keeps a second copy while loading). That is the
 // paper's reason to split fc1, and the model's PAGING_* constants.
-import { loadModelSpec, type StageSpec } from '../model/spec.js';
+import { processCount, loadModelSpec, type StageSpec } from '../model/spec.js';
 import { layerInfos, stageInfos, size, FLOAT_BYTES, type LayerInfo, type StageInfo } from '../model/shapes.js';
 
 export const MB = 1e6;
@@ -257,7 +257,7 @@ export function evaluateTopology(model: string, stages: StageSpec[], cm: CostMod
   return {
     model,
     stages: per,
-    devices: per.reduce((a, s) => a + s.replicas * s.shards, 0) + 1,
+    devices: processCount(per) + 1,
     networkBytesPerFrame: bytes,
     networkIps: net,
     predictedIps,

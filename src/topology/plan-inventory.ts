@@ -2,6 +2,7 @@
 // (hosts with the same gflops and RAM are one class; a host with slots: N counts N times) and the
 // plan's instances are placed on them in inventory order. The sender's host computes nothing.
 import type { Inventory } from '../inventory/types.js';
+import { allOnControlMachine } from '../inventory/control-machine.js';
 import { PI3, type DeviceProfile } from './cost-model.js';
 import { planTopology, PlanError, type DeviceClass, type Plan } from './plan.js';
 
@@ -39,7 +40,7 @@ export function inventoryClasses(inv: Inventory, base: DeviceProfile = PI3): Dev
 export function planForInventory(inv: Inventory, opts: InventoryPlanOptions = {}): Plan & { hosts: string[][] } {
   const classes = inventoryClasses(inv, opts.profile);
   if (!classes.length) throw new PlanError(`${inv.file}: topology "auto" found no hosts to run nodes on`);
-  const allLocal = inv.hosts.every((h) => h.local || h.address === '127.0.0.1');
+  const allLocal = allOnControlMachine(inv.hosts);
   const plan = planTopology({ model: inv.farm.model, classes, sharedMedium: !allLocal, ...(opts.bandwidthMbit !== undefined ? { bandwidthMbit: opts.bandwidthMbit } : {}) });
   return plan as Plan & { hosts: string[][] };
 }

@@ -12,7 +12,7 @@
 // round-robin). Ties: fewer devices, then fewer stages, then lower latency, then enumeration order
 // (cuts earliest first), so plans are deterministic. Devices the optimum leaves over then go, one
 // replica at a time, to the slowest stage of their class (the paper's rule).
-import { loadModelSpec, type StageSpec } from '../model/spec.js';
+import { instances, processCount, loadModelSpec, type StageSpec } from '../model/spec.js';
 import { stageInfos, type LayerInfo } from '../model/shapes.js';
 import { DEFAULT_COST_MODEL, PI3, evaluateTopology, modelLayers, networkIps, stageCost, transferSeconds, type CostModel, type DeviceProfile, type Evaluation } from './cost-model.js';
 import { roleName } from './plan-names.js';
@@ -226,7 +226,7 @@ export function planTopology(req: PlanRequest): Plan {
   for (let e: Entry | null = best.e; e && e.stage; e = e.prev) picked.unshift({ ...e.stage });
   const spare = [...counts];
   const spareGiven = new Map<number, number>();
-  for (const p of picked) spare[p.cls]! -= p.replicas * p.shards;
+  for (const p of picked) spare[p.cls]! -= instances(p);
   for (let cls = 0; cls < K; cls++) {
     for (;;) {
       const mine = picked.filter((p) => p.cls === cls && p.shards <= spare[cls]!);
@@ -242,7 +242,7 @@ export function planTopology(req: PlanRequest): Plan {
   const profiles = picked.map((p) => classes[p.cls]!.profile);
   const evaluation = evaluateTopology(req.model, stages, cm, profiles);
   const total = counts.reduce((a, b) => a + b, 0);
-  const usedNodes = stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+  const usedNodes = processCount(stages);
   const plan: Plan = {
     model: req.model,
     name: `plan-${req.model}-${total + 1}`,
@@ -257,7 +257,7 @@ export function planTopology(req: PlanRequest): Plan {
   plan.reasons = explainPlan(plan, profiles, spareGiven, cm);
   if (classes.every((c) => c.hosts)) {
     const next = classes.map(() => 0);
-    plan.hosts = picked.map((p) => Array.from({ length: p.replicas * p.shards }, () => classes[p.cls]!.hosts![next[p.cls]!++]!));
+    plan.hosts = picked.map((p) => Array.from({ length: instances(p) }, () => classes[p.cls]!.hosts![next[p.cls]!++]!));
   }
   plan.search.ms = performance.now() - t0;
   return plan;

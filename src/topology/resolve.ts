@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import type { Inventory, HostSpec } from '../inventory/types.js';
 import { hostSlots } from '../inventory/farm-check.js';
 import type { StageSpec } from '../model/spec.js';
-import { chooseTopology, instances } from './source.js';
+import { chooseTopology } from './source.js';
+import { instances } from '../model/spec.js';
 import { planForInventory, type InventoryPlanOptions } from './plan-inventory.js';
 import type { Placement, ResolvedFarm } from './types.js';
 

@@ -37,8 +37,3 @@ export function chooseTopology(model: string, topology: string, baseDir: string)
   if (p.model !== model) throw new Error(`preset ${topology} is for ${p.model}, but farm.model is ${model}; presets of ${model}: ${mine.join(', ')}`);
   return { kind: 'preset', name: p.name, stages: p.stages, devices: p.devices };
 }
-
-/** Node processes a stage needs: one per replica and shard. */
-export function instances(s: StageSpec): number {
-  return s.replicas * s.shards;
-}

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatOutcome } from '../../src/cli/farm-common.js';
 import type { FarmOutcome } from '../../src/farm/commands.js';
-import type { DemoReport } from '../../src/farm/run-report.js';
+import type { CheckedRun } from '../../src/report/types.js';
 
 const hostsOk = (command: string, extra: Partial<FarmOutcome> = {}): FarmOutcome => ({
   command,
@@ -13,7 +13,7 @@ const hostsOk = (command: string, extra: Partial<FarmOutcome> = {}): FarmOutcome
   ms: 1200,
   ...extra,
 });
-const report = (completed: number, ok: boolean) => ({ frames: 20, completed, check: { compared: 3, maxAbsDiff: ok ? 1e-7 : 0.5, tolerance: 1e-4, ok, top1Mismatches: 0 } }) as unknown as DemoReport;
+const report = (completed: number, ok: boolean) => ({ frames: 20, completed, check: { compared: 3, maxAbsDiff: ok ? 1e-7 : 0.5, tolerance: 1e-4, ok, top1Mismatches: 0 } }) as unknown as CheckedRun;
 
 test('up: hosts fine, run completed nothing: the closing lines say the run failed', () => {
   const out = formatOutcome(hostsOk('up', { report: report(0, false) })).split('\n');

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTfjsEngine } from '../../src/engine/tfjs.js';
 import { EngineError, type Engine } from '../../src/engine/engine.js';
-import { layerInfos, loadModelSpec } from '../../src/model/index.js';
+import { loadModelSpec } from '../../src/model/spec.js';
+import { layerInfos } from '../../src/model/shapes.js';
 import { kernelUnits } from '../../src/model/weights.js';
 import { fillUniform } from '../../src/model/prng.js';
 

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
+import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
 import { runCommand, upCommand } from '../../src/farm/commands.js';
 import { projectRoot, type FarmOptions } from '../../src/farm/options.js';
 import { buildBundle } from '../../src/provision/bundle.js';
-import { writeInventory } from './helpers.js';
+import { writeInventory } from '../../src/lab/vpi/inventory.js';
 
 let pis: VirtualPis;
 let opts: FarmOptions;

@@ -1,4 +1,4 @@
-// pifarm on virtual Pis that execute ARM code (qemu-user, test/vpi/arm.ts): arm64 hosts emulated as
+// pifarm on virtual Pis that execute ARM code (qemu-user, src/lab/vpi/arm.ts): arm64 hosts emulated as
 // a Pi 3 (Cortex-A53), a Pi 4 (A72) and a Pi 5 (A76), a 32-bit armhf host (Cortex-A7), and one x64
 // host. Real sshd and systemd in every one. Times under qemu are many times a Pi's: every timeout
 // here is scaled by the slowdown the harness measures on the slowest ARM host, not by Pi figures.
@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
+import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
 import { downCommand, simpleCommand, statusCommand, upCommand } from '../../src/farm/commands.js';
 import type { FarmOptions } from '../../src/farm/options.js';
 import type { SenderRunOptions } from '../../src/farm/sender.js';
-import { until, writeInventory } from './helpers.js';
+import { until } from './helpers.js';
+import { writeInventory } from '../../src/lab/vpi/inventory.js';
 
 let pis: VirtualPis;
 let dir: string;

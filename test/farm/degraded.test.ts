@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import { coverage, FarmDownError, waitForFarm, type NodeEndpoint } from '../../src/farm/degraded.js';
-import { freePorts } from '../../src/farm/local-ports.js';
+import { freePorts } from '../../src/lab/local-ports.js';
 
 // alexnet-6: block1 x2, fc1 one replica of 2 shards, fc2 x1
 function alexnet6(ports: number[]): NodeEndpoint[] {

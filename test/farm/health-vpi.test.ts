@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
-import { pifarm, writeInventory } from './helpers.js';
+import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
+import { pifarm } from './helpers.js';
+import { writeInventory } from '../../src/lab/vpi/inventory.js';
 import type { HostStatus } from '../../src/farm/status.js';
 
 let pis: VirtualPis;

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statusCommand } from '../../src/farm/commands.js';
-import { freePorts } from '../../src/farm/local-ports.js';
+import { freePorts } from '../../src/lab/local-ports.js';
 
 test('status shows a host that is down, with its nodes, and keeps the others', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-status-'));

@@ -14,7 +14,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { rawFromInventory } from '../../src/image/from-inventory.js';
 import { prepImages } from '../../src/image/prep.js';
 import { resolveHosts } from '../../src/image/settings.js';
-import type { VirtualPis } from '../vpi/harness.js';
+import type { VirtualPis } from '../../src/lab/vpi/harness.js';
 import { buildImage, mread, tempDir } from './fixtures.js';
 import { SECRETS, virtualPi, writeInventory } from './helpers.js';
 

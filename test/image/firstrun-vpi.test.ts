@@ -13,7 +13,7 @@ import { rawFromInventory } from '../../src/image/from-inventory.js';
 import { prepImages } from '../../src/image/prep.js';
 import { resolveHosts } from '../../src/image/settings.js';
 import { wpaPsk } from '../../src/image/wpa-psk.js';
-import type { VirtualPis } from '../vpi/harness.js';
+import type { VirtualPis } from '../../src/lab/vpi/harness.js';
 import { buildImage, mread, tempDir } from './fixtures.js';
 import { PASSPHRASE, SECRETS, virtualPi, writeInventory } from './helpers.js';
 

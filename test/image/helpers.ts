@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePublicKey } from './fixtures.js';
-import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
+import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
 
 export const PASSWORD = 'Corr3ct-Horse-pw';
 export const PASSPHRASE = 'wifi-Passphrase-42';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVirtualPis, type VirtualPis } from '../vpi/harness.js';
+import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { gatherFacts } from '../../src/provision/facts.js';
 import { provisionHost } from '../../src/provision/host.js';

@@ -4,8 +4,8 @@
 // restarted — nothing else restarted. Identity hops keep it cheap: the logic is what is tested.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNodeProcesses, type NodeProcesses } from '../../src/farm/local-launch.js';
-import { freePorts } from '../../src/farm/local-ports.js';
+import { startNodeProcesses, type NodeProcesses } from '../../src/lab/local-launch.js';
+import { freePorts } from '../../src/lab/local-ports.js';
 import type { NodeConfig } from '../../src/runtime/config.js';
 import { runSender, type SenderReport } from '../../src/runtime/sender.js';
 import { waitFor } from './wait.js';

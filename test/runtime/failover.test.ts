@@ -17,7 +17,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { findPreset, loadModelSpec } from '../../src/model/spec.js';
 import { DEFAULT_SEED } from '../../src/model/weights.js';
-import { askStats, launchLocalFarm, startNodeProcesses, type LocalFarm, type LocalNode, type NodeProcesses } from '../../src/farm/local-launch.js';
+import { askStats, launchLocalFarm, startNodeProcesses, type LocalFarm, type LocalNode, type NodeProcesses } from '../../src/lab/local-launch.js';
 import { nowMs } from '../../src/runtime/protocol.js';
 import { runSender, type SenderReport } from '../../src/runtime/sender.js';
 import { waitFor } from './wait.js';

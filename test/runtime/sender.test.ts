@@ -3,7 +3,7 @@
 // and an open-loop run faster than a stage can go (full queue: frames dropped and counted once).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePorts } from '../../src/farm/local-ports.js';
+import { freePorts } from '../../src/lab/local-ports.js';
 import { createEngine } from '../../src/engine/index.js';
 import { loadModelSpec } from '../../src/model/spec.js';
 import type { NodeConfig } from '../../src/runtime/config.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createEngine } from '../../src/engine/index.js';
 import { findPreset, loadModelSpec } from '../../src/model/spec.js';
 import { DEFAULT_SEED } from '../../src/model/weights.js';
-import { askStats, launchLocalFarm, type LocalFarm } from '../../src/farm/local-launch.js';
+import { askStats, launchLocalFarm, type LocalFarm } from '../../src/lab/local-launch.js';
 import { checkOutputs } from '../../src/runtime/reference.js';
 import { runSender } from '../../src/runtime/sender.js';
 import { waitFor } from './wait.js';

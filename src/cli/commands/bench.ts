@@ -1,17 +1,12 @@
 // `pifarm bench farm ...`: a topology on emulated Pis as local processes, measured vs predicted.
-import { parseFlags, numberFlag, UsageError, type CliCommand } from '../command.js';
-import { table } from '../table.js';
-import { loadModelSpec, modelNames, type StageSpec } from '../../model/spec.js';
-import { loadTopologyFile } from '../../topology/file.js';
-import { planTopology } from '../../topology/plan.js';
-import { presetStages } from '../../farm/local-demo.js';
-import { defaultFrames, runBenchFarm } from '../../farm/bench-farm.js';
-import { findProfile, PROFILES } from '../../emulate/profiles.js';
+import { parseFlags, numberFlag, pickFlags, UsageError, type CliCommand } from '../command.js';
+import { modelNames } from '../../model/spec.js';
+import { chooseRunTopology } from '../../topology/choose.js';
+import { deviceOf } from '../../lab/bench-quota.js';
+import { runBenchFarm } from '../../lab/bench-farm.js';
+import { defaultFrames, formatBench } from '../../lab/bench-core.js';
+import { findProfile, PROFILES } from '../../lab/emulate/profiles.js';
 import { OS_RESERVED_MB } from '../../topology/cost-model.js';
-import { describeMisses } from '../../report/model-check.js';
-import { stageRows } from '../../report/stage-rows.js';
-import type { RunResult } from '../../report/types.js';
-import { COMPARE_HEAD, compareRows, rowCells } from '../../report/compare.js';
 
 const HELP = `usage: pifarm bench farm (--preset NAME | --topology FILE | --plan --devices N --model M)
                         [--emulate pi3|pi4|pi5] [--gflops N] [--frames N] [--warmup N] [--window N]
@@ -51,11 +46,6 @@ const FLAGS = {
   json: { type: 'boolean' },
 } as const;
 
-/** The per-stage table for the terminal. */
-export function stageTable(r: RunResult): string {
-  const { head, rows } = stageRows(r);
-  return table(head, rows);
-}
 
 export const command: CliCommand = {
   name: 'bench',
@@ -63,32 +53,19 @@ export const command: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseFlags(argv, FLAGS, HELP);
     if (positionals[0] !== 'farm' || positionals.length > 1) throw new UsageError(HELP);
-    const chosen = [values.preset, values.topology, values.plan].filter(Boolean).length;
-    if (chosen !== 1) throw new UsageError(`give exactly one of --preset, --topology, --plan\n\n${HELP}`);
     const gflops = values.gflops === undefined ? undefined : numberFlag(values.gflops, 'gflops', 0, { min: 0.001 });
     if (gflops !== undefined && !values.emulate) throw new UsageError('--gflops overrides an emulated profile: give --emulate too');
     if (values.ram !== undefined && !values.emulate) throw new UsageError('--ram overrides an emulated profile: give --emulate too');
     const base = values.emulate ? findProfile(values.emulate, gflops) : undefined;
     const profile = base && values.ram !== undefined ? { ...base, memoryMb: numberFlag(values.ram, 'ram', 0, { min: 400, integer: true }) } : base;
 
-    let model: string;
-    let name: string;
-    let stages: StageSpec[];
-    if (values.preset) {
-      ({ model, stages } = presetStages(values.preset));
-      name = values.preset;
-    } else if (values.topology) {
-      ({ model, name, stages } = loadTopologyFile(values.topology));
-    } else {
-      if (!values.model) throw new UsageError('--plan needs --model');
-      loadModelSpec(values.model);
-      const devices = numberFlag(values.devices, 'devices', NaN, { min: 2, integer: true });
-      if (!Number.isFinite(devices)) throw new UsageError('--plan needs --devices N (nodes plus the sender)');
-      const p = planTopology({ model: values.model, devices, ...(profile ? { profile: { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb } } : {}) });
-      ({ model, stages } = p);
-      name = `plan-${devices}`;
-    }
-    if (values.model && values.model !== model) throw new UsageError(`the topology is for ${model}, not ${values.model}`);
+    const devices = values.devices === undefined ? undefined : numberFlag(values.devices, 'devices', NaN, { min: 2, integer: true });
+    const { model, name, stages } = chooseRunTopology({
+      ...pickFlags(values, 'preset', 'topology', 'model'),
+      plan: !!values.plan,
+      ...(devices !== undefined ? { devices } : {}),
+      ...(profile ? { device: deviceOf(profile) } : {}),
+    });
     // Enough frames that the pipeline's fill and drain do not dominate the steady window.
     const frames = numberFlag(values.frames, 'frames', defaultFrames(model, stages), { min: 1, integer: true });
     const warmup = numberFlag(values.warmup, 'warmup', Math.max(1, Math.round(frames / 5)), { min: 0, integer: true });
@@ -118,12 +95,7 @@ export const command: CliCommand = {
       console.log(`emulated ${profile!.name}: ${profile!.gflops.toFixed(2)} GFLOPS on convs, ${profile!.denseGflops.toFixed(3)} on dense layers, ${e.memoryMb} MB per device; this machine ${e.machine.gflops.toFixed(1)} / ${e.machine.denseGflops.toFixed(2)} GFLOPS per core`);
       console.log(`CPU quota per process: ${r.stages.map((s, i) => `${s.role} ${(e.quotaCores[i]! * 100).toFixed(2)}%`).join(', ')} of one core; periods throttled per process: ${e.throttled.join(', ')}`);
     }
-    console.log(`${r.model} ${r.preset}: ${r.completed}/${r.frames} frames, ${r.ips.toFixed(3)} IPS${r.predicted ? `, predicted ${r.predicted.ips.toFixed(3)} (${r.predicted.bottleneck}), measured/predicted ${r.predicted.ratio.toFixed(3)}` : ''}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms${r.energy ? `; ${r.energy.totalJ.toFixed(2)} J per inference` : ''}`);
-    console.log(stageTable(r));
-    for (const m of describeMisses(r)) console.log(m);
-    console.log('');
-    console.log(table(COMPARE_HEAD, compareRows([r], values['compare-paper'] ?? false).map(rowCells)));
-    console.log(`\nreport: ${out.htmlPath}\nresult: ${out.jsonPath}`);
+    console.log(formatBench(r, { comparePaper: values['compare-paper'] ?? false, jsonPath: out.jsonPath, htmlPath: out.htmlPath }));
     return 0;
   },
 };

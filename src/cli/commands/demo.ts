@@ -1,11 +1,10 @@
 // `pifarm demo`: a preset (or a planner's topology file) as local processes on this machine, frames
 // streamed through it, the report, and the output check against the whole model in one process.
-import { parseFlags, numberFlag, UsageError, type CliCommand } from '../command.js';
-import { table } from '../table.js';
-import { modelNames, loadModelSpec } from '../../model/spec.js';
-import { loadTopologyFile } from '../../topology/file.js';
-import { DEFAULT_FRAMES, DEFAULT_PRESET, presetStages, runDemo, type DemoReport } from '../../farm/local-demo.js';
-import { demoRunResult } from '../../farm/run-result.js';
+import { parseFlags, numberFlag, pickFlags, UsageError, type CliCommand } from '../command.js';
+import { modelNames } from '../../model/spec.js';
+import { DEFAULT_FRAMES, runDemo } from '../../lab/local-demo.js';
+import { chooseRunTopology, DEFAULT_PRESET } from '../../topology/choose.js';
+import { formatRun } from '../format-run.js';
 import { writeRunReport } from '../../report/write.js';
 
 const HELP = `usage: pifarm demo [--model alexnet|vgg16] [--preset NAME | --topology FILE] [--frames N]
@@ -58,21 +57,7 @@ export const command: CliCommand = {
       false,
     );
     if (values.preset && values.topology) throw new UsageError('give --preset or --topology, not both');
-    let model: string;
-    let name: string;
-    let stages;
-    if (values.topology) {
-      const t = loadTopologyFile(values.topology);
-      ({ model, name, stages } = t);
-    } else {
-      if (values.model) loadModelSpec(values.model); // unknown names fail with the valid ones
-      const preset = values.preset ?? DEFAULT_PRESET[values.model ?? 'alexnet'];
-      if (!preset) throw new UsageError(`no default preset for model "${values.model}"; give --preset`);
-      ({ model, stages } = presetStages(preset));
-      if (values.model && values.model !== model) throw new UsageError(`preset ${preset} is a ${model} preset, not ${values.model}`);
-      name = preset;
-    }
-    if (values.model && values.model !== model) throw new UsageError(`the topology is for ${model}, not ${values.model}`);
+    const { model, name, stages } = chooseRunTopology({ ...pickFlags(values, 'preset', 'topology', 'model'), defaultPreset: true });
     const engine = values.engine ?? 'onnx';
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--engine: unknown engine "${engine}"; valid engines: onnx, tfjs`);
     const balance = values.balance ?? 'round-robin';
@@ -97,49 +82,9 @@ export const command: CliCommand = {
       log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
       keepTimeline: values.report !== undefined,
     });
-    const written = values.report !== undefined ? writeRunReport(demoRunResult(report, stages, 'demo'), values.report) : undefined;
+    const written = values.report !== undefined ? writeRunReport(report, values.report) : undefined;
     if (values.json) console.log(JSON.stringify({ ...report, timeline: undefined, ...(written ? { report: written } : {}) }, null, 2));
-    else console.log(formatDemo(report) + (written ? `\nreport: ${written.htmlPath}\nresult: ${written.jsonPath}` : ''));
+    else console.log(formatRun(report, 'this machine') + (written ? `\nreport: ${written.htmlPath}\nresult: ${written.jsonPath}` : ''));
     return report.check.ok && report.completed > 0 ? 0 : 1;
   },
 };
-
-const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-
-/** What was dropped and why: the sender's view (per frame), then each stage's counters (per hop). */
-function dropLines(r: DemoReport): string[] {
-  const out: string[] = [];
-  const fo = r.sender.failover;
-  if (fo?.downs || r.sender.duplicates || r.sender.late) {
-    out.push(`failover: ${fo?.downs ?? 0} replica loss(es), ${fo?.resent ?? 0} frame(s) re-sent to survivors; duplicates ${r.sender.duplicates}, late results ${r.sender.late} (counted once)`);
-  }
-  const why = r.stages
-    .map((s) => {
-      const d = s.drops;
-      if (!d) return '';
-      const parts = [[d.refused, 'refused (bad tensor)'], [d.queueFull, 'input queue full'], [d.missingShard, 'missing shard'], [d.notSent, 'next stage unreachable or send buffer full']] as const;
-      const said = parts.filter(([n]) => n > 0).map(([n, t]) => `${n} ${t}`);
-      return said.length ? `${s.role}: ${said.join(', ')}` : '';
-    })
-    .filter(Boolean);
-  if (why.length) out.push(`dropped in the nodes: ${why.join('; ')}`);
-  return out;
-}
-
-export function formatDemo(r: DemoReport): string {
-  const lines = [
-    `${r.preset} (${r.model}) on this machine: ${r.processes} node processes, ${r.engine}, ${r.threadsPerProcess} thread(s) each`,
-    `frames ${r.frames} (warm-up ${r.warmup}, ${r.window ? `${r.window} in flight` : 'open loop'}): completed ${r.completed}, dropped ${r.dropped}`,
-    `IPS ${f(r.ips, 2)}   latency p50 ${f(r.latencyMs.p50)} ms  p95 ${f(r.latencyMs.p95)} ms  p99 ${f(r.latencyMs.p99)} ms`,
-    ...dropLines(r),
-    '',
-    table(
-      ['stage', 'layers', 'replicas', 'shards', 'service ms', 'utilisation', 'rss MB', 'load peak MB'],
-      r.stages.map((s) => [s.role, s.layers, String(s.replicas), String(s.shards), f(s.serviceMs, 2), `${f(s.utilization * 100, 0)} %`, f(s.rssMb, 0), f(s.peakRssMb ?? NaN, 0)]),
-    ),
-    '',
-    `output check: ${r.check.compared} frames against the whole model in one process, max |diff| ${r.check.maxAbsDiff.toExponential(2)} ` +
-      `(tolerance ${r.check.tolerance}): ${r.check.ok ? 'OK' : 'FAILED'}`,
-  ];
-  return lines.join('\n');
-}

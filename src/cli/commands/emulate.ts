@@ -1,10 +1,10 @@
 // `pifarm emulate ...`: emulated Pis on this machine. profiles; calibrate (measured CPU quota vs a
 // profile); net apply|remove (the shared Wi-Fi medium on the virtual-Pi bridge).
 import { parseFlags, numberFlag, UsageError, type CliCommand } from '../command.js';
-import { table } from '../table.js';
-import { PROFILES, findProfile } from '../../emulate/profiles.js';
-import { calibrate } from '../../emulate/calibrate.js';
-import { applyNetEmulation, removeNetEmulation, WIFI_DEFAULTS } from '../../emulate/network.js';
+import { table } from '../../report/text-table.js';
+import { PROFILES, findProfile } from '../../lab/emulate/profiles.js';
+import { calibrate } from '../../lab/emulate/calibrate.js';
+import { applyNetEmulation, removeNetEmulation, WIFI_DEFAULTS } from '../../lab/emulate/network.js';
 
 const HELP = `usage: pifarm emulate profiles
        pifarm emulate calibrate [--profile pi3|pi4|pi5] [--gflops N] [--layer conv3_1] [--repeats 5] [--json]

@@ -2,7 +2,7 @@
 // asks for secrets and confirmation, prints; the work is in src/image.
 import { createInterface } from 'node:readline';
 import { parseFlags, UsageError, type CliCommand } from '../command.js';
-import { table as renderTable } from '../table.js';
+import { table as renderTable } from '../../report/text-table.js';
 import { loadHosts } from '../../inventory/load.js';
 import { ImageError } from '../../image/errors.js';
 import { FORMATS, type Format } from '../../image/flavour.js';

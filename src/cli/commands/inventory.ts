@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { parseFlags, UsageError, type CliCommand } from '../command.js';
-import { table } from '../table.js';
+import { table } from '../../report/text-table.js';
 import { loadInventory } from '../../inventory/load.js';
 import { describeMapping, importArtifactTable } from '../../inventory/import.js';
 import { YamlCheckError } from '../../inventory/yaml-source.js';

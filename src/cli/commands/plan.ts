@@ -2,16 +2,15 @@
 // the devices at hand under the cost model (src/topology/cost-model.ts), explains the choice, and
 // writes the topology YAML that farm.topology and `pifarm demo --topology` accept.
 import { writeFileSync } from 'node:fs';
+import { allOnControlMachine } from '../../inventory/control-machine.js';
 import { numberFlag, parseFlags, UsageError, type CliCommand } from '../command.js';
-import { table } from '../table.js';
+import { table } from '../../report/text-table.js';
 import { findPreset, modelNames } from '../../model/spec.js';
 import { loadInventory } from '../../inventory/load.js';
 import { PI3, PI4, evaluateTopology, type DeviceProfile, type Evaluation } from '../../topology/cost-model.js';
 import { costModelOf, planTopology, type DeviceClass, type Plan, type PlanRequest } from '../../topology/plan.js';
 import { inventoryClasses } from '../../topology/plan-inventory.js';
 import { profileLocal } from '../../topology/profile.js';
-import { profileOnHost } from '../../topology/profile-remote.js';
-import type { Transport } from '../../transport/transport.js';
 import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
 import { chooseBuild } from '../../engine/builds.js';
@@ -39,7 +38,9 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
                     that keep a copy while loading, e.g. Keras; engines not measured). Without it
                     a process must hold its measured peak (onnx engine, start-up included)
   --profile local   measure every layer with the engine on this machine and plan with those times
-  --profile HOST    the same on an inventory host (-i) where pifarm is deployed (pifarm up)
+  --profile HOST    the same on an inventory host (-i) where pifarm is deployed (pifarm up),
+                    reached as the farm commands reach it (--state-dir, --accept-new-key HOST,
+                    --user-known-hosts as there)
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)
   -o FILE           write the topology YAML there (else it is printed)`;
 
@@ -61,6 +62,9 @@ export const command: CliCommand = {
         'max-latency-ms': { type: 'string' },
         'strict-memory': { type: 'boolean' },
         profile: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'accept-new-key': { type: 'string', multiple: true },
+        'user-known-hosts': { type: 'boolean' },
         preset: { type: 'string' },
         json: { type: 'boolean' },
         output: { type: 'string', short: 'o' },
@@ -81,13 +85,13 @@ export const command: CliCommand = {
       profile = await profileLocal(model, inv ? { engine: inv.farm.engine } : {});
     } else if (values.profile) {
       if (!inv) throw new UsageError(`--profile ${values.profile}: give the inventory the host is in with -i`);
-      profile = await profileHost(inv, values.profile, model);
+      profile = await profileHost(inv, values.profile, model, values);
     }
     const gflops = values['device-gflops'] !== undefined ? numberFlag(values['device-gflops'], 'device-gflops', 0, { min: 0.001 }) : undefined;
     const ramMb = values['ram-mb'] !== undefined ? numberFlag(values['ram-mb'], 'ram-mb', 0, { min: 400, integer: true }) : undefined;
     if (gflops !== undefined || ramMb !== undefined) profile = { ...profile, gflops: gflops ?? profile.gflops, ramMb: ramMb ?? profile.ramMb, name: gflops !== undefined ? `${gflops}gflops` : profile.name };
     // an inventory of local hosts only runs on one machine: no shared medium to bound it
-    const oneMachine = values.local || (inv !== undefined && inv.hosts.every((h) => h.local));
+    const oneMachine = values.local || (inv !== undefined && allOnControlMachine(inv.hosts));
     const req: PlanRequest = { model, profile, sharedMedium: !oneMachine, strictMemory: !!values['strict-memory'] };
     if (values['max-latency-ms'] !== undefined) req.maxLatencyS = numberFlag(values['max-latency-ms'], 'max-latency-ms', 0, { min: 1 }) / 1000;
     if (values['bandwidth-mbit'] !== undefined) req.bandwidthMbit = numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 });
@@ -130,27 +134,21 @@ export const command: CliCommand = {
   },
 };
 
-/** Runs the profiler on an inventory host: over SSH from its pifarm release, or from this checkout for a local host. */
-async function profileHost(inv: Inventory, name: string, model: string): Promise<DeviceProfile> {
+/** Runs the profiler on an inventory host, reached as the farm commands reach it. */
+async function profileHost(inv: Inventory, name: string, model: string, values: { 'state-dir'?: string; 'accept-new-key'?: string[]; 'user-known-hosts'?: boolean }): Promise<DeviceProfile> {
   const h = inv.hosts.find((x) => x.name === name);
-  if (!h) throw new UsageError(`--profile: unknown host "${name}"; expected local or one of: ${inv.hosts.map((x) => x.name).join(', ')}`);
-  // loaded only here, so planning never depends on the SSH and farm modules
-  const { sshTarget } = await import('../../farm/session.js');
-  const { knownHostsFileOf, projectRoot } = await import('../../farm/options.js');
-  const { CURRENT_LINK } = await import('../../provision/layout.js');
-  const { LocalTransport } = await import('../../transport/local.js');
-  const { SshTransport } = await import('../../transport/ssh.js');
-  const t: Transport = h.local ? new LocalTransport(h.name) : new SshTransport(sshTarget(inv, h), { knownHostsFile: knownHostsFileOf({ inventoryFile: inv.file }), acceptNewKey: false });
   // this machine's build is known here; a remote host's follows from its CPU, there
-  const build = h.local ? chooseBuild(localCpu(), inv.farm.engine, h.name) : undefined;
-  const engine = build ? `the ${build.engine} engine on ${h.name} (${build.id})` : inv.farm.engine === 'auto' ? `the engine build the CPU of ${h.name} gets` : `the ${inv.farm.engine} engine on ${h.name}`;
-  console.error(`profiling every ${model} layer with ${engine} ...`);
-  try {
-    await t.connect();
-    return await profileOnHost(t, h.local ? projectRoot() : CURRENT_LINK, model, inv.farm.engine, inv.farm.threads);
-  } finally {
-    await t.close();
-  }
+  const build = h?.local ? chooseBuild(localCpu(), inv.farm.engine, h.name) : undefined;
+  const engine = build ? `the ${build.engine} engine on ${name} (${build.id})` : inv.farm.engine === 'auto' ? `the engine build the CPU of ${name} gets` : `the ${inv.farm.engine} engine on ${name}`;
+  if (h) console.error(`profiling every ${model} layer with ${engine} ...`);
+  // loaded only here, so planning never depends on the SSH and farm modules
+  const { profileInventoryHost } = await import('../../farm/profile-host.js');
+  return profileInventoryHost(inv, name, model, {
+    inventoryFile: inv.file,
+    ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
+    ...(values['accept-new-key'] ? { acceptNewKey: values['accept-new-key'].flatMap((x) => x.split(',')) } : {}),
+    userKnownHosts: !!values['user-known-hosts'],
+  });
 }
 
 function parseMix(text: string): DeviceClass[] {

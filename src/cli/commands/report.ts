@@ -1,6 +1,6 @@
 // `pifarm report DIR... [--compare-paper] [--out DIR] [--json]`: compares runs side by side.
 import { parseFlags, UsageError, type CliCommand } from '../command.js';
-import { table } from '../table.js';
+import { table } from '../../report/text-table.js';
 import { readRunResult, writeCompareReport } from '../../report/write.js';
 import { COMPARE_HEAD, compareRows, rowCells } from '../../report/compare.js';
 import { PAPER_SOURCE } from '../../report/paper-data.js';

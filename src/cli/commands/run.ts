@@ -4,7 +4,7 @@ import { parseFlags, numberFlag, type CliCommand } from '../command.js';
 import { FARM_FLAGS, FARM_HELP, farmOptions } from '../farm-common.js';
 import { SENDER_FLAGS, SENDER_HELP, senderOptions } from '../sender-flags.js';
 import { runCommand } from '../../farm/commands.js';
-import { formatDemo } from './demo.js';
+import { formatRun } from '../format-run.js';
 
 const HELP = `usage: pifarm run -i INVENTORY [options]
 
@@ -29,7 +29,7 @@ export const command: CliCommand = {
     const so = senderOptions(values, o.json ? () => {} : (m) => console.error(`pifarm: ${m}`));
     const r = await runCommand(o, so, numberFlag(values['ready-timeout'], 'ready-timeout', 120, { min: 1 }) * 1000, !!values.adapt);
     if (o.json) console.log(JSON.stringify(r, null, 2));
-    else console.log(formatDemo(r.report!).replace('on this machine', 'on the farm'));
+    else console.log(formatRun(r.report!, 'the farm'));
     return r.report && r.report.check.ok && r.report.completed > 0 ? 0 : 1;
   },
 };

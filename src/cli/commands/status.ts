@@ -2,7 +2,7 @@
 // node port answers from this machine.
 import { parseFlags, type CliCommand } from '../command.js';
 import { FARM_FLAGS, FARM_HELP, farmOptions, printOutcome } from '../farm-common.js';
-import { table } from '../table.js';
+import { table } from '../../report/text-table.js';
 import { statusCommand } from '../../farm/commands.js';
 import type { Health } from '../../provision/health.js';
 

@@ -3,7 +3,7 @@ import { parseFlags, numberFlag, type CliCommand } from '../command.js';
 import { FARM_FLAGS, FARM_HELP, farmOptions, formatOutcome } from '../farm-common.js';
 import { SENDER_FLAGS, SENDER_HELP, senderOptions } from '../sender-flags.js';
 import { upCommand } from '../../farm/commands.js';
-import { formatDemo } from './demo.js';
+import { formatRun } from '../format-run.js';
 
 const HELP = `usage: pifarm up -i INVENTORY [options]
 
@@ -26,7 +26,7 @@ export const command: CliCommand = {
     const r = await upCommand(o, so, numberFlag(values['ready-timeout'], 'ready-timeout', 120, { min: 1 }) * 1000);
     if (o.json) console.log(JSON.stringify(r, null, 2));
     else {
-      if (r.report) console.log(formatDemo(r.report).replace('on this machine', 'on the farm') + '\n');
+      if (r.report) console.log(formatRun(r.report, 'the farm') + '\n');
       if (r.runError) console.log(`run: ${r.runError}\n`);
       if (r.logs) console.log(r.logs.map((l) => `logs: ${l.host}: ${l.lines} line(s) -> ${l.file}`).join('\n') + '\n');
       console.log(formatOutcome(r));

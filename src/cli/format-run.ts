@@ -1,0 +1,44 @@
+// The text summary of a measured run (`pifarm demo`, `run`, `up`): figures, drops, stage table, output check.
+import type { CheckedRun } from '../report/types.js';
+import { table } from '../report/text-table.js';
+
+const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+/** What was dropped and why: the sender's view (per frame), then each stage's counters (per hop). */
+function dropLines(r: CheckedRun): string[] {
+  const out: string[] = [];
+  const fo = r.sender.failover;
+  if (fo?.downs || r.sender.duplicates || r.sender.late) {
+    out.push(`failover: ${fo?.downs ?? 0} replica loss(es), ${fo?.resent ?? 0} frame(s) re-sent to survivors; duplicates ${r.sender.duplicates}, late results ${r.sender.late} (counted once)`);
+  }
+  const why = r.stages
+    .map((s) => {
+      const d = s.drops;
+      if (!d) return '';
+      const parts = [[d.refused, 'refused (bad tensor)'], [d.queueFull, 'input queue full'], [d.missingShard, 'missing shard'], [d.notSent, 'next stage unreachable or send buffer full']] as const;
+      const said = parts.filter(([n]) => n > 0).map(([n, t]) => `${n} ${t}`);
+      return said.length ? `${s.role}: ${said.join(', ')}` : '';
+    })
+    .filter(Boolean);
+  if (why.length) out.push(`dropped in the nodes: ${why.join('; ')}`);
+  return out;
+}
+
+/** The run's summary, stage table and output check; `where` is "this machine" or "the farm". */
+export function formatRun(r: CheckedRun, where: string): string {
+  const lines = [
+    `${r.preset} (${r.model}) on ${where}: ${r.processes} node processes, ${r.engine}, ${r.threadsPerProcess} thread(s) each`,
+    `frames ${r.frames} (warm-up ${r.sender.warmup}, ${r.sender.window ? `${r.sender.window} in flight` : 'open loop'}): completed ${r.completed}, dropped ${r.dropped}`,
+    `IPS ${f(r.ips, 2)}   latency p50 ${f(r.latencyMs.p50)} ms  p95 ${f(r.latencyMs.p95)} ms  p99 ${f(r.latencyMs.p99)} ms`,
+    ...dropLines(r),
+    '',
+    table(
+      ['stage', 'layers', 'replicas', 'shards', 'service ms', 'utilisation', 'rss MB', 'load peak MB'],
+      r.stages.map((s) => [s.role, s.layers ?? '', String(s.replicas), String(s.shards), f(s.serviceMs, 2), `${f(s.utilization * 100, 0)} %`, f(s.rssMb ?? NaN, 0), f(s.peakRssMb ?? NaN, 0)]),
+    ),
+    '',
+    `output check: ${r.check.compared} frames against the whole model in one process, max |diff| ${r.check.maxAbsDiff.toExponential(2)} ` +
+      `(tolerance ${r.check.tolerance}): ${r.check.ok ? 'OK' : 'FAILED'}`,
+  ];
+  return lines.join('\n');
+}

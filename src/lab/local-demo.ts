@@ -1,0 +1,91 @@
+// `pifarm demo`: a topology (a preset or a planner's file) as local processes, frames streamed
+// through it, the report, and the output check against the whole model in one process.
+import { createEngine } from '../engine/index.js';
+import { loadModelSpec, processCount, type StageSpec } from '../model/spec.js';
+import { chooseRunTopology } from '../topology/choose.js';
+import { DEFAULT_SEED } from '../model/weights.js';
+import type { Balance } from '../runtime/config.js';
+import { loadImage } from '../runtime/frames.js';
+import { checkOutputs } from '../runtime/reference.js';
+import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sender.js';
+import { runResult } from '../report/run-result.js';
+import type { CheckedRun } from '../report/types.js';
+import { launchLocalFarm } from './local-launch.js';
+
+/** Frames for a run that ends well within a minute on 2 cores. */
+export const DEFAULT_FRAMES: Record<string, number> = { alexnet: 100, vgg16: 40 };
+
+export interface DemoOptions {
+  model: string;
+  /** preset name, or the name of a topology */
+  name: string;
+  stages: StageSpec[];
+  engine: 'onnx' | 'tfjs';
+  threads?: number;
+  frames: number;
+  warmup: number;
+  window?: number;
+  rate?: number;
+  seed?: number;
+  frameSeed?: number;
+  image?: string;
+  balance?: Balance;
+  samples?: number;
+  echo?: boolean;
+  log?: (m: string) => void;
+  /** keep every completed frame's trace (for the HTML report's timeline) */
+  keepTimeline?: boolean;
+}
+
+/** The stages of a preset, with its model; a wrong name lists the valid ones. */
+export function presetStages(name: string): { model: string; stages: StageSpec[] } {
+  const t = chooseRunTopology({ preset: name });
+  return { model: t.model, stages: t.stages };
+}
+
+export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
+  const log = o.log ?? ((m: string) => console.error(m));
+  const spec = loadModelSpec(o.model);
+  const seed = o.seed ?? DEFAULT_SEED;
+  const frameSeed = o.frameSeed ?? 1;
+  const threads = o.threads ?? 1;
+  const processes = processCount(o.stages);
+  const image = o.image ? loadImage(o.image, spec.input) : undefined;
+  log(`starting ${processes} node processes of ${o.name} (${o.engine}, ${threads} thread(s) each)`);
+  const farm = await launchLocalFarm({ model: o.model, stages: o.stages, engine: o.engine, threads, seed, balance: o.balance, echo: o.echo });
+  let sent: SenderReport;
+  let stats;
+  try {
+    const window = o.rate ? undefined : o.window ?? Math.min(32, 2 * processes);
+    log(`streaming ${o.frames} frames (${o.warmup} warm-up), ${o.rate ? `${o.rate} frames/s` : `${window} in flight`}`);
+    sent = await runSender({
+      input: spec.input,
+      first: farm.first,
+      lastShards: farm.lastShards,
+      listen: { host: '127.0.0.1', port: farm.senderPort },
+      frames: o.frames,
+      warmup: o.warmup,
+      window,
+      rate: o.rate,
+      seed: frameSeed,
+      image: o.image,
+      balance: o.balance,
+      sampleIds: defaultSampleIds(o.frames, o.samples ?? 3),
+      maxMessageBytes: farm.maxMessageBytes,
+      keepTimeline: o.keepTimeline,
+      log,
+    });
+    stats = await farm.stats();
+  } catch (e) {
+    const tails = farm.nodes.map((n) => n.output.slice(-5).join('\n')).filter(Boolean).join('\n');
+    await farm.stop();
+    throw new Error(`${(e as Error).message}${tails ? `\nnode output:\n${tails}` : ''}`);
+  }
+  await farm.stop();
+
+  const engine = await createEngine(o.engine, { threads });
+  log(`checking ${sent.samples.size} outputs against the whole ${o.model} in one process`);
+  const check = await checkOutputs({ engine, spec, weightSeed: seed, frameSeed, threads, samples: sent.samples, image });
+
+  return runResult({ kind: 'demo', model: o.model, topology: o.name, engine: engine.describe(), threads, stages: o.stages, sent, check, nodes: { after: stats } });
+}

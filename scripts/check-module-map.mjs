@@ -18,7 +18,7 @@ const MAY_IMPORT = {
   transport: ['inventory'],
   provision: ['engine', 'inventory', 'model', 'runtime', 'topology', 'transport'],
   report: ['inventory', 'model', 'runtime', 'topology'],
-  image: ['inventory'],
+  image: ['inventory', 'transport'],
   farm: ['engine', 'inventory', 'model', 'provision', 'report', 'runtime', 'topology', 'transport'],
   lab: ['engine', 'farm', 'inventory', 'model', 'provision', 'report', 'runtime', 'topology', 'transport'],
   cli: ['engine', 'farm', 'image', 'inventory', 'lab', 'model', 'provision', 'report', 'runtime', 'topology', 'transport'],

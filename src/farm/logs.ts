@@ -1,5 +1,6 @@
 // Brings every host's journal for its node units to logs/<run id>/<host>.log on the control machine.
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { shq } from '../transport/shell.js';
 import { join, resolve } from 'node:path';
 import { unitStates } from '../provision/services.js';
 import type { StepResult } from '../provision/types.js';
@@ -33,7 +34,6 @@ export function logsDirOf(o: LogsOptions): string {
   return resolve(o.logsDir ?? 'logs', o.runId);
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export async function fetchLogs(s: HostSession, o: LogsOptions, files: LogFile[]): Promise<StepResult[]> {
   const t0 = Date.now();
@@ -54,7 +54,7 @@ export async function fetchLogs(s: HostSession, o: LogsOptions, files: LogFile[]
   }
   // secrets must not land in logs/ or on the terminal, whatever a node or a tool printed
   const redact = redactor(farmSecrets(s.inv, s.plan.secret));
-  const cmd = `journalctl -u 'pifarm-node@*' --no-pager -o short-iso${since ? ` --since ${quote(since)}` : ''}${o.follow ? ' -f' : ''}`;
+  const cmd = `journalctl -u 'pifarm-node@*' --no-pager -o short-iso${since ? ` --since ${shq(since)}` : ''}${o.follow ? ' -f' : ''}`;
   const r = await s.t.exec(cmd, {
     sudo: true,
     timeoutMs: o.follow ? 7 * 24 * 3600_000 : 300_000,

@@ -1,4 +1,4 @@
-// Does a TCP port answer from the control machine? (status, and waiting for nodes after start)
+// Does a TCP port answer from the control machine? (status, a degraded run, --adapt)
 import { connect } from 'node:net';
 
 export function portAnswers(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
@@ -13,16 +13,4 @@ export function portAnswers(host: string, port: number, timeoutMs = 1500): Promi
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
   });
-}
-
-/** Waits until every endpoint answers; returns the ones that never did. */
-export async function waitForPorts(endpoints: { host: string; port: number }[], timeoutMs: number): Promise<{ host: string; port: number }[]> {
-  const deadline = Date.now() + timeoutMs;
-  let pending = endpoints;
-  while (pending.length > 0 && Date.now() < deadline) {
-    const ok = await Promise.all(pending.map((e) => portAnswers(e.host, e.port)));
-    pending = pending.filter((_, i) => !ok[i]);
-    if (pending.length) await new Promise((r) => setTimeout(r, 300));
-  }
-  return pending;
 }

@@ -73,7 +73,3 @@ export function tryReadFile(vol: FatVolume, path: string): Buffer | undefined {
 export function writeFile(vol: FatVolume, path: string, data: Buffer | string): void {
   mtools('mcopy', ['-o', '-', `::${path}`], vol, Buffer.from(data));
 }
-
-export function deleteFile(vol: FatVolume, path: string): void {
-  mtools('mdel', [`::${path}`], vol);
-}

@@ -3,12 +3,8 @@
 // userconf-pi's userconf where the image has them, with plain fallbacks where it does not.
 // POSIX sh only, so `sh -n` and shellcheck both accept it.
 import { PIFARM_MARK } from './cloud-init.js';
+import { shq } from '../transport/shell.js';
 import type { HostImage } from './settings.js';
-
-/** Single-quotes a value for sh. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 const IC = '/usr/lib/raspberrypi-sys-mods/imager_custom';
 

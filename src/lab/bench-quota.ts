@@ -20,7 +20,7 @@ function stageWork(info: StageInfo, device: DeviceProfile): LayerWork[] {
 
 /** The cost model's device for an emulated Pi profile. */
 export function deviceOf(profile: PiProfile): DeviceProfile {
-  return { name: profile.name, gflops: profile.gflops, ramMb: profile.memoryMb };
+  return { name: profile.name, gflops: profile.gflops, ramMb: profile.ramMb };
 }
 
 /** CPU ms per frame of each node process between two readings of its counters (after load, after the run). */

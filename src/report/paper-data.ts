@@ -1,5 +1,5 @@
-// The paper's own figures, copied from shared/data/paper-results.json (shared/ does not ship with
-// the tool). Shown in reports labelled as the paper's, never mixed with our measurements.
+// The paper's own figures (PAPER_SOURCE says where they were read). Shown in reports labelled as
+// the paper's, never mixed with our measurements.
 export const PAPER_SOURCE =
   "Figures 5 and 6 of the seed paper (ReQuEST@ASPLOS'18, 'Real-Time Image Recognition Using Collaborative IoT Devices'), " +
   'bar heights read from the published vector figures (about +-2%). IPS = 1 / average end-to-end latency as the paper defines it; ' +
@@ -33,8 +33,8 @@ export const PAPER_RESULTS: Record<string, PaperSystem[]> = {
 
 /** The paper's device figures (Raspberry Pi 3 and Jetson TX2). */
 export const PAPER_DEVICES = {
-  'raspberry-pi-3': { cpu: '4x Cortex-A53 1.2 GHz', ramMB: 1024, idleW: 1.3, fullW: 6.5, averageW: 3.0, priceUSD: 40 },
-  'jetson-tx2': { cpu: '2x Denver2 + 4x Cortex-A57 2.0 GHz, 256-core Pascal GPU', ramMB: 8192, idleW: 5, fullW: 15, averageW: 9.5, priceUSD: 600 },
+  'raspberry-pi-3': { cpu: '4x Cortex-A53 1.2 GHz', ramMb: 1024, idleW: 1.3, fullW: 6.5, averageW: 3.0, priceUSD: 40 },
+  'jetson-tx2': { cpu: '2x Denver2 + 4x Cortex-A57 2.0 GHz, 256-core Pascal GPU', ramMb: 8192, idleW: 5, fullW: 15, averageW: 9.5, priceUSD: 600 },
 } as const;
 
 export const PAPER_NETWORK = '300 Mbit/s 2.4 GHz 802.11n Wi-Fi router shared by all devices';

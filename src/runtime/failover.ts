@@ -97,6 +97,22 @@ export class ReplicaSet {
     return this.replicas[r]!.up;
   }
 
+  /** Least-loaded balancing over replicas that do not report their queues by themselves. */
+  get wantsLoadPolls(): boolean {
+    return this.balancer.balance === 'least-loaded' && this.balancer.replicas > 1 && !this.balancer.byFrameId;
+  }
+
+  /** Asks every live replica's first shard for its queue and tells the balancer (both the sender and a node call it every 50 ms). */
+  pollLoads(): void {
+    for (let r = 0; r < this.balancer.replicas; r++) {
+      if (!this.isUp(r)) continue;
+      this.peersOf(r)[0]!.stats(1000).then(
+        (s) => this.balancer.report(r, s.queued),
+        () => {},
+      );
+    }
+  }
+
   stats(): FailoverStats {
     return { downs: this.replicas.reduce((a, r) => a + r.downs, 0), resent: this.resent, unplaced: this.unplaced, up: this.replicas.map((r) => r.up) };
   }

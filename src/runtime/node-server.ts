@@ -7,7 +7,6 @@ import type { Server as NetServer } from 'node:net';
 import type { ModelSpec } from '../model/spec.js';
 import { runSelfTest, type SelfTestResult } from './self-test.js';
 import type { Engine, LoadedBlock } from '../engine/engine.js';
-import type { Balancer } from './balancer.js';
 import { ReplicaSet } from './failover.js';
 import { DEFAULT_QUEUE_CAPACITY, type NodeConfig } from './config.js';
 import { MergeBuffer } from './merge.js';
@@ -55,8 +54,6 @@ export class NodeServer {
   private running = false;
   private readonly merge: MergeBuffer<{ frame: Frame }> | null;
   private readonly peers: Peer[];
-  private readonly groupSize: number;
-  private readonly balancer: Balancer | null;
   /** the next stage's replicas with failover; null when results go to the sender */
   private readonly replicas: ReplicaSet | null;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -97,20 +94,16 @@ export class NodeServer {
     const max = cfg.maxMessageBytes;
     if (cfg.next) {
       this.peers = cfg.next.endpoints.map((e) => new Peer(e, max, this.log, opts.secret));
-      this.groupSize = cfg.next.mode === 'shards' ? cfg.next.shardsPerReplica ?? cfg.next.endpoints.length : 1;
       this.replicas = new ReplicaSet({
         peers: this.peers,
-        group: this.groupSize,
+        group: cfg.next.mode === 'shards' ? cfg.next.shardsPerReplica ?? cfg.next.endpoints.length : 1,
         balance: cfg.balance,
         byFrameId: cfg.shard.count > 1,
         window: failoverWindow(this.shapes.output),
         log: this.log,
       });
-      this.balancer = this.replicas.balancer;
     } else {
       this.peers = [new Peer(cfg.sender, max, this.log, opts.secret)];
-      this.groupSize = 1;
-      this.balancer = null;
       this.replicas = null;
     }
   }
@@ -132,9 +125,7 @@ export class NodeServer {
     server.onMessage('stats', (_req: unknown, cb: (err: unknown, res: NodeStats) => void) => cb(null, this.stats()));
     this.net = await serveAvro(server, { host: this.cfg.listen.host, port: this.cfg.listen.port, maxMessageBytes: this.cfg.maxMessageBytes, log: this.log, secret: this.secret });
     if (this.merge) this.every(Math.max(5, this.cfg.mergeTimeoutMs / 4), () => this.merge!.sweep());
-    if (this.balancer && this.cfg.balance === 'least-loaded' && this.balancer.replicas > 1 && !this.balancer.byFrameId) {
-      this.every(50, () => this.pollLoads());
-    }
+    if (this.replicas?.wantsLoadPolls) this.every(50, () => this.replicas!.pollLoads());
   }
 
   /** Loads the block with the engine; an identity hop (no layers) needs no engine. */
@@ -269,17 +260,6 @@ export class NodeServer {
   private send(frame: Frame): void {
     if (this.replicas) this.replicas.send(frame);
     else this.peers[0]!.forward(frame);
-  }
-
-  private pollLoads(): void {
-    const g = this.groupSize;
-    for (let r = 0; r < this.balancer!.replicas; r++) {
-      if (!this.replicas!.isUp(r)) continue;
-      this.peers[r * g]!.stats(1000).then(
-        (s) => this.balancer!.report(r, s.queued),
-        () => {},
-      );
-    }
   }
 
   private sampleRss(): number {

@@ -4,7 +4,7 @@
 // A layer's time on a device is compute + activation traffic + weight traffic:
 //   t = 2*MACs / flops + (input + output bytes) / activationBw + weight bytes / weightBw
 // The rates of the default Raspberry Pi 3 come from the paper authors' Keras layer times
-// (../shared/data/pi3-vgg16-layer-times.txt): 5.56 GFLOPS peak conv rate and 54 MB/s activation
+// (PI3_VGG16_LAYER_SECONDS, from parallel-ml/fc): 5.56 GFLOPS peak conv rate and 54 MB/s activation
 // traffic from a least-squares fit over the 21 layers, within 10% on the big conv layers; the
 // weight streaming rate, 493 MB/s, from fc2 and fc3 alone (0.177 s for 83.5 MB of weights and
 // 42 MFLOP), so the model gives those two exactly (the fit's own 607 MB/s made them 18% fast).
@@ -32,7 +32,7 @@ export const PI3_RAM_MB = 1024;
 export const OS_RESERVED_MB = 324;
 /*
  * Memory of one node process: the larger of its two peaks, both measured (VmHWM) by
- * `npm run bench -- memory` (bench/memory.ts) on 2026-11-26, onnx engine (onnxruntime-node 1.x,
+ * `npm run bench -- memory` (bench/memory.ts), onnx engine (onnxruntime-node 1.x,
  * x64), 43 blocks of AlexNet and VGG16 in 11 runs: 1 and 4 threads, sender windows 8, 16 and 32
  * (pifarm run streams min(32, 2 x node processes) frames at once); each block's highest peak
  * kept (the same block varies by up to 10% between runs, with V8's garbage collection), and
@@ -75,8 +75,9 @@ export const PAGING_THRESHOLD = 0.5;
 /** ... and its weight traffic is this much slower (VGG16 fc1 on a Pi 3: (2.483 s measured - 0.037 s compute) / 0.834 s of weights at PI3_WEIGHT_BW) */
 export const PAGING_SLOWDOWN = 2.93;
 /**
- * Fixed cost per message a node receives or sends (Avro framing, syscalls, scheduling). DESIGN.md
- * measured 0.3 ms per 100 KB frame on the development machine; a Pi 3 is about 10x slower.
+ * Fixed cost per message a node receives or sends (Avro framing, syscalls, scheduling): about
+ * 0.3 ms per 100 KB frame on an x86 core (`npm run bench -- pipeline`, added latency per hop);
+ * a Pi 3 is about 10x slower.
  */
 export const HOP_OVERHEAD_S = 0.003;
 /** one-way latency of a hop across the Wi-Fi (station -> access point -> station), for latency only (estimate) */

@@ -1,5 +1,5 @@
 // The closing line of a farm command says what failed: the hosts, and for up and run the run too
-// (an up whose hosts were all fine but whose run completed nothing used to end "4 host(s) ok").
+// (an up whose hosts were all fine but whose run completed nothing is a failed up).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatOutcome } from '../../src/cli/farm-common.js';

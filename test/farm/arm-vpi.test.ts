@@ -11,7 +11,7 @@ import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
 import { downCommand, simpleCommand, statusCommand, upCommand } from '../../src/farm/commands.js';
 import type { FarmOptions } from '../../src/farm/options.js';
 import type { SenderRunOptions } from '../../src/farm/sender.js';
-import { until } from './helpers.js';
+import { waitFor } from '../wait.js';
 import { writeInventory } from '../../src/lab/vpi/inventory.js';
 
 let pis: VirtualPis;
@@ -116,7 +116,7 @@ test('an engine that crashes on a host, or cannot run there, fails that host wit
 
   // systemd stops restarting the crashing node, and status says why
   const node = async (host: string) => (await statusCommand(o)).status!.find((h) => h.host === host)!.nodes[0]!;
-  await until('systemd to give up on fc1-0-0', async () => /gave up/.test((await node('vpi6')).reason ?? ''), Math.round(60_000 * slowdown), 1000);
+  await waitFor('systemd to give up on fc1-0-0', async () => /gave up/.test((await node('vpi6')).reason ?? ''), Math.round(60_000 * slowdown), 1000);
   const n = await node('vpi6');
   assert.equal(n.active, 'failed');
   assert.equal(n.reason, 'SIGSEGV; systemd gave up restarting it');

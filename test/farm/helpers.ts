@@ -1,4 +1,4 @@
-// Shared by the farm tests: running the real CLI, and waiting for a condition.
+// Shared by the farm tests: running the real CLI.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -20,13 +20,4 @@ export function pifarm(args: string[], cwd: string, env: Record<string, string> 
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
-}
-
-export async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }

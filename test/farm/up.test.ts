@@ -11,7 +11,8 @@ import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
 import { downCommand, simpleCommand, statusCommand, upCommand } from '../../src/farm/commands.js';
 import { projectRoot, type FarmOptions } from '../../src/farm/options.js';
 import { buildBundle } from '../../src/provision/bundle.js';
-import { pifarm, until } from './helpers.js';
+import { pifarm } from './helpers.js';
+import { waitFor } from '../wait.js';
 import { writeInventory } from '../../src/lab/vpi/inventory.js';
 
 let pis: VirtualPis;
@@ -40,7 +41,7 @@ test('a host lost in the middle of provisioning fails alone; --retry-failed comp
   assert.equal(slow.code, 0, slow.stderr);
   const tool = slow.stdout.trim();
   const run = pifarm(['up', '-i', inventory, '--offline', '--frames', '20'], dir, env());
-  await until('vpi3 to unpack a release', async () => (await pis.exec('vpi3', 'ls -d /opt/pifarm/releases/*.tmp 2>/dev/null')).stdout.trim() !== '', 120_000, 100);
+  await waitFor('vpi3 to unpack a release', async () => (await pis.exec('vpi3', 'ls -d /opt/pifarm/releases/*.tmp 2>/dev/null')).stdout.trim() !== '', 120_000, 100);
   await pis.stop('vpi3');
   const r = await run;
   assert.notEqual(r.code, 0, 'a failed host makes the exit code non-zero');
@@ -102,7 +103,7 @@ test('a node killed with SIGKILL is restarted by systemd, and status shows it', 
   assert.equal(was.restarts, 0);
   const k = await pis.exec('vpi4', `kill -9 ${was.mainPid}`);
   assert.equal(k.code, 0, k.stderr);
-  await until('systemd to restart fc2', async () => {
+  await waitFor('systemd to restart fc2', async () => {
     const n = await fc2();
     return n.restarts >= 1 && n.active === 'active' && n.answers && n.mainPid !== was.mainPid;
   }, 30_000, 500);
@@ -138,10 +139,10 @@ test('rollback: after a release whose nodes fail, the previous release runs agai
     assert.match(failed.detail, new RegExp(`^${run.host} \\(.*\\): node \\S+ exited \\(failed \\(exit-code 4\\)\\); .*cannot load`));
   }
   const nodes = async () => (await statusCommand(o5)).status!.flatMap((h) => h.nodes.map((n) => ({ host: h.host, release: h.release, ...n })));
-  await until('the nodes of the bad release to fail', async () => (await nodes()).some((n) => n.active === 'failed'), 60_000, 500);
+  await waitFor('the nodes of the bad release to fail', async () => (await nodes()).some((n) => n.active === 'failed'), 60_000, 500);
   const rb = await simpleCommand('rollback', o5);
   assert.deepEqual(rb.failed, [], JSON.stringify(rb.runs));
-  await until('every node to run the previous release', async () => (await nodes()).every((n) => n.active === 'active' && n.answers && n.release === good.hash), 60_000, 500);
+  await waitFor('every node to run the previous release', async () => (await nodes()).every((n) => n.active === 'active' && n.answers && n.release === good.hash), 60_000, 500);
 });
 
 test('a login user other than root (the Pi default): every change goes through sudo', async () => {

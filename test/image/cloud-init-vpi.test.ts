@@ -1,4 +1,4 @@
-// The cloud-init seed run for real: on a virtual Pi (Debian with systemd and sshd, DESIGN.md) the
+// The cloud-init seed run for real: on a virtual Pi (Debian with systemd and sshd, src/lab/vpi) the
 // distribution's own cloud-init reads our user-data and meta-data from a NoCloud seed and runs
 // its init, config and final stages. Afterwards the user exists with the image's hash and the
 // farm key, the host name and time zone are set, sshd is enabled, and SSH with the key logs in.

@@ -1,4 +1,4 @@
-// firstrun.sh run for real: on a virtual Pi (a Debian with systemd and sshd, DESIGN.md), through
+// firstrun.sh run for real: on a virtual Pi (a Debian with systemd and sshd, src/lab/vpi), through
 // its fallback path (the host has no imager_custom or userconf-pi, as an image without
 // raspberrypi-sys-mods would not). Afterwards the first user is renamed with the given hash, the
 // host name, keys, Wi-Fi, static address and time zone are in place, the script has removed

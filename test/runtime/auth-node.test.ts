@@ -2,6 +2,7 @@
 // node proves the secret to the result port too); a peer without it, or with a wrong one, is
 // refused before any Avro byte is read, and the node keeps serving.
 import { test, before, after } from 'node:test';
+import { at, nodeConfig } from './node-config.js';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import type { NodeConfig } from '../../src/runtime/config.js';
 import { Peer } from '../../src/runtime/peer.js';
 import { service, type Frame } from '../../src/runtime/protocol.js';
 import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const hex = newSecretHex();
 const secret = Buffer.from(hex, 'hex');
@@ -32,11 +33,7 @@ before(async () => {
   const server = service.createServer({ silent: true } as never);
   server.onMessage('forward', (req: { frame: Frame }) => void got.add(req.frame.id));
   results = await serveAvro(server, { host: '127.0.0.1', port: senderPort!, maxMessageBytes: 1 << 20, log: () => {}, secret });
-  cfg = {
-    model: 'alexnet', role: 'echo', stageIndex: 0, layers: [], replica: 0, shard: { index: 0, count: 1 },
-    listen: { host: '127.0.0.1', port: nodePort! }, mergeFrom: 1, next: null, sender: { host: '127.0.0.1', port: senderPort! },
-    engine: 'onnx', seed: 1, balance: 'round-robin', maxMessageBytes: 1 << 20, mergeTimeoutMs: 1000, mergeCapacity: 8, secretFile,
-  };
+  cfg = nodeConfig({ listen: at(nodePort!), sender: at(senderPort!), seed: 1, maxMessageBytes: 1 << 20, secretFile });
   node = await startNodeProcesses([cfg], { maxMessageBytes: 1 << 20, secret });
 });
 

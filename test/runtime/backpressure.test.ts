@@ -2,6 +2,7 @@
 // carries nothing): the node keeps serving, drops what its send buffer cannot hold, counts it,
 // and its memory stays bounded instead of buffering every frame.
 import { test, before, after } from 'node:test';
+import { at, nodeConfig } from './node-config.js';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -10,7 +11,7 @@ import { freePorts } from '../../src/lab/local-ports.js';
 import type { NodeConfig } from '../../src/runtime/config.js';
 import { Peer } from '../../src/runtime/peer.js';
 import type { Frame } from '../../src/runtime/protocol.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const MAX = 2 << 20;
 let node: NodeProcesses;
@@ -27,11 +28,7 @@ before(async () => {
   });
   stalled.listen(senderPort, '127.0.0.1');
   await once(stalled, 'listening');
-  cfg = {
-    model: 'alexnet', role: 'echo', stageIndex: 0, layers: [], replica: 0, shard: { index: 0, count: 1 },
-    listen: { host: '127.0.0.1', port: nodePort! }, mergeFrom: 1, next: null, sender: { host: '127.0.0.1', port: senderPort! },
-    engine: 'onnx', seed: 1, balance: 'round-robin', maxMessageBytes: MAX, mergeTimeoutMs: 1000, mergeCapacity: 8,
-  };
+  cfg = nodeConfig({ listen: at(nodePort!), sender: at(senderPort!), seed: 1, maxMessageBytes: MAX });
   node = await startNodeProcesses([cfg], { maxMessageBytes: MAX });
 });
 after(async () => {

@@ -1,6 +1,7 @@
 // A real node process (AlexNet fc2..fc3) fed malformed frames, non-Avro bytes and oversized
 // messages: each is refused or its connection closed, and a good frame after each one completes.
 import { test, after, before } from 'node:test';
+import { at, nodeConfig } from './node-config.js';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import type { NodeConfig } from '../../src/runtime/config.js';
 import { Peer } from '../../src/runtime/peer.js';
 import { service, type Frame, type Tensor } from '../../src/runtime/protocol.js';
 import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const MAX = 64 * 1024; // fc2's input is 16 KB
 let node: NodeProcesses;
@@ -31,11 +32,7 @@ before(async () => {
     waiters.get(req.frame.id)?.();
   });
   results = await serveAvro(server, { host: '127.0.0.1', port: senderPort!, maxMessageBytes: 1 << 20, log: () => {} });
-  cfg = {
-    model: 'alexnet', role: 'fc2', stageIndex: 2, layers: ['fc2', 'fc3'], replica: 0, shard: { index: 0, count: 1 },
-    listen: { host: '127.0.0.1', port: nodePort! }, mergeFrom: 1, next: null, sender: { host: '127.0.0.1', port: senderPort! },
-    engine: 'onnx', threads: 1, seed: 2018, balance: 'round-robin', maxMessageBytes: MAX, mergeTimeoutMs: 1000, mergeCapacity: 8,
-  };
+  cfg = nodeConfig({ role: 'fc2', stageIndex: 2, layers: ['fc2', 'fc3'], listen: at(nodePort!), sender: at(senderPort!), threads: 1, maxMessageBytes: MAX });
   node = await startNodeProcesses([cfg], { maxMessageBytes: MAX });
 });
 

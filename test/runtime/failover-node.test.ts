@@ -3,12 +3,13 @@
 // it had sent there recently, keeps sending to the survivor, and uses the replica again once it is
 // restarted — nothing else restarted. Identity hops keep it cheap: the logic is what is tested.
 import { test, before, after } from 'node:test';
+import { at, nodeConfig } from './node-config.js';
 import assert from 'node:assert/strict';
 import { startNodeProcesses, type NodeProcesses } from '../../src/lab/local-launch.js';
 import { freePorts } from '../../src/lab/local-ports.js';
 import type { NodeConfig } from '../../src/runtime/config.js';
 import { runSender, type SenderReport } from '../../src/runtime/sender.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const MAX = 1 << 20;
 let a: NodeProcesses;
@@ -17,12 +18,8 @@ let cfgA: NodeConfig;
 const cfgB: NodeConfig[] = [];
 let senderPort = 0;
 
-const base = (role: string, port: number, senderPort: number): NodeConfig => ({
-  // stage 0 for both: an identity hop at stage 0 takes the sender's uint8 frames as they are
-  model: 'alexnet', role, stageIndex: 0, layers: [], replica: 0, shard: { index: 0, count: 1 },
-  listen: { host: '127.0.0.1', port }, mergeFrom: 1, next: null, sender: { host: '127.0.0.1', port: senderPort },
-  engine: 'onnx', seed: 1, balance: 'round-robin', maxMessageBytes: MAX, mergeTimeoutMs: 1000, mergeCapacity: 8,
-});
+// stage 0 for both: an identity hop at stage 0 takes the sender's uint8 frames as they are
+const base = (role: string, port: number, senderPort: number): NodeConfig => nodeConfig({ role, listen: at(port), sender: at(senderPort), seed: 1, maxMessageBytes: MAX });
 
 before(async () => {
   const [pa, pb0, pb1, ps] = await freePorts(4);

@@ -20,7 +20,7 @@ import { DEFAULT_SEED } from '../../src/model/weights.js';
 import { askStats, launchLocalFarm, startNodeProcesses, type LocalFarm, type LocalNode, type NodeProcesses } from '../../src/lab/local-launch.js';
 import { nowMs } from '../../src/runtime/protocol.js';
 import { runSender, type SenderReport } from '../../src/runtime/sender.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const WINDOW = 8;
 const preset = findPreset('alexnet-6');

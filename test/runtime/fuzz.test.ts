@@ -6,6 +6,7 @@
 // its memory stays bounded, and idle connections are closed by the authentication timeout.
 // The seed is printed; PIFARM_FUZZ_SEED=<n> replays a run.
 import { test, before, after } from 'node:test';
+import { at, nodeConfig } from './node-config.js';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -19,7 +20,7 @@ import type { NodeConfig } from '../../src/runtime/config.js';
 import { Peer } from '../../src/runtime/peer.js';
 import { service, type Frame, type Tensor } from '../../src/runtime/protocol.js';
 import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const FUZZ_MS = Number(process.env.PIFARM_FUZZ_MS ?? 15_000);
 const SEED = Number(process.env.PIFARM_FUZZ_SEED ?? Date.now() % 1_000_000);
@@ -57,12 +58,10 @@ before(async () => {
   const server = service.createServer({ silent: true } as never);
   server.onMessage('forward', (req: { frame: Frame }) => void got.set(req.frame.id, req.frame));
   results = await serveAvro(server, { host: '127.0.0.1', port: senderPort!, maxMessageBytes: 1 << 20, log: () => {}, secret });
-  cfg = {
-    model: 'alexnet', role: 'fc3', stageIndex: 3, layers: ['fc3'], replica: 0, shard: { index: 0, count: 1 },
-    listen: { host: '127.0.0.1', port: nodePort! }, mergeFrom: 2, next: null, sender: { host: '127.0.0.1', port: senderPort! },
-    engine: 'onnx', threads: 1, seed: 2018, balance: 'round-robin', maxMessageBytes: MAX, mergeTimeoutMs: 500, mergeCapacity: 16,
-    queueCapacity: 8, secretFile,
-  };
+  cfg = nodeConfig({
+    role: 'fc3', stageIndex: 3, layers: ['fc3'], listen: at(nodePort!), mergeFrom: 2, sender: at(senderPort!),
+    threads: 1, maxMessageBytes: MAX, mergeTimeoutMs: 500, mergeCapacity: 16, queueCapacity: 8, secretFile,
+  });
   node = await startNodeProcesses([cfg], { maxMessageBytes: MAX, secret });
 });
 

@@ -2,28 +2,21 @@
 // merge of shards by frame id in a live node (a frame missing a shard is dropped and counted),
 // and an open-loop run faster than a stage can go (full queue: frames dropped and counted once).
 import { test } from 'node:test';
+import { nodeConfig } from './node-config.js';
 import assert from 'node:assert/strict';
 import { freePorts } from '../../src/lab/local-ports.js';
 import { createEngine } from '../../src/engine/index.js';
 import { loadModelSpec } from '../../src/model/spec.js';
-import type { NodeConfig } from '../../src/runtime/config.js';
 import { NodeServer } from '../../src/runtime/node-server.js';
 import { Peer } from '../../src/runtime/peer.js';
 import { service, type Frame } from '../../src/runtime/protocol.js';
 import { runSender } from '../../src/runtime/sender.js';
 import { closeServer, serveAvro } from '../../src/runtime/server-conn.js';
 import { floatTensor, floatValues } from '../../src/runtime/tensor.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const alexnet = loadModelSpec('alexnet');
 const quiet = () => {};
-
-function nodeConfig(over: Partial<NodeConfig> & { listen: NodeConfig['listen']; sender: NodeConfig['sender'] }): NodeConfig {
-  return {
-    model: 'alexnet', role: 'echo', stageIndex: 0, layers: [], replica: 0, shard: { index: 0, count: 1 }, mergeFrom: 1, next: null,
-    engine: 'onnx', seed: 2018, balance: 'round-robin', maxMessageBytes: 1 << 22, mergeTimeoutMs: 1000, mergeCapacity: 8, ...over,
-  };
-}
 
 test('a result that comes back twice counts once', async () => {
   const [stagePort, senderPort] = await freePorts(2);

@@ -11,7 +11,7 @@ import { DEFAULT_SEED } from '../../src/model/weights.js';
 import { askStats, launchLocalFarm, type LocalFarm } from '../../src/lab/local-launch.js';
 import { checkOutputs } from '../../src/runtime/reference.js';
 import { runSender } from '../../src/runtime/sender.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 const preset = findPreset('alexnet-5');
 const spec = loadModelSpec(preset.model);

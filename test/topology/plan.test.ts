@@ -91,7 +91,7 @@ test('with a latency cap the search stays exact, and rediscovers the paper prese
 });
 
 test('the cost model is calibrated: the paper presets come within 25% of the paper\'s measured IPS', () => {
-  // Figures 5 and 6 of the paper (../shared/data/paper-results.json): IPS per system.
+  // Figures 5 and 6 of the paper (report/paper-data.ts): IPS per system.
   const paper: Record<string, number> = { 'alexnet-5': 4.33, 'alexnet-6': 5.72, 'vgg16-9': 0.481, 'vgg16-11': 1.107 };
   for (const p of allPresets()) {
     const e = evaluateTopology(p.model, p.stages);

@@ -57,7 +57,7 @@ export const command: CliCommand = {
     if (gflops !== undefined && !values.emulate) throw new UsageError('--gflops overrides an emulated profile: give --emulate too');
     if (values.ram !== undefined && !values.emulate) throw new UsageError('--ram overrides an emulated profile: give --emulate too');
     const base = values.emulate ? findProfile(values.emulate, gflops) : undefined;
-    const profile = base && values.ram !== undefined ? { ...base, memoryMb: numberFlag(values.ram, 'ram', 0, { min: 400, integer: true }) } : base;
+    const profile = base && values.ram !== undefined ? { ...base, ramMb: numberFlag(values.ram, 'ram', 0, { min: 400, integer: true }) } : base;
 
     const devices = values.devices === undefined ? undefined : numberFlag(values.devices, 'devices', NaN, { min: 2, integer: true });
     const { model, name, stages } = chooseRunTopology({
@@ -92,7 +92,7 @@ export const command: CliCommand = {
     for (const w of out.warnings) console.log(`warning: ${w}`);
     if (out.emulated) {
       const e = out.emulated;
-      console.log(`emulated ${profile!.name}: ${profile!.gflops.toFixed(2)} GFLOPS on convs, ${profile!.denseGflops.toFixed(3)} on dense layers, ${e.memoryMb} MB per device; this machine ${e.machine.gflops.toFixed(1)} / ${e.machine.denseGflops.toFixed(2)} GFLOPS per core`);
+      console.log(`emulated ${profile!.name}: ${profile!.gflops.toFixed(2)} GFLOPS on convs, ${profile!.denseGflops.toFixed(3)} on dense layers, ${profile!.ramMb - OS_RESERVED_MB} MB per device; this machine ${e.machine.gflops.toFixed(1)} / ${e.machine.denseGflops.toFixed(2)} GFLOPS per core`);
       console.log(`CPU quota per process: ${r.stages.map((s, i) => `${s.role} ${(e.quotaCores[i]! * 100).toFixed(2)}%`).join(', ')} of one core; periods throttled per process: ${e.throttled.join(', ')}`);
     }
     console.log(formatBench(r, { comparePaper: values['compare-paper'] ?? false, jsonPath: out.jsonPath, htmlPath: out.htmlPath }));

@@ -1,6 +1,7 @@
 // `pifarm emulate ...`: emulated Pis on this machine. profiles; calibrate (measured CPU quota vs a
 // profile); net apply|remove (the shared Wi-Fi medium on the virtual-Pi bridge).
 import { parseFlags, numberFlag, UsageError, type CliCommand } from '../command.js';
+import { BRIDGE } from '../../lab/vpi/cleanup.js';
 import { table } from '../../report/text-table.js';
 import { PROFILES, findProfile } from '../../lab/emulate/profiles.js';
 import { calibrate } from '../../lab/emulate/calibrate.js';
@@ -8,8 +9,8 @@ import { applyNetEmulation, removeNetEmulation, WIFI_DEFAULTS } from '../../lab/
 
 const HELP = `usage: pifarm emulate profiles
        pifarm emulate calibrate [--profile pi3|pi4|pi5] [--gflops N] [--layer conv3_1] [--repeats 5] [--json]
-       pifarm emulate net apply [--bridge pfbr0] [--rate 300] [--delay 3] [--loss 0]
-       pifarm emulate net remove [--bridge pfbr0]
+       pifarm emulate net apply [--bridge ${BRIDGE}] [--rate 300] [--delay 3] [--loss 0]
+       pifarm emulate net remove [--bridge ${BRIDGE}]
 
 profiles   the Pi profiles: effective GFLOPS, memory, power, and where each figure comes from
 calibrate  times one VGG16 layer on one core of this machine, sets a CPU quota for the profile's
@@ -36,7 +37,7 @@ export const command: CliCommand = {
     const { values, positionals } = parseFlags(argv, FLAGS, HELP);
     const [sub, action] = positionals;
     if (sub === 'profiles') {
-      const rows = Object.values(PROFILES).map((p) => [p.name, p.gflops.toFixed(2), p.denseGflops.toFixed(3), String(p.memoryMb), `${p.power.idleW}/${p.power.busyW}`, p.source]);
+      const rows = Object.values(PROFILES).map((p) => [p.name, p.gflops.toFixed(2), p.denseGflops.toFixed(3), String(p.ramMb), `${p.power.idleW}/${p.power.busyW}`, p.source]);
       console.log(table(['profile', 'conv GFLOPS', 'dense GFLOPS', 'RAM MB', 'idle/busy W', 'source'], rows));
       return 0;
     }
@@ -55,7 +56,7 @@ export const command: CliCommand = {
       return 0;
     }
     if (sub === 'net' && (action === 'apply' || action === 'remove')) {
-      const bridge = values.bridge ?? 'pfbr0';
+      const bridge = values.bridge ?? BRIDGE;
       if (action === 'remove') {
         await removeNetEmulation(bridge);
         console.log(`network emulation removed from ${bridge}`);

@@ -5,6 +5,7 @@
 // v1 groups are created *under this process's own cgroup* of each controller, so a supervisor's
 // accounting of this process still covers the emulated hosts.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { shq } from '../../transport/shell.js';
 import { join } from 'node:path';
 
 export type CgroupMode = 'v2' | 'v1';
@@ -216,7 +217,7 @@ async function removeDirs(dirs: string[]): Promise<void> {
  * command, so every process of it starts already limited (no window before the limit applies).
  */
 export function execInGroup(group: Pick<LimitGroup, 'procsFiles'>, cmd: string[]): string[] {
-  const joins = group.procsFiles.map((f) => `echo $$ > '${f.replace(/'/g, "'\\''")}'`).join(' && ');
+  const joins = group.procsFiles.map((f) => `echo $$ > ${shq(f)}`).join(' && ');
   return ['/bin/sh', '-c', `${joins} && exec "$@"`, 'pifarm-emu', ...cmd];
 }
 

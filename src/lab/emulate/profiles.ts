@@ -6,8 +6,8 @@ import { PAPER_DEVICES } from '../../report/paper-data.js';
 
 /**
  * Seconds per VGG16 layer on a Raspberry Pi 3 with Keras/TensorFlow, as the paper's authors
- * measured them (public repository parallel-ml/fc, models/stats/vgg16_layerwise_pi_time; copied
- * from shared/data/pi3-vgg16-layer-times.txt, the source's duplicated names mapped to ours).
+ * measured them (public repository parallel-ml/fc, models/stats/vgg16_layerwise_pi_time; the
+ * source's duplicated layer names mapped to ours).
  */
 export const PI3_VGG16_LAYER_SECONDS: Record<string, number> = {
   conv1_1: 0.247, conv1_2: 1.249, pool1: 0.207,
@@ -41,7 +41,7 @@ export interface PiProfile {
   gflops: number;
   /** effective GFLOPS on dense layers (memory-bound on a Pi): a stage of dense layers gets its quota from this */
   denseGflops: number;
-  memoryMb: number;
+  ramMb: number;
   cores: number;
   /**
    * how many times longer the Pi takes than one core of this machine for the runtime's own scalar
@@ -61,8 +61,8 @@ const PI4_OVER_PI3 = (5900.85 / 2459.22) * (1.4 / 1.2);
 const PI5_OVER_PI4 = 30.249 / 11.889;
 /**
  * A Pi 3's Cortex-A53 at 1.2 GHz against one core of a current x86 server on scalar JavaScript:
- * about 10x (the factor the cost model's per-hop overhead has used since DESIGN.md). An estimate,
- * not measured on a Pi; the later boards divide it by their speed-up.
+ * about 10x (the factor the cost model's per-hop overhead assumes too). An estimate, not measured
+ * on a Pi; the later boards divide it by their speed-up.
  */
 export const PI3_RUNTIME_SLOWDOWN = 10;
 
@@ -77,7 +77,7 @@ export const PROFILES: Record<string, PiProfile> = {
     name: 'pi3',
     gflops: PI3_CONV_GFLOPS,
     denseGflops: PI3_DENSE_GFLOPS,
-    memoryMb: PAPER_DEVICES['raspberry-pi-3'].ramMB,
+    ramMb: PAPER_DEVICES['raspberry-pi-3'].ramMb,
     cores: 4,
     runtimeSlowdown: PI3_RUNTIME_SLOWDOWN,
     // busy: the paper's average power of a Pi 3 running the pipeline (3.0 W), not its stress-test
@@ -89,7 +89,7 @@ export const PROFILES: Record<string, PiProfile> = {
     name: 'pi4',
     gflops: PI3_CONV_GFLOPS * PI4_OVER_PI3,
     denseGflops: PI3_DENSE_GFLOPS * PI4_OVER_PI3,
-    memoryMb: 4096,
+    ramMb: 4096,
     cores: 4,
     runtimeSlowdown: PI3_RUNTIME_SLOWDOWN / PI4_OVER_PI3,
     // idle about 2.7 W as commonly measured; full load 7.2 W (HPL, top500-benchmark); busy placed
@@ -101,7 +101,7 @@ export const PROFILES: Record<string, PiProfile> = {
     name: 'pi5',
     gflops: PI3_CONV_GFLOPS * PI4_OVER_PI3 * PI5_OVER_PI4,
     denseGflops: PI3_DENSE_GFLOPS * PI4_OVER_PI3 * PI5_OVER_PI4,
-    memoryMb: 4096,
+    ramMb: 4096,
     cores: 4,
     runtimeSlowdown: PI3_RUNTIME_SLOWDOWN / PI4_OVER_PI3 / PI5_OVER_PI4,
     // idle about 2.7 W as commonly measured; full load 11 W (HPL, top500-benchmark); busy as for pi4

@@ -30,9 +30,9 @@ export function quotaFits(cores: number, hosts: number, machineCores: number, he
 /**
  * CPU time an emulated host may use per CFS period. The kernel lets each CPU keep up to 1 ms of a
  * group's runtime as slack (min_cfs_rq_runtime), so a process that hops between this machine's
- * cores runs over a 1 ms quota by up to 2x: measured here, onnxruntime under 1.36% of a core in
- * 73 ms periods (1 ms each) ran 30% faster than its quota, under 10 ms per period within 5%. A
- * busy loop that stays on one core keeps to any quota exactly.
+ * cores runs over a 1 ms quota by up to 2x; with 10 ms per period it keeps within a few percent
+ * (`pifarm emulate calibrate` prints achieved against asked). A busy loop that stays on one core
+ * keeps to any quota exactly.
  */
 export const QUOTA_PER_PERIOD_US = 10_000;
 

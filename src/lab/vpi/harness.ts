@@ -1,6 +1,6 @@
 // Virtual Pis: real Debian hosts with systemd and sshd, booted with systemd-nspawn on an overlay of
-// this machine's own root, each in its own network namespace on the bridge pfbr0 (DESIGN.md,
-// "Hosts for tests"). Tests get real SSH and real systemd without hardware.
+// this machine's own root (or an ARM root, arm.ts), each in its own network namespace on the
+// bridge pfbr0. Tests and benches get real SSH and real systemd without hardware.
 //
 //   const pis = await startVirtualPis(4);
 //   pis.hosts -> [{ name: 'vpi1', address: '10.99.0.11', port: 22 }, ...], pis.keyPath

@@ -24,7 +24,7 @@ test('profiles: the Pi 3 figure comes from the paper\'s layer times; overrides a
   assert.ok(PI3_CONV_GFLOPS > 4.1 && PI3_CONV_GFLOPS < 4.3, `pi3 conv ${PI3_CONV_GFLOPS}`);
   assert.ok(PI3_DENSE_GFLOPS > 0.2 && PI3_DENSE_GFLOPS < 0.26, `pi3 dense ${PI3_DENSE_GFLOPS}`);
   assert.ok(PROFILES.pi3!.gflops < PROFILES.pi4!.gflops && PROFILES.pi4!.gflops < PROFILES.pi5!.gflops);
-  assert.equal(PROFILES.pi3!.memoryMb, 1024);
+  assert.equal(PROFILES.pi3!.ramMb, 1024);
   const o = findProfile('pi3', 8.4);
   assert.equal(o.gflops, 8.4);
   assert.ok(Math.abs(o.denseGflops / PI3_DENSE_GFLOPS - 2) < 0.01, 'dense scales with the override');

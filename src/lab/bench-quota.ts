@@ -3,6 +3,7 @@
 // (the layers at the model's time, the runtime's own work at the profile's runtime slowdown).
 // Shared by `pifarm bench farm` (local processes) and the benchmark on virtual Pis.
 import { processCount, loadModelSpec, type StageSpec } from '../model/spec.js';
+import { cpuPerFrame } from '../report/run-result.js';
 import { stageInfos, type StageInfo } from '../model/shapes.js';
 import type { NodeStats } from '../runtime/protocol.js';
 import { layerSeconds, stageCost, type DeviceProfile } from '../topology/cost-model.js';
@@ -21,15 +22,6 @@ function stageWork(info: StageInfo, device: DeviceProfile): LayerWork[] {
 /** The cost model's device for an emulated Pi profile. */
 export function deviceOf(profile: PiProfile): DeviceProfile {
   return { name: profile.name, gflops: profile.gflops, ramMb: profile.ramMb };
-}
-
-/** CPU ms per frame of each node process between two readings of its counters (after load, after the run). */
-export function cpuPerFrame(before: NodeStats[], after: NodeStats[]): { role: string; replica: number; shard: number; msPerFrame: number }[] {
-  return after.map((a) => {
-    const b = before.find((x) => x.role === a.role && x.replica === a.replica && x.shard === a.shard);
-    const frames = a.computed - (b?.computed ?? 0);
-    return { role: a.role, replica: a.replica, shard: a.shard, msPerFrame: frames > 0 ? (a.cpuMs - (b?.cpuMs ?? 0)) / frames : NaN };
-  });
 }
 
 /**

@@ -2,6 +2,7 @@
 // call bounded in time, host keys checked against a known_hosts file, and every failure - refused,
 // timed out, dropped mid-command - a TransportError for that host, never an uncaught exception.
 import { createReadStream, createWriteStream } from 'node:fs';
+import type { HostSpec } from '../inventory/types.js';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
@@ -10,20 +11,10 @@ import { authHandler, authMethods } from './ssh-auth.js';
 import { addKnownKey, fingerprint, hostKeyAlgorithmsFor, hostPattern, keyTypeOfBlob, knownKeys, removeKnownHost } from './known-hosts.js';
 import { Semaphore, shq, wrapCommand, writeFileCommand } from './shell.js';
 
-export interface SshTarget {
-  /** inventory name, used in messages */
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  /** private key path */
-  identity?: string;
-  /** more keys to try after identity, in order */
-  identities?: string[];
+/** How to reach one host: the inventory host's own fields (name for messages, address, port, user, keys). */
+export interface SshTarget extends Pick<HostSpec, 'name' | 'address' | 'port' | 'user' | 'identity' | 'identities' | 'identitiesOnly'> {
   /** use the agent at SSH_AUTH_SOCK */
   agent?: boolean;
-  /** never fall back to the agent (the ssh config's IdentitiesOnly) */
-  identitiesOnly?: boolean;
   /** reach this host through another one (like ProxyJump) */
   jump?: SshTarget;
 }

@@ -15,6 +15,8 @@ const PACKAGES = [
   'chromium',
   // virtual Pis that execute ARM code: qemu-user through binfmt_misc, Debian roots by debootstrap
   'qemu-user-static', 'binfmt-support', 'debootstrap',
+  // pifarm discover: virtual Pis announce themselves by mDNS as Raspberry Pi OS does
+  'avahi-daemon',
 ];
 
 const t0 = Date.now();
@@ -41,6 +43,14 @@ if (missing.length) {
   const inst = update.status === 0 ? run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env, stdio: ['ignore', 'ignore', 'inherit'] }) : update;
   const still = PACKAGES.filter((p) => !installed(p));
   if (inst.status !== 0 || still.length) fail(`could not install ${still.join(' ') || missing.join(' ')}; run: apt-get update && ${cmd}`);
+}
+
+// avahi is for the virtual Pis (their root is this machine's): on this machine itself it would
+// announce on the real network, which the tests never do
+if (missing.includes('avahi-daemon')) {
+  if (existsSync('/run/systemd/system')) run('systemctl', ['disable', '--now', 'avahi-daemon.socket', 'avahi-daemon.service']);
+  else run('avahi-daemon', ['--kill']);
+  say('avahi-daemon installed for the virtual Pis and stopped on this machine (it would announce on the real network)');
 }
 
 // ARM binaries run in any container through qemu's handlers, registered with the F flag

@@ -6,7 +6,7 @@ import type { StepResult } from '../provision/types.js';
 import type { CheckedRun } from '../report/types.js';
 import { fetchLogs, logsDirOf, newRunId, type LogFile, type LogsOptions } from './logs.js';
 import type { FarmOptions } from './options.js';
-import { limitHosts, planFarm, type FarmPlan } from './plan.js';
+import { limitHosts, planFarm, planProvision, type FarmPlan, type HostsPlan } from './plan.js';
 import { adaptFarm, applyAdaptation, describeAdaptation, downHosts } from './adapt.js';
 import { FarmDownError, waitForFarm } from './degraded.js';
 import { FarmError, mergeRuns, runPhase, type HostRun, type HostWork } from './runner.js';
@@ -31,13 +31,16 @@ export interface FarmOutcome {
   adaptation?: string;
 }
 
-interface Selected {
-  plan: FarmPlan;
+interface Selected<P extends FarmPlan | HostsPlan = FarmPlan> {
+  plan: P;
   sessions: HostSession[];
 }
 
-async function select(command: string, o: FarmOptions): Promise<Selected> {
-  const plan = await planFarm(o);
+async function select(command: string, o: FarmOptions): Promise<Selected>;
+async function select(command: 'provision', o: FarmOptions, hostsOnly: true): Promise<Selected<FarmPlan | HostsPlan>>;
+/** The plan and one session per selected host; provision (hostsOnly) needs the hosts alone. */
+async function select(command: string, o: FarmOptions, hostsOnly = false): Promise<Selected<FarmPlan | HostsPlan>> {
+  const plan = hostsOnly ? await planProvision(o) : await planFarm(o);
   let hosts = limitHosts(plan.inv, plan.hosts, o.limit);
   if (o.retryFailed) {
     const failed = lastFailed(o, command, plan.inv.file);
@@ -47,7 +50,7 @@ async function select(command: string, o: FarmOptions): Promise<Selected> {
   return { plan, sessions: hosts.map((h) => new HostSession(plan.inv, h, plan.plans.get(h.name)!, o)) };
 }
 
-async function finish(command: string, o: FarmOptions, sel: Selected, runs: HostRun[], t0: number, extra: Partial<FarmOutcome> = {}): Promise<FarmOutcome> {
+async function finish(command: string, o: FarmOptions, sel: Selected<FarmPlan | HostsPlan>, runs: HostRun[], t0: number, extra: Partial<FarmOutcome> = {}): Promise<FarmOutcome> {
   await Promise.all(sel.sessions.map((s) => s.close().catch(() => {})));
   const failed = runs.filter((r) => r.failed).map((r) => r.host);
   if (!o.check) saveLastRun(o, command, sel.plan.inv.file, failed);
@@ -62,7 +65,7 @@ const work =
 /** provision, deploy, start, stop, rollback: one phase each. */
 export async function simpleCommand(command: 'provision' | 'deploy' | 'start' | 'stop' | 'rollback', o: FarmOptions): Promise<FarmOutcome> {
   const t0 = Date.now();
-  const sel = await select(command, o);
+  const sel = command === 'provision' ? await select(command, o, true) : await select(command, o);
   const fn = { provision: provisionHost, deploy: deployHost, start: startHost, stop: stopHost, rollback: rollbackHost }[command];
   try {
     const runs = await runPhase(command, sel.sessions, work(fn), o);

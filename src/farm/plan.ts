@@ -2,8 +2,8 @@
 // NodeConfig per node process, addressed by inventory addresses, the local sender by the control
 // machine's address as the hosts reach it), and a HostPlan per host.
 import { createSocket } from 'node:dgram';
-import { loadInventory } from '../inventory/load.js';
-import type { HostSpec, Inventory } from '../inventory/types.js';
+import { loadHosts, loadInventory } from '../inventory/load.js';
+import type { HostSpec, HostsInventory, Inventory } from '../inventory/types.js';
 import { buildBundle } from '../provision/bundle.js';
 import { SECRET_PATH, instanceName } from '../provision/layout.js';
 import { farmSecret } from './secret.js';
@@ -96,8 +96,32 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
   return { inv, farm, wiring, controlAddress, hosts, plans, secret };
 }
 
+/**
+ * What `provision` needs: the hosts, and the farm's node ports where the farm resolves. Provision
+ * sets a host up (packages, runtime, user, unit); a farm section that is missing or does not fit
+ * these hosts yet is deploy's concern, so it costs provision only the firewall rules, which deploy
+ * opens once the farm resolves.
+ */
+export async function planProvision(o: FarmOptions): Promise<FarmPlan | HostsPlan> {
+  const hostsInv = loadHosts(o.inventoryFile);
+  try {
+    return await planFarmFor(loadInventory(o.inventoryFile), o);
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0]!;
+    const plans = new Map<string, HostPlan>(hostsInv.hosts.map((h) => [h.name, { nodes: [], peers: [], ports: [], farmProblem: why }]));
+    return { inv: hostsInv, hosts: hostsInv.hosts, plans };
+  }
+}
+
+/** The plan of a hosts-only command: no farm, no node on any host. */
+export interface HostsPlan {
+  inv: HostsInventory;
+  hosts: HostSpec[];
+  plans: Map<string, HostPlan>;
+}
+
 /** The hosts named by --limit (host or group names), in inventory order; a wrong name lists the valid ones. */
-export function limitHosts(inv: Inventory, hosts: HostSpec[], limit: string[] | undefined): HostSpec[] {
+export function limitHosts(inv: HostsInventory, hosts: HostSpec[], limit: string[] | undefined): HostSpec[] {
   if (!limit || limit.length === 0) return hosts;
   const names = new Set<string>();
   for (const l of limit) {

@@ -6,12 +6,12 @@
 //     passphrases (hosts.*.image.passwordEnv / wifi.passphraseEnv), when set here;
 //   - anything after a key that says it is secret (password=, passphrase: , psk=, secret=, token=),
 //     and a crypt(3) password hash ($6$..., $y$...), whatever their value.
-import type { Inventory } from '../inventory/types.js';
+import type { HostsInventory } from '../inventory/types.js';
 
 export const REDACTED = '[redacted]';
 
 /** The secret strings of a farm: its secret and the inventory's secret environment variables. */
-export function farmSecrets(inv: Inventory | undefined, farmSecretHex: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+export function farmSecrets(inv: HostsInventory | undefined, farmSecretHex: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   const out = new Set<string>();
   if (farmSecretHex) out.add(farmSecretHex);
   for (const h of inv?.hosts ?? []) {

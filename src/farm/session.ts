@@ -1,6 +1,6 @@
 // One host's connection for the length of a farm command: the transport (SSH, or local for a
 // `local: true` host), its facts gathered once, and its plan.
-import type { HostSpec, Inventory } from '../inventory/types.js';
+import type { HostSpec, HostsInventory } from '../inventory/types.js';
 import { LocalTransport } from '../transport/local.js';
 import { SshTransport, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
@@ -10,7 +10,7 @@ import type { HostPlan, StepContext } from '../provision/types.js';
 import { knownHostsFileOf, type FarmOptions } from './options.js';
 
 /** The SSH target of a host, with its jump host resolved (an inventory host or user@host:port). */
-export function sshTarget(inv: Inventory, h: HostSpec, seen: Set<string> = new Set()): SshTarget {
+export function sshTarget(inv: HostsInventory, h: HostSpec, seen: Set<string> = new Set()): SshTarget {
   const t: SshTarget = { name: h.name, address: h.address, port: h.port, user: h.user, agent: h.agent };
   if (h.identity) t.identity = h.identity;
   if (h.identities) t.identities = h.identities;
@@ -31,7 +31,7 @@ export function sshTarget(inv: Inventory, h: HostSpec, seen: Set<string> = new S
 }
 
 /** How every farm command reaches a host: locally, or over SSH with the farm's known hosts and accepted keys. */
-export function hostTransport(inv: Inventory, host: HostSpec, opts: FarmOptions): Transport {
+export function hostTransport(inv: HostsInventory, host: HostSpec, opts: FarmOptions): Transport {
   return host.local
     ? new LocalTransport(host.name)
     : new SshTransport(sshTarget(inv, host), {
@@ -44,7 +44,7 @@ export class HostSession {
   readonly t: Transport;
   private facts: HostFacts | undefined;
 
-  constructor(readonly inv: Inventory, readonly host: HostSpec, readonly plan: HostPlan, readonly opts: FarmOptions) {
+  constructor(readonly inv: HostsInventory, readonly host: HostSpec, readonly plan: HostPlan, readonly opts: FarmOptions) {
     this.t = hostTransport(inv, host, opts);
   }
 

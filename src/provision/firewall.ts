@@ -52,6 +52,7 @@ export const firewallStep: Step = {
   name: 'firewall',
   async run(ctx) {
     if (!ctx.facts.ufwActive && !ctx.facts.nftActive) return { status: 'ok', detail: 'no active firewall' };
+    if (ctx.plan.farmProblem) return { status: 'skipped', detail: `no farm to open node ports for (${ctx.plan.farmProblem}); deploy opens them` };
     if (ctx.plan.ports.length === 0) return { status: 'ok', detail: 'no node ports on this host' };
     const fw = ctx.facts.ufwActive ? await ufw(ctx) : await nft(ctx);
     const which = ctx.facts.ufwActive ? 'ufw' : 'nftables';

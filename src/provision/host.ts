@@ -72,7 +72,9 @@ export function deployHost(ctx: StepContext): Promise<StepResult[]> {
       return { status: 'changed', detail: `restarted ${restarting.join(', ') || '-'}${stopping.length ? `; stopped ${stopping.join(', ')}` : ''}` };
     },
   };
-  return sequence(ctx, [code, config, restart]);
+  // the farm's node ports, where a firewall is active: provision may have run before the farm resolved
+  const firewall = ctx.facts.ufwActive || ctx.facts.nftActive ? [firewallStep] : [];
+  return sequence(ctx, [...firewall, code, config, restart]);
 }
 
 export const startStep: Step = {

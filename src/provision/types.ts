@@ -25,6 +25,8 @@ export interface HostPlan {
   knownAnswer?: (config: NodeConfig) => Promise<SelfTest>;
   /** how long the start step waits for a node to load and answer (default: wait-ready.ts) */
   readyTimeoutMs?: number;
+  /** provision without a farm that resolves: why (the firewall step then leaves the ports to deploy) */
+  farmProblem?: string;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';

@@ -9,7 +9,7 @@ import { runtimeStep } from '../../src/provision/runtime.js';
 import { userStep } from '../../src/provision/user.js';
 import { firewallStep } from '../../src/provision/firewall.js';
 import { unitStep } from '../../src/provision/unit.js';
-import { provisionHost } from '../../src/provision/host.js';
+import { deployHost, provisionHost } from '../../src/provision/host.js';
 import { runStep } from '../../src/provision/types.js';
 import { BASE_DIR, CONFIG_DIR, RELEASES_DIR } from '../../src/provision/layout.js';
 import { piFacts, piHost, scriptedContext, ScriptedTransport } from './scripted-transport.js';
@@ -116,6 +116,24 @@ test('firewall: no active firewall, or no node ports, means no command', async (
   r = await runStep(firewallStep, scriptedContext(t, piFacts({ nftActive: true }), { plan: { nodes: [], peers: [], ports: [] } }));
   assert.deepEqual([r.status, r.detail], ['ok', 'no node ports on this host']);
   assert.equal(t.sent.length, 0);
+});
+
+test('firewall: provision without a farm that resolves leaves the node ports to deploy, and says why', async () => {
+  const t = new ScriptedTransport('pi1');
+  const r = await runStep(firewallStep, scriptedContext(t, piFacts({ ufwActive: true }), { plan: { nodes: [], peers: [], ports: [], farmProblem: 'farm: expected a mapping' } }));
+  assert.deepEqual([r.status, r.detail], ['skipped', 'no farm to open node ports for (farm: expected a mapping); deploy opens them']);
+  assert.equal(t.sent.length, 0);
+});
+
+test('deploy checks the firewall first where one is active, and not where none is', async () => {
+  // the code step asks for the bundle: a plan without one fails there, after the firewall
+  const plan = { nodes: [], peers: ['192.0.2.1'], ports: [12345] };
+  let t = new ScriptedTransport('pi1', [[/^ufw status/, { stdout: 'Status: active\n\n12345/tcp ALLOW 192.0.2.1\n' }]]);
+  let results = await deployHost(scriptedContext(t, piFacts({ ufwActive: true }), { plan }));
+  assert.equal(results[0]!.step, 'firewall');
+  t = new ScriptedTransport('pi1');
+  results = await deployHost(scriptedContext(t, piFacts(), { plan }));
+  assert.equal(results[0]!.step, 'code');
 });
 
 test('unit: no systemd is refused; a first install writes the file without daemon-reload, a changed one reloads', async () => {

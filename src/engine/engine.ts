@@ -26,11 +26,44 @@ export interface LoadedBlock {
   dispose(): Promise<void>;
 }
 
+/** A stage of an imported model: its ONNX graph, as pifarm wrote it from the model package. */
+export interface GraphRequest {
+  bytes: Uint8Array;
+  input: string;
+  /** shapes without the batch */
+  inputShape: number[];
+  outputShape: number[];
+  /** the first stage: pixels (value / 255, HWC, as stageInput gives them) to the model's input */
+  preprocess?: { scale: number; mean: number[]; std: number[]; bgr: boolean; layout: 'NCHW' | 'NHWC' };
+  threads?: number;
+}
+
 export interface Engine {
   readonly name: EngineName;
   /** which backend really runs (for reports): e.g. "onnxruntime-node 1.30.0 cpu", "tfjs wasm" */
   describe(): string;
   load(req: BlockRequest): Promise<LoadedBlock>;
+  /** imported models (the onnx engine only) */
+  loadGraph?(req: GraphRequest): Promise<LoadedBlock>;
 }
 
 export class EngineError extends Error {}
+
+/**
+ * The model's input from the sender's pixels, as the first stage of an imported model needs it:
+ * `pixels` are value / 255 in HWC order (stageInput); out comes (value * scale - mean) / std per
+ * channel, in RGB or BGR order, in the model's layout.
+ */
+export function preprocessPixels(pixels: Float32Array, shape: [number, number, number], p: NonNullable<GraphRequest['preprocess']>): Float32Array {
+  const [h, w, c] = shape;
+  const out = new Float32Array(pixels.length);
+  const k = 255 * p.scale;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let ch = 0; ch < c; ch++) {
+        const src = p.bgr ? c - 1 - ch : ch;
+        const v = (pixels[(y * w + x) * c + src]! * k - p.mean[ch]!) / p.std[ch]!;
+        out[p.layout === 'NCHW' ? (ch * h + y) * w + x : (y * w + x) * c + ch] = v;
+      }
+  return out;
+}

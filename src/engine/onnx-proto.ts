@@ -8,7 +8,8 @@ export interface Chunk {
   write(target: Uint8Array, offset: number): void;
 }
 
-class Bytes implements Chunk {
+/** Bytes already encoded (a node or tensor message read from a model), written as they are. */
+export class Bytes implements Chunk {
   constructor(readonly data: Uint8Array) {}
   get byteLength() {
     return this.data.byteLength;

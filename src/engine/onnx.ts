@@ -3,8 +3,8 @@
 // Which onnxruntime package is loaded is the host's engine build (engine/builds.ts): the same API,
 // different releases, because not every release runs on every ARM CPU.
 import { createRequire } from 'node:module';
-import type { BlockRequest, Engine, LoadedBlock } from './engine.js';
-import { EngineError } from './engine.js';
+import type { BlockRequest, Engine, GraphRequest, LoadedBlock } from './engine.js';
+import { EngineError, preprocessPixels } from './engine.js';
 import { buildBlockGraph } from './onnx-graph.js';
 import { size } from '../model/shapes.js';
 
@@ -76,6 +76,32 @@ export async function createOnnxEngine(opts: OnnxEngineOptions = {}): Promise<En
           if (input.length !== inLen) throw new EngineError(`input has ${input.length} values, the block expects ${inLen} ([${graph.inputShape.join(', ')}])`);
           const out = await session.run({ ...weights, [graph.inputName]: new ort.Tensor('float32', input, dims) });
           return out[graph.outputName]!.data as Float32Array;
+        },
+        async dispose() {
+          await session.release();
+        },
+      };
+    },
+    async loadGraph(req: GraphRequest): Promise<LoadedBlock> {
+      let session: import('onnxruntime-node').InferenceSession;
+      try {
+        session = await ort.InferenceSession.create(req.bytes, { intraOpNumThreads: req.threads ?? opts.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      } catch (e) {
+        throw new EngineError(`onnxruntime refused the stage graph (input ${req.input}): ${(e as Error).message}`);
+      }
+      const inLen = size(req.inputShape);
+      const dims = [1, ...req.inputShape];
+      const output = session.outputNames[0]!;
+      const pre = req.preprocess;
+      const pixelShape = pre ? ((pre.layout === 'NCHW' ? [req.inputShape[1], req.inputShape[2], req.inputShape[0]] : req.inputShape) as [number, number, number]) : undefined;
+      return {
+        inputShape: pixelShape ?? req.inputShape,
+        outputShape: req.outputShape,
+        async run(input: Float32Array): Promise<Float32Array> {
+          if (input.length !== inLen) throw new EngineError(`input has ${input.length} values, the stage expects ${inLen} ([${req.inputShape.join(', ')}])`);
+          const x = pre ? preprocessPixels(input, pixelShape!, pre) : input;
+          const out = await session.run({ [req.input]: new ort.Tensor('float32', x, dims) });
+          return out[output]!.data as Float32Array;
         },
         async dispose() {
           await session.release();

@@ -47,6 +47,8 @@ export interface RunParts {
   emulation?: Emulation;
   /** where each node process ran, by processName(); absent, a process is named after its place */
   hostNames?: Record<string, string>;
+  /** bytes on the network per frame; default: from the built-in model's stage shapes */
+  bytesPerFrame?: number;
 }
 
 /** CPU ms per frame of each node process between two readings of its counters. */
@@ -143,7 +145,7 @@ export function runResult(p: RunParts): RunResult {
     stages,
     bottleneck: busiest?.role,
     ...(pr ? { predicted: { ips: pr.predictedIps, bottleneck: pr.bottleneck.kind === 'network' ? 'network' : pr.bottleneck.role ?? '?', ratio: sender.ips / pr.predictedIps } } : {}),
-    bytesPerFrame: networkBytes(stageInfos(loadModelSpec(p.model), p.stages)),
+    bytesPerFrame: p.bytesPerFrame ?? networkBytes(stageInfos(loadModelSpec(p.model), p.stages)),
     ...(em
       ? {
           emulation: {

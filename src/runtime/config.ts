@@ -52,6 +52,19 @@ export interface NodeConfig {
   queueCapacity?: number;
   /** log every frame's hop on stderr (debugging) */
   verbose?: boolean;
+  /** a stage of an imported model: its ONNX graph file, instead of generated layers (layers: []) */
+  graph?: StageGraph;
+}
+
+/** The ONNX model of one stage of an imported model (written by pifarm from the package). */
+export interface StageGraph {
+  file: string;
+  /** its input tensor's name and shape (batch first) */
+  input: string;
+  inputDims: number[];
+  outputDims: number[];
+  /** the first stage turns the sender's uint8 pixels (HWC) into the model's input */
+  preprocess?: { scale: number; mean: number[]; std: number[]; bgr: boolean; layout: 'NCHW' | 'NHWC' };
 }
 
 /**
@@ -133,6 +146,11 @@ export function validateNodeConfig(raw: unknown, file: string): NodeConfig {
       || typeof st.absSum !== 'number' || typeof st.tolerance !== 'number' || typeof st.reference !== 'string') {
       fail('selfTest', 'expected {inputSeed, indices, values, absSum, tolerance, reference} (written by pifarm deploy)');
     }
+  }
+  if (c.graph !== undefined) {
+    const g = c.graph as Record<string, unknown>;
+    const dims = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && (x as number) > 0);
+    if (!g || typeof g !== 'object' || typeof g.file !== 'string' || typeof g.input !== 'string' || !dims(g.inputDims) || !dims(g.outputDims)) fail('graph', 'expected {file, input, inputDims, outputDims} (written by pifarm for a stage of an imported model)');
   }
   return c as unknown as NodeConfig;
 }

@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     }
     cfg = validateNodeConfig(raw, file);
     const secret = cfg.secretFile ? readSecretFile(cfg.secretFile) : undefined;
-    server = new NodeServer(cfg, loadModelSpec(cfg.model), { secret });
+    // a stage of an imported model is its own graph: no model spec of roles/ to read
+    server = new NodeServer(cfg, cfg.graph ? null : loadModelSpec(cfg.model), { secret });
   } catch (e) {
     fatal(2, (e as Error).message);
   }
@@ -68,11 +69,11 @@ async function main(): Promise<void> {
   }
   try {
     const opts = cfg.engineModule ? { threads: cfg.threads, module: cfg.engineModule } : { threads: cfg.threads };
-    const engine = cfg.layers.length ? await createEngine(cfg.engine, opts) : null;
+    const engine = cfg.layers.length || cfg.graph ? await createEngine(cfg.engine, opts) : null;
     await server.load(engine);
   } catch (e) {
     if (e instanceof SelfTestError) fatal(5, `${who}: ${server.stats().engine}: ${e.message}`);
-    fatal(4, `${who}: cannot load ${cfg.layers.join(', ')} with engine ${cfg.engineModule ?? cfg.engine}: ${(e as Error).message}`);
+    fatal(4, `${who}: cannot load ${cfg.graph ? cfg.graph.file : cfg.layers.join(', ')} with engine ${cfg.engineModule ?? cfg.engine}: ${(e as Error).message}`);
   }
   const stats = server.stats();
   const check = server.knownAnswer?.summary ?? 'no known-answer frame configured';

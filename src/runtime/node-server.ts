@@ -3,6 +3,7 @@
 // A frame of the wrong dtype, shape or size is refused and logged with its id; the node keeps
 // serving. Bad bytes on a connection close that connection only (server-conn.ts).
 import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import type { Server as NetServer } from 'node:net';
 import type { ModelSpec } from '../model/spec.js';
 import { runSelfTest, type SelfTestResult } from './self-test.js';
@@ -74,7 +75,7 @@ export class NodeServer {
 
   constructor(
     readonly cfg: NodeConfig,
-    readonly spec: ModelSpec,
+    readonly spec: ModelSpec | null,
     opts: NodeServerOptions = {},
   ) {
     this.log = opts.log ?? ((m) => console.error(m));
@@ -132,13 +133,19 @@ export class NodeServer {
   async load(engine: Engine | null): Promise<void> {
     const t0 = Date.now();
     try {
-      if (this.cfg.layers.length === 0) {
+      if (this.cfg.graph) {
+        if (!engine?.loadGraph) throw new Error(`a stage of an imported model needs the onnx engine (onnxruntime: an x64 or arm64 host), not ${engine?.name ?? 'none'}`);
+        this.engineName = engine.describe();
+        const g = this.cfg.graph;
+        const bytes = readFileSync(g.file);
+        this.block = await engine.loadGraph({ bytes, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), ...(this.cfg.threads ? { threads: this.cfg.threads } : {}) });
+      } else if (this.cfg.layers.length === 0) {
         this.engineName = 'identity';
       } else {
         if (!engine) throw new Error('an engine is needed for a block with layers');
         this.engineName = engine.describe();
         const shard = this.cfg.shard.count > 1 ? this.cfg.shard : undefined;
-        const block = await engine.load({ model: this.spec, layers: this.cfg.layers, shard, seed: this.cfg.seed, threads: this.cfg.threads });
+        const block = await engine.load({ model: this.spec!, layers: this.cfg.layers, shard, seed: this.cfg.seed, threads: this.cfg.threads });
         // not ready (no frame accepted) until the block gave the known answer
         if (this.cfg.selfTest) this.knownAnswer = await runSelfTest(block, this.cfg.selfTest);
         this.block = block;

@@ -1,7 +1,7 @@
 // The output check's reference: the whole model as one block in this process, fed the same frames
 // the sender sent (regenerated from the seed and frame id) through the same uint8 -> float
 // conversion as the first stage. Distributed and whole outputs must agree within a tolerance.
-import type { Engine } from '../engine/engine.js';
+import type { Engine, LoadedBlock } from '../engine/engine.js';
 import type { ModelSpec } from '../model/spec.js';
 import { randomFrame } from './frames.js';
 import { frameToFloat } from './tensor.js';
@@ -34,10 +34,20 @@ export async function checkOutputs(o: {
   image?: Uint8Array;
   tolerance?: number;
 }): Promise<CheckResult> {
-  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE;
-  const len = o.spec.input.reduce((a, b) => a * b, 1);
-  if (o.samples.size === 0) return { compared: 0, maxAbsDiff: NaN, tolerance, ok: false, top1Mismatches: 0 };
+  if (o.samples.size === 0) return { compared: 0, maxAbsDiff: NaN, tolerance: o.tolerance ?? DEFAULT_TOLERANCE, ok: false, top1Mismatches: 0 };
   const block = await o.engine.load({ model: o.spec, layers: o.spec.layers.map((l) => l.name), seed: o.weightSeed, threads: o.threads });
+  return checkWithBlock({ ...o, block, inputLength: o.spec.input.reduce((a, b) => a * b, 1) });
+}
+
+/** The same check against any whole-model block (an imported model's graph); disposes of it. */
+export async function checkWithBlock(o: { block: LoadedBlock; inputLength: number; frameSeed: number; samples: Map<number, Float32Array>; image?: Uint8Array; tolerance?: number }): Promise<CheckResult> {
+  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE;
+  const { block } = o;
+  const len = o.inputLength;
+  if (o.samples.size === 0) {
+    await block.dispose();
+    return { compared: 0, maxAbsDiff: NaN, tolerance, ok: false, top1Mismatches: 0 };
+  }
   let maxAbsDiff = 0;
   let top1Mismatches = 0;
   try {

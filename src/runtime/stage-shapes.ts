@@ -15,7 +15,9 @@ export interface StageShapes {
 
 export class StageConfigError extends Error {}
 
-export function stageShapes(spec: ModelSpec, cfg: Pick<NodeConfig, 'layers' | 'shard' | 'mergeFrom' | 'stageIndex' | 'role'>): StageShapes {
+export function stageShapes(spec: ModelSpec | null, cfg: Pick<NodeConfig, 'layers' | 'shard' | 'mergeFrom' | 'stageIndex' | 'role' | 'graph'>): StageShapes {
+  if (cfg.graph) return graphShapes(cfg.graph, cfg.stageIndex);
+  if (!spec) throw new StageConfigError(`role ${cfg.role}: no model spec and no stage graph`);
   const infos = layerInfos(spec);
   const all = infos.map((i) => i.layer.name);
   if (cfg.layers.length === 0) {
@@ -43,4 +45,11 @@ export function stageShapes(spec: ModelSpec, cfg: Pick<NodeConfig, 'layers' | 's
     output = [shardRange(last.layer.units!, cfg.shard.index, cfg.shard.count).count];
   }
   return { input: { dtype: atInput ? 'uint8' : 'float32', shape: first.inShape }, parts, output };
+}
+
+/** A stage of an imported model: the first takes the sender's uint8 pixels (HWC), the others the cut tensor. */
+function graphShapes(g: NonNullable<NodeConfig['graph']>, stageIndex: number): StageShapes {
+  const inner = g.inputDims.slice(1);
+  const pixels = g.preprocess ? (g.preprocess.layout === 'NCHW' ? [inner[1]!, inner[2]!, inner[0]!] : inner) : inner;
+  return { input: stageIndex === 0 ? { dtype: 'uint8', shape: pixels } : { dtype: 'float32', shape: inner }, parts: null, output: g.outputDims.slice(1) };
 }

@@ -5,6 +5,9 @@ import { modelNames } from '../../model/spec.js';
 import { DEFAULT_FRAMES, runDemo } from '../../lab/local-demo.js';
 import { chooseRunTopology, DEFAULT_PRESET } from '../../topology/choose.js';
 import { formatRun } from '../format-run.js';
+import { modelsDirOf } from '../model-import.js';
+import { loadImportedModel } from '../../model/imported.js';
+import { runImportedDemo } from '../../lab/imported-demo.js';
 import { writeRunReport } from '../../report/write.js';
 
 const HELP = `usage: pifarm demo [--model alexnet|vgg16] [--preset NAME | --topology FILE] [--frames N]
@@ -28,7 +31,13 @@ absolute difference is above 1e-4).
   --threads    engine threads per node process (default 1: the processes share the cores)
   --image      send this 224x224 RGB image (binary PPM or raw bytes) as every frame
   --verbose    print every node's output as it comes
-  --report     write DIR/<run id>/result.json and a self-contained HTML report (index.html)`;
+  --report     write DIR/<run id>/result.json and a self-contained HTML report (index.html)
+
+An imported model (pifarm model import) runs the same way, cut at its cut points:
+  --model NAME         the imported model (under --models, default <state dir>/models)
+  --stages N           N stages of about equal MACs (default 3), or
+  --cuts I,J,...       the cut indexes (pifarm model show NAME) where stages begin
+  --replicas R,S,...   replicas per stage (default 1 each)`;
 
 export const command: CliCommand = {
   name: 'demo',
@@ -52,10 +61,15 @@ export const command: CliCommand = {
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
         report: { type: 'string' },
+        models: { type: 'string' },
+        stages: { type: 'string' },
+        cuts: { type: 'string' },
+        replicas: { type: 'string' },
       },
       HELP,
       false,
     );
+    if (values.model && !modelNames().includes(values.model)) return importedDemo(values);
     if (values.preset && values.topology) throw new UsageError('give --preset or --topology, not both');
     const { model, name, stages } = chooseRunTopology({ ...pickFlags(values, 'preset', 'topology', 'model'), defaultPreset: true });
     const engine = values.engine ?? 'onnx';
@@ -88,3 +102,34 @@ export const command: CliCommand = {
     return report.check.ok && report.completed > 0 ? 0 : 1;
   },
 };
+
+const list = (v: string | undefined, flag: string): number[] | undefined =>
+  v === undefined ? undefined : v.split(',').map((x) => numberFlag(x.trim(), flag, 0, { min: 1, integer: true }));
+
+/** demo --model NAME of an imported model: its stages at cut points as local processes. */
+async function importedDemo(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const modelsDir = modelsDirOf(str('models'));
+  const model = loadImportedModel(modelsDir, str('model')!);
+  const frames = numberFlag(str('frames'), 'frames', 20, { min: 1, integer: true });
+  const warmup = numberFlag(str('warmup'), 'warmup', Math.max(1, Math.round(frames / 10)), { min: 0, integer: true });
+  if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
+  const cuts = list(str('cuts'), 'cuts');
+  const replicas = list(str('replicas'), 'replicas');
+  const r = await runImportedDemo({
+    modelsDir,
+    model,
+    ...(cuts ? { cuts } : { stages: numberFlag(str('stages'), 'stages', 3, { min: 1, integer: true }) }),
+    ...(replicas ? { replicas } : {}),
+    frames,
+    warmup,
+    threads: numberFlag(str('threads'), 'threads', 1, { min: 1, integer: true }),
+    log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
+  });
+  if (values.json) console.log(JSON.stringify({ ...r, timeline: undefined }, null, 2));
+  else {
+    console.log(formatRun(r, 'this machine'));
+    for (const t of r.top) console.log(`frame ${t.frame}: ${t.classes.map((c) => `${c.label ?? `class ${c.index}`} ${(c.p * 100).toFixed(1)}%`).join(', ')}`);
+  }
+  return r.check.ok && r.completed > 0 ? 0 : 1;
+}

@@ -1,0 +1,95 @@
+// ONNX graphs in the model zoo's shapes, written with the project's own ONNX writer and random
+// weights, for the import tests: a ResNet-style net (Conv, BatchNormalization, skip connections,
+// GlobalAveragePool, Gemm, Softmax) on an NCHW "data_0" input, a Caffe-style AlexNet head (LRN,
+// grouped convolution, MaxPool), and broken variants.
+import { Bytes, model, node, tensor, valueInfo, type Message } from '../../src/engine/onnx-proto.js';
+
+const FLOAT = 1;
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+}
+
+class Graph {
+  readonly nodes: Message[] = [];
+  readonly inits: Message[] = [];
+  private readonly rnd: () => number;
+  constructor(seed = 7) {
+    this.rnd = random(seed);
+  }
+  weight(name: string, dims: number[], scale = 0.3, offset = 0): string {
+    const n = dims.reduce((a, d) => a * d, 1);
+    const v = new Float32Array(n).map(() => offset + scale * this.rnd());
+    this.inits.push(tensor(name, dims, FLOAT, new Bytes(new Uint8Array(v.buffer))));
+    return name;
+  }
+  op(op: string, inputs: string[], out: string, attrs: Parameters<typeof node>[3] = []): string {
+    this.nodes.push(node(op, inputs, [out], attrs, out));
+    return out;
+  }
+  conv(x: string, name: string, cin: number, cout: number, k = 3, group = 1, stride = 1): string {
+    const pad = (k - 1) / 2;
+    return this.op('Conv', [x, this.weight(`${name}_w`, [cout, cin / group, k, k]), this.weight(`${name}_b`, [cout], 0.1)], name, [
+      { name: 'kernel_shape', ints: [k, k] },
+      { name: 'pads', ints: [pad, pad, pad, pad] },
+      { name: 'strides', ints: [stride, stride] },
+      { name: 'group', i: group },
+    ]);
+  }
+  bn(x: string, name: string, c: number): string {
+    return this.op('BatchNormalization', [x, this.weight(`${name}_s`, [c], 0.2, 1), this.weight(`${name}_b`, [c], 0.1), this.weight(`${name}_m`, [c], 0.1), this.weight(`${name}_v`, [c], 0.2, 1)], name, [{ name: 'epsilon', f: 1e-5 }]);
+  }
+  bytes(input: [string, number[]], output: [string, number[]]): Uint8Array {
+    return model({ nodes: this.nodes, initializers: this.inits, inputs: [valueInfo(...input)], outputs: [valueInfo(...output)], name: 'fixture' }, 13);
+  }
+}
+
+/** Tensors made inside the residual blocks, before their Add: never cut points. */
+export const RESNET_INSIDE_BLOCKS = ['b1_c1', 'b1_bn1', 'b1_r1', 'b1_c2', 'b1_bn2', 'b2_c1', 'b2_bn1', 'b2_r1', 'b2_c2', 'b2_bn2'];
+
+/** data_0 [1,3,32,32] -> stem -> two residual blocks -> GAP -> Gemm(10) -> Softmax */
+export function resnetLike(seed = 7): Uint8Array {
+  const g = new Graph(seed);
+  let x = g.op('Relu', [g.bn(g.conv('data_0', 'stem', 3, 8), 'stem_bn', 8)], 'stem_relu');
+  for (const b of ['b1', 'b2']) {
+    const skip = x;
+    let y = g.op('Relu', [g.bn(g.conv(x, `${b}_c1`, 8, 8), `${b}_bn1`, 8)], `${b}_r1`);
+    y = g.bn(g.conv(y, `${b}_c2`, 8, 8), `${b}_bn2`, 8);
+    x = g.op('Relu', [g.op('Add', [y, skip], `${b}_add`)], `${b}_out`);
+  }
+  const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [x], 'gap')], 'flat');
+  const logits = g.op('Gemm', [pooled, g.weight('fc_w', [10, 8]), g.weight('fc_b', [10], 0.1)], 'fc', [{ name: 'transB', i: 1 }]);
+  g.op('Softmax', [logits], 'prob', [{ name: 'axis', i: 1 }]);
+  return g.bytes(['data_0', [1, 3, 32, 32]], ['prob', [1, 10]]);
+}
+
+/** Caffe's AlexNet head: conv1 (stride 4) -> relu -> LRN -> maxpool -> grouped conv2 -> relu -> fc */
+export function caffeAlexnetLike(seed = 11): Uint8Array {
+  const g = new Graph(seed);
+  let x = g.op('Relu', [g.conv('data_0', 'conv1', 3, 8, 5, 1, 2)], 'relu1');
+  x = g.op('LRN', [x], 'norm1', [{ name: 'size', i: 5 }, { name: 'alpha', f: 1e-4 }, { name: 'beta', f: 0.75 }]);
+  x = g.op('MaxPool', [x], 'pool1', [{ name: 'kernel_shape', ints: [3, 3] }, { name: 'strides', ints: [2, 2] }]);
+  x = g.op('Relu', [g.conv(x, 'conv2', 8, 16, 3, 2)], 'relu2');
+  x = g.op('Flatten', [x], 'flat');
+  g.op('Gemm', [x, g.weight('fc8_w', [5, 16 * 7 * 7], 0.05), g.weight('fc8_b', [5], 0.1)], 'fc8', [{ name: 'transB', i: 1 }]);
+  return g.bytes(['data_0', [1, 3, 32, 32]], ['fc8', [1, 5]]);
+}
+
+/** a node whose operator no runtime knows */
+export function unknownOp(): Uint8Array {
+  const g = new Graph();
+  const x = g.conv('data_0', 'conv1', 3, 4);
+  g.op('FancyGlow', [x], 'glow');
+  return g.bytes(['data_0', [1, 3, 8, 8]], ['glow', [1, 4, 8, 8]]);
+}
+
+/** an input that is not an image */
+export function notAnImage(): Uint8Array {
+  const g = new Graph();
+  g.op('Gemm', ['features', g.weight('w', [3, 10]), g.weight('b', [3])], 'out', [{ name: 'transB', i: 1 }]);
+  return g.bytes(['features', [1, 10]], ['out', [1, 3]]);
+}

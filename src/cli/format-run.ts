@@ -38,7 +38,8 @@ export function formatRun(r: CheckedRun, where: string): string {
     ),
     '',
     `output check: ${r.check.compared} frames against the whole model in one process, max |diff| ${r.check.maxAbsDiff.toExponential(2)} ` +
-      `(tolerance ${r.check.tolerance}): ${r.check.ok ? 'OK' : 'FAILED'}`,
+      `(tolerance ${r.check.tolerance}): ${r.check.ok ? 'OK' : 'FAILED'}; top-1 class the same in ${r.check.compared - r.check.top1Mismatches} of ${r.check.compared}`,
   ];
+  for (const t of r.top ?? []) lines.push(`frame ${t.frame}: ${t.classes.map((c) => `${c.label ?? `class ${c.index}`} ${(c.p * 100).toFixed(1)}%`).join(', ')}`);
   return lines.join('\n');
 }

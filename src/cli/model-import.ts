@@ -2,11 +2,11 @@
 import { resolve } from 'node:path';
 import { numberFlag, UsageError } from './command.js';
 import { table } from '../report/text-table.js';
-import type { ImportedModel, Preprocess } from '../model/imported.js';
+import { defaultModelsDir, type ImportedModel, type Preprocess } from '../model/imported.js';
 
 /** Where imported models live: --models DIR, else <state dir>/models. */
 export function modelsDirOf(flag: string | undefined): string {
-  return resolve(flag ?? `${process.env.PIFARM_STATE_DIR ?? '.pifarm'}/models`);
+  return flag ? resolve(flag) : defaultModelsDir();
 }
 
 /** --scale, --mean R,G,B, --std R,G,B, --bgr */

@@ -8,6 +8,7 @@ import { buildBundle } from '../provision/bundle.js';
 import { SECRET_PATH, instanceName } from '../provision/layout.js';
 import { farmSecret } from './secret.js';
 import { knownAnswers } from './known-answer.js';
+import { importedGraphs } from './imported-graphs.js';
 import { ORT_CURRENT } from '../engine/builds.js';
 import type { HostPlan } from '../provision/types.js';
 import { resolveFarm } from '../topology/resolve.js';
@@ -61,7 +62,9 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
   const controlAddress = o.controlAddress ?? process.env.PIFARM_CONTROL_ADDRESS ?? (remote ? await localAddressToward(remote.address) : '127.0.0.1');
   const addresses: Record<string, string> = Object.fromEntries(hosts.map((h) => [h.name, h.address]));
   if (!addresses.local) addresses.local = controlAddress;
+  const imported = inv.farm.modelsDir ? importedGraphs(inv.farm.modelsDir, farm.model, farm.stages) : undefined;
   const wiring = wireTopology({
+    ...(imported ? { graphs: (k: number) => imported.graphs[k]!, maxMessageBytes: imported.maxMessageBytes } : {}),
     model: farm.model,
     stages: farm.stages,
     placements: farm.placements,
@@ -90,6 +93,10 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
     // the sender's result port too when the sender runs here: the last stage sends to it
     const ports = [...nodes.map((n) => n.config.listen.port), ...(farm.sender.host === h.name ? [farm.sender.port] : [])];
     const plan: HostPlan = { nodes, peers: peers.filter((a) => a !== h.address), ports, bundle, secret, engine: inv.farm.engine, knownAnswer };
+    if (imported) {
+      const mine = [...new Set(farm.placements.filter((p) => p.host === h.name).map((p) => p.stageIndex))];
+      if (mine.length) plan.graphs = mine.map((k) => imported.files[k]!);
+    }
     if (o.readyTimeoutMs !== undefined) plan.readyTimeoutMs = o.readyTimeoutMs;
     plans.set(h.name, plan);
   }

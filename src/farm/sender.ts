@@ -3,7 +3,11 @@
 import { createEngine } from '../engine/index.js';
 import { loadModelSpec } from '../model/spec.js';
 import { loadImage } from '../runtime/frames.js';
-import { checkOutputs } from '../runtime/reference.js';
+import { checkOutputs, checkWithBlock } from '../runtime/reference.js';
+import { readFileSync } from 'node:fs';
+import { processName } from '../runtime/process-name.js';
+import { graphPath, loadImportedModel, topClasses, type ImportedModel } from '../model/imported.js';
+import type { Engine } from '../engine/engine.js';
 import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sender.js';
 import { SECRET_PATH } from '../provision/layout.js';
 import { runRemoteSender } from './remote-sender.js';
@@ -40,7 +44,10 @@ type SentReport = Omit<SenderReport, 'samples'> & { samples: Map<number, Float32
 export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?: HostSession): Promise<CheckedRun> {
   const { farm, wiring, inv } = plan;
   const log = o.log ?? ((m: string) => console.error(m));
-  const spec = loadModelSpec(farm.model);
+  // an imported model: its package says the input and holds the whole graph for the check
+  const pkg = inv.farm.modelsDir ? loadImportedModel(inv.farm.modelsDir, farm.model) : undefined;
+  const spec = pkg ? undefined : loadModelSpec(farm.model);
+  const input = pkg ? pkg.input.shape : spec!.input;
   const frameSeed = o.frameSeed ?? 1;
   const processes = farm.placements.length;
   const window = o.rate ? undefined : o.window ?? Math.min(32, 2 * processes);
@@ -62,7 +69,7 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   if (senderIsLocal(plan)) {
     sent = await runSender({
       ...common,
-      input: spec.input,
+      input,
       listen: { host: plan.controlAddress, port: farm.sender.port },
       image: o.image,
       ...(o.failTimeoutMs !== undefined ? { failTimeoutMs: o.failTimeoutMs } : {}),
@@ -72,13 +79,31 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   } else {
     if (!remote) throw new FarmError(`${inv.file}: farm.sender is ${farm.sender.host}, which is not among the selected hosts`);
     if (o.image) throw new FarmError('--image: the image must be on the sender host; with a sender on a Pi, send random frames (no --image)');
+    if (pkg) throw new FarmError(`${inv.file}: farm.sender: ${farm.model} is an imported model, whose sender runs on this machine for now (farm.sender: local)`);
     sent = await runRemoteSender(remote, { ...common, model: farm.model, listen: { host: '0.0.0.0', port: farm.sender.port }, balance: 'round-robin', mergeTimeoutMs: 5000, mergeCapacity: 64, secretFile: SECRET_PATH }, log);
   }
   const threads = inv.farm.threads ?? 1;
-  const engine = await createEngine(inv.farm.engine, { threads });
+  const engine = await createEngine(pkg ? 'onnx' : inv.farm.engine, { threads });
   log(`checking ${sent.samples.size} outputs against the whole ${farm.model} in one process`);
-  const image = o.image ? loadImage(o.image, spec.input) : undefined;
-  const check = await checkOutputs({ engine, spec, weightSeed: inv.farm.seed, frameSeed, threads, samples: sent.samples, image });
+  const image = o.image ? loadImage(o.image, input) : undefined;
+  const check = pkg
+    ? await checkWithBlock({ block: await wholeGraph(engine, inv.farm.modelsDir!, pkg), inputLength: input.reduce((a, b) => a * b, 1), frameSeed, samples: sent.samples, ...(image ? { image } : {}) })
+    : await checkOutputs({ engine, spec: spec!, weightSeed: inv.farm.seed, frameSeed, threads, samples: sent.samples, image });
   // resident memory is read on the hosts by `pifarm status`, not here: no node stats
-  return runResult({ kind: 'run', model: farm.model, topology: farm.topologyName, engine: engine.describe(), threads, stages: farm.stages, sent, check });
+  // each process by the inventory host that ran it, in the stage table and the timeline
+  const hostNames = Object.fromEntries(farm.placements.map((p) => [processName(p, farm.stages[p.stageIndex]!.shards), p.host]));
+  const result = runResult({ kind: 'run', model: farm.model, topology: farm.topologyName, engine: engine.describe(), threads, stages: farm.stages, sent, check, hostNames, ...(pkg ? { bytesPerFrame: importedBytesPerFrame(pkg, farm.stages) } : {}) });
+  if (pkg) result.top = [...sent.samples].map(([frame, out]) => ({ frame, classes: topClasses(pkg, out) }));
+  return result;
+}
+
+/** The whole graph of an imported model as one block, for the output check. */
+async function wholeGraph(engine: Engine, modelsDir: string, pkg: ImportedModel) {
+  return engine.loadGraph!({ bytes: readFileSync(graphPath(modelsDir, pkg)), input: pkg.input.name, inputShape: pkg.input.dims.slice(1), outputShape: pkg.output.dims.slice(1), preprocess: { ...pkg.preprocess, layout: pkg.input.layout } });
+}
+
+/** Cut tensors sent per frame: the input, every stage boundary, the output. */
+function importedBytesPerFrame(pkg: ImportedModel, stages: { layers: string[] }[]): number {
+  const bytes = (t: string) => pkg.cuts.find((c) => c.tensor === t)?.bytes ?? 0;
+  return bytes(stages[0]!.layers[0]!) + stages.reduce((a, s) => a + bytes(s.layers[s.layers.length - 1]!), 0);
 }

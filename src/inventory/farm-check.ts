@@ -15,7 +15,7 @@ export function hostSlots(h: HostSpec): number {
 export function checkFarmTopology(src: YamlSource, raw: Record<string, unknown>, farm: FarmSpec, file: string, hosts: HostSpec[]): Record<string, string[]> | undefined {
   let choice: TopologyChoice;
   try {
-    choice = chooseTopology(farm.model, farm.topology, dirname(file));
+    choice = chooseTopology(farm.model, farm.topology, dirname(file), farm.modelsDir);
   } catch (e) {
     if (e instanceof YamlCheckError) {
       src.add(['farm', 'topology'], `the topology file ${farm.topology} has errors:`);

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { modelNames } from '../model/spec.js';
+import { defaultModelsDir, isImportedModel } from '../model/imported.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import { YamlCheckError, YamlSource, type Issue } from './yaml-source.js';
 import { HOST_KEYS, SETTING_KEYS, Fields, addressProblem, expandPath, mergeSettings, readSettings, type HostSettings } from './host-settings.js';
@@ -21,7 +22,7 @@ export const DEFAULT_SSH_PORT = 22;
 export const LOCAL = 'local';
 
 const TOP_KEYS = ['hosts', 'defaults', 'groups', 'farm', 'ssh'];
-const FARM_KEYS = ['model', 'topology', 'assignment', 'sender', 'ports', 'engine', 'threads', 'seed'];
+const FARM_KEYS = ['model', 'topology', 'assignment', 'sender', 'ports', 'engine', 'threads', 'seed', 'models'];
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function loadInventory(file: string): Inventory {
@@ -195,8 +196,11 @@ function readFarm(src: YamlSource, raw: unknown, file: string, hosts: HostSpec[]
   const f = new Fields(src, ['farm'], raw);
   const models = modelNames();
   const model = raw.model;
-  if (typeof model !== 'string' || !models.includes(model)) {
-    src.add(['farm', 'model'], `expected the model: ${models.join(' or ')}`);
+  const modelsDir = typeof raw.models === 'string' ? resolve(dirname(file), raw.models) : defaultModelsDir();
+  if (raw.models !== undefined && typeof raw.models !== 'string') src.add(['farm', 'models'], 'expected the folder of imported models (pifarm model import --models DIR)');
+  const imported = typeof model === 'string' && !models.includes(model) && isImportedModel(modelsDir, model);
+  if (typeof model !== 'string' || (!models.includes(model) && !imported)) {
+    src.add(['farm', 'model'], `expected the model: ${models.join(' or ')}, or a model imported into ${modelsDir} (pifarm model import)`);
     return undefined;
   }
   const topology = raw.topology === undefined ? 'auto' : f.str('topology', 'a preset name, auto, or the path of a topology file');
@@ -215,7 +219,7 @@ function readFarm(src: YamlSource, raw: unknown, file: string, hosts: HostSpec[]
   const threads = f.int('threads', 1, 256, 'the compute threads per node process');
   const seed = f.int('seed', 0, 2 ** 31 - 1, 'the weight seed') ?? DEFAULT_SEED;
   if (!topology || !sender) return undefined;
-  const farm: FarmSpec = { model, topology, sender, ports, engine, seed };
+  const farm: FarmSpec = { model, topology, sender, ports, engine, seed, ...(imported ? { modelsDir } : {}) };
   if (threads !== undefined) farm.threads = threads;
   const assignment = checkFarmTopology(src, raw, farm, file, hosts);
   if (assignment) farm.assignment = assignment;

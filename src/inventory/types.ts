@@ -86,6 +86,8 @@ export interface FarmSpec {
   engine: string;
   threads?: number;
   seed: number;
+  /** the folder of imported models (farm.models, else <state dir>/models); set when `model` is one of them */
+  modelsDir?: string;
 }
 
 export interface Inventory {

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../engine/index.js';
 import { importedStage } from '../engine/imported-stage.js';
-import { graphPath, ImportedModelError, type ImportedModel } from '../model/imported.js';
+import { balancedCuts, graphPath, ImportedModelError, topClasses, type ImportedModel, type TopClass } from '../model/imported.js';
+
+export { balancedCuts, topClasses };
 import { DEFAULT_MAX_MESSAGE_BYTES, type NodeConfig } from '../runtime/config.js';
 import { checkWithBlock } from '../runtime/reference.js';
 import { defaultSampleIds, runSender } from '../runtime/sender.js';
@@ -28,29 +30,6 @@ export interface ImportedDemoOptions {
   window?: number;
   threads?: number;
   log: (m: string) => void;
-}
-
-/** Cut indexes (0 first, the output last) splitting the model into `n` stages of about equal MACs. */
-export function balancedCuts(m: ImportedModel, n: number): number[] {
-  const last = m.cuts.length - 1;
-  const at = [0];
-  let acc = 0;
-  for (let i = 0; i < last && at.length < n; i++) {
-    acc += m.cuts[i]!.macsToNext;
-    if (acc >= (at.length * m.macs) / n && i + 1 < last) at.push(i + 1);
-  }
-  return [...at, last];
-}
-
-export interface TopClass {
-  index: number;
-  label?: string;
-  p: number;
-}
-
-/** The k highest outputs of a frame, with their labels where the package has them. */
-export function topClasses(m: ImportedModel, out: Float32Array, k = 5): TopClass[] {
-  return [...out].map((p, index) => ({ index, p })).sort((a, b) => b.p - a.p).slice(0, k).map((c) => ({ ...c, ...(m.labels ? { label: m.labels[c.index]! } : {}) }));
 }
 
 export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRun & { top: { frame: number; classes: TopClass[] }[] }> {
@@ -100,6 +79,5 @@ export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRu
   const specs = stages.map((s) => ({ role: s.role, layers: [m.cuts[s.from]!.tensor, m.cuts[s.to]!.tensor], replicas: s.replicas, shards: 1 }));
   const bytesPerFrame = at.reduce((a, c) => a + m.cuts[c]!.bytes, 0);
   const result = runResult({ kind: 'demo', model: m.name, topology: `cuts ${at.join(',')}`, engine: engine.describe(), threads: o.threads ?? 1, stages: specs, sent, check, nodes: { after: stats }, bytesPerFrame });
-  const top = [...sent.samples].map(([frame, out]) => ({ frame, classes: topClasses(m, out) }));
-  return { ...result, top };
+  return { ...result, top: [...sent.samples].map(([frame, out]) => ({ frame, classes: topClasses(m, out) })) };
 }

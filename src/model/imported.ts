@@ -2,7 +2,7 @@
 // meta.json, which says how to feed it (input shape, layout, preprocessing), what comes out
 // (classes, labels), what it costs (MACs, parameters) and where it can be cut.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const META_FILE = 'meta.json';
 
@@ -53,6 +53,15 @@ export class ImportedModelError extends Error {
   readonly userFacing = true;
 }
 
+/** Where imported models live unless the inventory or a flag says: <state dir>/models. */
+export function defaultModelsDir(): string {
+  return resolve(process.env.PIFARM_STATE_DIR ?? '.pifarm', 'models');
+}
+
+export function isImportedModel(modelsDir: string, name: string): boolean {
+  return existsSync(join(modelsDir, name, META_FILE));
+}
+
 export function loadImportedModel(modelsDir: string, name: string): ImportedModel {
   const file = join(modelsDir, name, META_FILE);
   if (!existsSync(file)) throw new ImportedModelError(`no imported model "${name}" in ${modelsDir}; import one with pifarm model import FILE.onnx --name ${name}`);
@@ -62,4 +71,27 @@ export function loadImportedModel(modelsDir: string, name: string): ImportedMode
 /** The graph file of a package. */
 export function graphPath(modelsDir: string, m: ImportedModel): string {
   return join(modelsDir, m.name, m.graphFile);
+}
+
+/** Cut indexes (0 first, the output last) splitting the model into `n` stages of about equal MACs. */
+export function balancedCuts(m: ImportedModel, n: number): number[] {
+  const last = m.cuts.length - 1;
+  const at = [0];
+  let acc = 0;
+  for (let i = 0; i < last && at.length < n; i++) {
+    acc += m.cuts[i]!.macsToNext;
+    if (acc >= (at.length * m.macs) / n && i + 1 < last) at.push(i + 1);
+  }
+  return [...at, last];
+}
+
+export interface TopClass {
+  index: number;
+  label?: string;
+  p: number;
+}
+
+/** The k highest outputs of a frame, with their labels where the package has them. */
+export function topClasses(m: ImportedModel, out: Float32Array, k = 5): TopClass[] {
+  return [...out].map((p, index) => ({ index, p })).sort((a, b) => b.p - a.p).slice(0, k).map((c) => ({ ...c, ...(m.labels ? { label: m.labels[c.index]! } : {}) }));
 }

@@ -4,7 +4,7 @@ import type { CpuFacts } from '../engine/builds.js';
 import type { Arch } from '../inventory/types.js';
 import { CPU_SCRIPT, cpuFactsOf } from './cpu-facts.js';
 import type { Transport } from '../transport/transport.js';
-import { BASE_DIR, CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, RUN_USER, SECRET_PATH, UNIT_PATH } from './layout.js';
+import { BASE_DIR, CONFIG_DIR, CURRENT_LINK, RELEASE_MARKER, RELEASES_DIR, RUN_USER, SECRET_PATH, UNIT_PATH, MODELS_DIR } from './layout.js';
 import { ProvisionError } from './types.js';
 
 export interface HostFacts {
@@ -51,6 +51,8 @@ export interface HostFacts {
     user: boolean;
     /** pifarm's folders that exist */
     dirs: string[];
+    /** stage graph files in MODELS_DIR (complete: written under another name, then renamed) */
+    models: string[];
   };
 }
 
@@ -77,6 +79,7 @@ const SCRIPT = [
   `id -u ${RUN_USER} >/dev/null 2>&1 && echo "runuser=1"`,
   `systemctl list-units 'pifarm-node@*' --state=active,activating --plain --no-legend 2>/dev/null | while read u rest; do echo "active=$u"; done`,
   `for d in ${BASE_DIR} ${RELEASES_DIR} ${CONFIG_DIR}; do [ -d $d ] && echo "dir=$d"; done`,
+  `for f in ${MODELS_DIR}/*.onnx; do [ -f "$f" ] && echo "model=$(basename $f)"; done`,
   'true',
 ].join('; ');
 
@@ -108,6 +111,7 @@ export async function gatherFacts(t: Transport, opts: { packages?: string[] } = 
     user: kv.get('runuser') === '1',
     active: pairs.filter(([k]) => k === 'active').map(([, v]) => /^pifarm-node@(.+)\.service$/.exec(v)?.[1]).filter((x): x is string => !!x),
     dirs: pairs.filter(([k]) => k === 'dir').map(([, v]) => v),
+    models: pairs.filter(([k]) => k === 'model').map(([, v]) => v),
   };
   const current = kv.get('current')?.split('/').pop();
   if (current) pifarm.current = current;

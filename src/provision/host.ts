@@ -3,6 +3,7 @@
 // stops at the first failed step (later steps depend on earlier ones); it never throws.
 import { codeSyncStep, currentRelease, switchLinkCommand } from './code-sync.js';
 import { firewallStep } from './firewall.js';
+import { modelFilesStep } from './model-files.js';
 import { firstBootStep } from './first-boot.js';
 import { CURRENT_LINK, PREVIOUS_LINK, RELEASES_DIR } from './layout.js';
 import { packagesStep } from './packages.js';
@@ -74,7 +75,10 @@ export function deployHost(ctx: StepContext): Promise<StepResult[]> {
   };
   // the farm's node ports, where a firewall is active: provision may have run before the farm resolved
   const firewall = ctx.facts.ufwActive || ctx.facts.nftActive ? [firewallStep] : [];
-  return sequence(ctx, [...firewall, code, config, restart]);
+  // an imported model's stage graphs, before the code (a host whose CPU gets no onnxruntime is
+  // refused before anything is sent) and before the configs that name them
+  const models = ctx.plan.graphs?.length ? [modelFilesStep] : [];
+  return sequence(ctx, [...firewall, ...models, code, config, restart]);
 }
 
 export const startStep: Step = {

@@ -9,6 +9,8 @@ export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 export const RUN_USER = 'pifarm';
 /** the farm secret every node connection proves (readable by the run user only: mode 0600) */
 export const SECRET_PATH = '/etc/pifarm/secret';
+/** stage graphs of imported models, by content: <sha256 prefix>.onnx, kept across releases */
+export const MODELS_DIR = `${BASE_DIR}/models`;
 /** the marker a release folder gets once it is completely unpacked */
 export const RELEASE_MARKER = '.pifarm-release';
 

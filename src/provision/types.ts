@@ -27,6 +27,15 @@ export interface HostPlan {
   readyTimeoutMs?: number;
   /** provision without a farm that resolves: why (the firewall step then leaves the ports to deploy) */
   farmProblem?: string;
+  /** an imported model: the stage graphs this host's nodes run, where they go and their content */
+  graphs?: StageGraphFile[];
+}
+
+export interface StageGraphFile {
+  /** MODELS_DIR/<sha256 prefix>.onnx */
+  path: string;
+  sha256: string;
+  bytes: Uint8Array;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';

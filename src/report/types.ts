@@ -103,6 +103,8 @@ export interface RunResult {
   check?: { compared: number; maxAbsDiff: number; ok: boolean; tolerance?: number; top1Mismatches?: number };
   /** per-frame records for the timeline and the latency distribution */
   timeline?: FrameRecord[];
+  /** the sampled frames' highest classes (an imported model's labels where it has them) */
+  top?: { frame: number; classes: { index: number; label?: string; p: number }[] }[];
   /** completed frames per second, in 1 s buckets from the start */
   ipsOverTime?: { t: number; ips: number }[];
 }

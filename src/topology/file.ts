@@ -6,6 +6,7 @@ import { basename, extname } from 'node:path';
 import { stringify } from 'yaml';
 import { checkStagesCoverModel, loadModelSpec, modelNames, parseStage, type StageSpec } from '../model/spec.js';
 import { YamlCheckError, YamlSource } from '../inventory/yaml-source.js';
+import { defaultModelsDir, isImportedModel, loadImportedModel, type ImportedModel } from '../model/imported.js';
 
 export interface TopologyFile {
   model: string;
@@ -20,17 +21,17 @@ export class TopologyFileError extends YamlCheckError {}
 const KEYS = ['model', 'name', 'devices', 'stages', 'predicted'] as const;
 
 /** Reads and checks a topology file; throws TopologyFileError naming file:line:col and the field. */
-export function loadTopologyFile(path: string): TopologyFile {
+export function loadTopologyFile(path: string, modelsDir?: string): TopologyFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new TopologyFileError([{ file: path, line: 1, col: 1, field: '', message: `cannot read the topology file: ${(e as Error).message}` }]);
   }
-  return parseTopologyText(text, path);
+  return parseTopologyText(text, path, modelsDir);
 }
 
-export function parseTopologyText(text: string, file: string): TopologyFile {
+export function parseTopologyText(text: string, file: string, modelsDir = defaultModelsDir()): TopologyFile {
   const src = new YamlSource(file, text);
   if (src.issues.length) throw new TopologyFileError(src.issues);
   const root = src.toJS() as Record<string, unknown> | null;
@@ -42,8 +43,9 @@ export function parseTopologyText(text: string, file: string): TopologyFile {
   src.checkDuplicateKeys([], 'key');
   const models = modelNames();
   const model = root.model;
-  if (typeof model !== 'string' || !models.includes(model)) {
-    src.add(['model'], `expected one of ${models.join(', ')}`);
+  const imported = typeof model === 'string' && !models.includes(model) && isImportedModel(modelsDir, model);
+  if (typeof model !== 'string' || (!models.includes(model) && !imported)) {
+    src.add(['model'], `expected one of ${models.join(', ')}, or a model imported into ${modelsDir}`);
     throw new TopologyFileError(src.issues);
   }
   const name = root.name === undefined ? basename(file, extname(file)) : root.name;
@@ -51,6 +53,7 @@ export function parseTopologyText(text: string, file: string): TopologyFile {
   if (root.devices !== undefined && (!Number.isInteger(root.devices) || (root.devices as number) < 2)) {
     src.add(['devices'], 'expected the device count (nodes plus the sender), an integer >= 2');
   }
+  if (imported) return importedTopology(src, root, model, name as string, loadImportedModel(modelsDir, model));
   const spec = loadModelSpec(model);
   const stages: StageSpec[] = [];
   if (!Array.isArray(root.stages) || root.stages.length === 0) {
@@ -93,4 +96,36 @@ export function topologyToYaml(t: TopologyFile, header: string[] = [], predicted
   }
   if (predicted) lines.push(`predicted: ${flow(predicted)}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The stages of an imported model: `layers: FROM..TO` names two of its cut tensors (pifarm model
+ * show lists them); the first stage starts at the input, each next one where the last ended, the
+ * last ends at the output. Dense-layer shards are for the built-in models only, for now.
+ */
+function importedTopology(src: YamlSource, root: Record<string, unknown>, model: string, name: string, pkg: ImportedModel): TopologyFile {
+  const cuts = pkg.cuts.map((c) => c.tensor);
+  const stages: StageSpec[] = [];
+  if (!Array.isArray(root.stages) || root.stages.length === 0) src.add(['stages'], 'expected a list of stages {role, layers: FROM..TO, replicas}');
+  else {
+    let at = cuts[0]!;
+    (root.stages as Record<string, unknown>[]).forEach((raw, i) => {
+      const range = typeof raw?.layers === 'string' ? raw.layers.split('..') : [];
+      const [from, to] = range.map((x) => x.trim());
+      const replicas = raw?.replicas ?? 1;
+      if (typeof raw?.role !== 'string' || !raw.role) return src.add(['stages', i, 'role'], 'expected the stage\'s role name');
+      if (range.length !== 2 || !cuts.includes(from!) || !cuts.includes(to!)) return src.add(['stages', i, 'layers'], `expected FROM..TO, two cut points of ${model} (${cuts.join(', ')})`);
+      if (from !== at) return src.add(['stages', i, 'layers'], `the stage must start at ${at}, where the one before it ends`);
+      if (cuts.indexOf(to!) <= cuts.indexOf(from!)) return src.add(['stages', i, 'layers'], `${to} does not come after ${from}`);
+      if (!Number.isInteger(replicas) || (replicas as number) < 1) return src.add(['stages', i, 'replicas'], 'expected an integer >= 1');
+      if (raw.shards !== undefined && raw.shards !== 1) return src.add(['stages', i, 'shards'], 'an imported model\'s stages are not split into shards yet; use replicas');
+      stages.push({ role: raw.role, layers: [from!, to!], replicas: replicas as number, shards: 1 });
+      at = to!;
+    });
+    if (stages.length === root.stages.length && at !== cuts[cuts.length - 1]) src.add(['stages'], `the last stage ends at ${at}, not at the output ${cuts[cuts.length - 1]}`);
+  }
+  if (src.issues.length) throw new TopologyFileError(src.issues);
+  const out: TopologyFile = { model, name, stages };
+  if (root.devices !== undefined) out.devices = root.devices as number;
+  return out;
 }

@@ -21,18 +21,19 @@ export function looksLikePath(topology: string): boolean {
  * Resolves the name to stages. Throws an Error with a plain message (the caller adds where it
  * was written); a topology file's own errors come as its TopologyFileError.
  */
-export function chooseTopology(model: string, topology: string, baseDir: string): TopologyChoice {
+export function chooseTopology(model: string, topology: string, baseDir: string, modelsDir?: string): TopologyChoice {
   if (topology === AUTO) return { kind: 'auto' };
   if (looksLikePath(topology)) {
     const path = isAbsolute(topology) ? topology : resolve(baseDir, topology);
     if (!existsSync(path)) throw new Error(`topology file ${path} does not exist; expected a preset name, "auto", or the path of a file written by pifarm plan`);
-    const t = loadTopologyFile(path);
+    const t = loadTopologyFile(path, modelsDir);
     if (t.model !== model) throw new Error(`the topology file ${topology} is for ${t.model}, but farm.model is ${model}`);
     return { kind: 'file', name: topology, path, stages: t.stages, ...(t.devices !== undefined ? { devices: t.devices } : {}) };
   }
   const presets = allPresets();
   const p = presets.find((x) => x.name === topology);
   const mine = presets.filter((x) => x.model === model).map((x) => x.name);
+  if (modelsDir && mine.length === 0) throw new Error(`${model} is an imported model: the paper's presets are for ${[...new Set(presets.map((x) => x.model))].join(' and ')}; give "auto" or the path of a topology file (stages from cut point to cut point, pifarm model show ${model})`);
   if (!p) throw new Error(`unknown topology "${topology}"; expected a preset of ${model} (${mine.join(', ')}), "auto", or the path of a topology file`);
   if (p.model !== model) throw new Error(`preset ${topology} is for ${p.model}, but farm.model is ${model}; presets of ${model}: ${mine.join(', ')}`);
   return { kind: 'preset', name: p.name, stages: p.stages, devices: p.devices };

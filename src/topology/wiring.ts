@@ -10,6 +10,7 @@ import {
   type Endpoint,
   type NextStage,
   type NodeConfig,
+  type StageGraph,
 } from '../runtime/config.js';
 import type { Placement } from './types.js';
 
@@ -36,6 +37,8 @@ export interface WiringInput {
   mergeCapacity?: number;
   queueCapacity?: number;
   secretFile?: string;
+  /** an imported model: each stage's graph (its file where the node runs); maxMessageBytes must be given */
+  graphs?: (stageIndex: number) => StageGraph;
 }
 
 export interface Wiring {
@@ -75,7 +78,7 @@ export function wireTopology(w: WiringInput): Wiring {
   const { stages } = w;
   if (stages.length === 0) throw new WiringError('the topology has no stages');
   for (const s of stages) {
-    const problem = shardProblem(w.model, s);
+    const problem = w.graphs ? (s.shards > 1 ? `stage ${s.role}: an imported model's stages are not split into shards` : null) : shardProblem(w.model, s);
     if (problem) throw new WiringError(problem);
   }
   const addr = (host: string, what: string): string => {
@@ -144,6 +147,10 @@ export function wireTopology(w: WiringInput): Wiring {
     if (w.threads !== undefined) cfg.threads = w.threads;
     if (w.queueCapacity !== undefined) cfg.queueCapacity = w.queueCapacity;
     if (w.secretFile !== undefined) cfg.secretFile = w.secretFile;
+    if (w.graphs) {
+      cfg.layers = [];
+      cfg.graph = w.graphs(p.stageIndex);
+    }
     return cfg;
   });
   return { nodes, first: target(0), lastShards: stages[stages.length - 1]!.shards, maxMessageBytes };

@@ -70,7 +70,7 @@ export function piFacts(o: Partial<HostFacts> = {}, pifarm: Partial<HostFacts['p
     cloudInit: 'absent',
     clockSynced: true,
     ...o,
-    pifarm: { releases: [], configs: {}, active: [], user: false, dirs: [], ...pifarm },
+    pifarm: { releases: [], configs: {}, active: [], user: false, dirs: [], models: [], ...pifarm },
   };
 }
 

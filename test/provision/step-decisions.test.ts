@@ -9,6 +9,7 @@ import { runtimeStep } from '../../src/provision/runtime.js';
 import { userStep } from '../../src/provision/user.js';
 import { firewallStep } from '../../src/provision/firewall.js';
 import { unitStep } from '../../src/provision/unit.js';
+import { modelFilesStep } from '../../src/provision/model-files.js';
 import { deployHost, provisionHost } from '../../src/provision/host.js';
 import { runStep } from '../../src/provision/types.js';
 import { BASE_DIR, CONFIG_DIR, RELEASES_DIR } from '../../src/provision/layout.js';
@@ -134,6 +135,19 @@ test('deploy checks the firewall first where one is active, and not where none i
   t = new ScriptedTransport('pi1');
   results = await deployHost(scriptedContext(t, piFacts(), { plan }));
   assert.equal(results[0]!.step, 'code');
+});
+
+test('model: an imported model on an armhf host is refused before anything is sent; present graphs are not sent again', async () => {
+  const graphs = [{ path: '/opt/pifarm/models/0123456789abcdef.onnx', sha256: '0123456789abcdef'.padEnd(64, '0'), bytes: new Uint8Array(10) }];
+  const armhf = piFacts({ arch: 'armhf', machine: 'armv7l', cpu: { arch: 'armhf', model: 'Cortex-A7', features: ['half', 'thumb', 'fastmult', 'vfp', 'edsp', 'neon', 'vfpv3', 'tls', 'vfpv4', 'idiva', 'idivt'] } });
+  let t = new ScriptedTransport('pi1');
+  let r = await runStep(modelFilesStep, scriptedContext(t, armhf, { plan: { nodes: [], peers: [], ports: [], graphs } }));
+  assert.equal(r.status, 'failed');
+  assert.match(r.detail, /^pi1: an imported model runs on onnxruntime only, and this host's CPU .* gets tfjs/);
+  assert.equal(t.sent.length, 0);
+  t = new ScriptedTransport('pi1');
+  r = await runStep(modelFilesStep, scriptedContext(t, piFacts({}, { models: ['0123456789abcdef.onnx'] }), { plan: { nodes: [], peers: [], ports: [], graphs } }));
+  assert.deepEqual([r.status, r.detail, t.sent.length], ['ok', '1 stage graph(s) present', 0]);
 });
 
 test('unit: no systemd is refused; a first install writes the file without daemon-reload, a changed one reloads', async () => {

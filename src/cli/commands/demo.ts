@@ -127,9 +127,6 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
     log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
   });
   if (values.json) console.log(JSON.stringify({ ...r, timeline: undefined }, null, 2));
-  else {
-    console.log(formatRun(r, 'this machine'));
-    for (const t of r.top) console.log(`frame ${t.frame}: ${t.classes.map((c) => `${c.label ?? `class ${c.index}`} ${(c.p * 100).toFixed(1)}%`).join(', ')}`);
-  }
+  else console.log(formatRun(r, 'this machine'));
   return r.check.ok && r.completed > 0 ? 0 : 1;
 }

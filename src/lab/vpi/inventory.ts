@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { VirtualPis } from './harness.js';
 
 /** An inventory of virtual Pis (root login with the harness key), a topology (a preset, or a file with `model`), a sender (default local). */
-export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string; user?: string; model?: string; engine?: string; assignment?: Record<string, string[]>; hostSettings?: Record<string, Record<string, string>> } = {}): string {
+export function writeInventory(dir: string, pis: VirtualPis, topology: string, o: { senderPort?: number; sender?: string; hosts?: number; file?: string; user?: string; model?: string; engine?: string; models?: string; assignment?: Record<string, string[]>; hostSettings?: Record<string, Record<string, string>> } = {}): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, o.file ?? 'farm.yaml');
   const hosts = pis.hosts.slice(0, o.hosts ?? pis.hosts.length);
@@ -20,6 +20,7 @@ export function writeInventory(dir: string, pis: VirtualPis, topology: string, o
     `  sender: ${o.sender ?? 'local'}`,
     `  ports: { node: 12345, sender: ${o.senderPort ?? 19999} }`,
     `  engine: ${o.engine ?? 'onnx'}`,
+    ...(o.models ? [`  models: ${o.models}`] : []),
     ...(o.assignment ? ['  assignment:', ...Object.entries(o.assignment).map(([role, hs]) => `    ${role}: [${hs.join(', ')}]`)] : []),
   ];
   writeFileSync(file, lines.join('\n') + '\n');

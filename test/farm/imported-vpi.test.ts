@@ -1,0 +1,55 @@
+// A trained model on a farm over SSH: nsfwjs' MobileNetV2 imported, cut into three stages on three
+// virtual Pis by a topology file of cut points, its stage graphs sent to the hosts that run them (by content hash, checked on
+// arrival), the frames streamed from this machine, outputs equal the whole model, labels named; a
+// second deploy of the unchanged model sends no graph.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
+import { writeInventory } from '../../src/lab/vpi/inventory.js';
+import { importTfjs } from '../../src/engine/import-tfjs.js';
+import { simpleCommand, upCommand } from '../../src/farm/commands.js';
+import type { FarmOptions } from '../../src/farm/options.js';
+import { nsfwMobilenet, NSFW_LABELS } from '../engine/nsfw-fixture.js';
+
+let pis: VirtualPis;
+let dir: string;
+
+before(async () => {
+  pis = await startVirtualPis(3);
+  dir = mkdtempSync(join(tmpdir(), 'pifarm-imported-farm-'));
+});
+after(async () => {
+  await pis?.teardown();
+});
+
+test('an imported MobileNetV2 on three virtual Pis: stage graphs deployed, every frame, outputs equal the whole model, labels', { timeout: 300_000 }, async () => {
+  const labels = join(dir, 'labels.txt');
+  writeFileSync(labels, NSFW_LABELS.join('\n') + '\n');
+  await importTfjs(nsfwMobilenet(dir).file, { modelsDir: join(dir, 'models'), name: 'nsfw', labelsFile: labels });
+  // three stages between cut points that close inverted-residual blocks (pifarm model show nsfw)
+  const topology = join(dir, 'nsfw-3.yaml');
+  writeFileSync(topology, 'model: nsfw\nname: nsfw-3\nstages:\n  - { role: head, layers: input..block_4_add }\n  - { role: body, layers: block_4_add..block_12_add }\n  - { role: tail, layers: block_12_add..output }\n');
+  const inventory = writeInventory(dir, pis, topology, { model: 'nsfw', models: './models' });
+  const o: FarmOptions = { inventoryFile: inventory, stateDir: join(dir, 'state'), logsDir: join(dir, 'logs'), offline: true, json: true };
+  const up = await upCommand(o, { frames: 12, warmup: 2, log: () => {} });
+  assert.deepEqual(up.failed, [], JSON.stringify(up.runs.map((h) => h.results.filter((s) => s.status === 'failed'))));
+  assert.equal(up.report?.completed, 12, up.runError);
+  assert.ok(up.report!.check.ok, JSON.stringify(up.report!.check));
+  assert.deepEqual(up.report!.stages.map((x) => [x.role, x.hosts]), [['head', ['vpi1']], ['body', ['vpi2']], ['tail', ['vpi3']]]);
+  assert.ok(up.report!.top!.every((t) => NSFW_LABELS.includes(t.classes[0]!.label!)));
+  for (const h of up.runs) {
+    const model = h.results.find((s) => s.step === 'model');
+    assert.equal(model?.status, 'changed', `${h.host}: ${JSON.stringify(model)}`);
+    assert.ok(model!.bytesSent! > 0);
+  }
+  const files = await pis.exec('vpi1', 'ls /opt/pifarm/models; grep -h \'"file"\' /etc/pifarm/nodes/*.json');
+  assert.match(files.stdout, /^[0-9a-f]{16}\.onnx$/m);
+
+  // the same model again: nothing to send, nothing to restart
+  const again = await simpleCommand('deploy', o);
+  assert.deepEqual(again.failed, []);
+  for (const h of again.runs) assert.deepEqual(h.results.map((s) => [s.step, s.status]), [['model', 'ok'], ['code', 'ok'], ['config', 'ok'], ['restart', 'ok']]);
+});

@@ -56,14 +56,15 @@ export class EngineError extends Error {}
  */
 export function preprocessPixels(pixels: Float32Array, shape: [number, number, number], p: NonNullable<GraphRequest['preprocess']>): Float32Array {
   const [h, w, c] = shape;
+  const hw = h * w;
   const out = new Float32Array(pixels.length);
-  const k = 255 * p.scale;
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      for (let ch = 0; ch < c; ch++) {
-        const src = p.bgr ? c - 1 - ch : ch;
-        const v = (pixels[(y * w + x) * c + src]! * k - p.mean[ch]!) / p.std[ch]!;
-        out[p.layout === 'NCHW' ? (ch * h + y) * w + x : (y * w + x) * c + ch] = v;
-      }
+  // per output channel: value = pixel * gain + offset, read from channel src (BGR swaps them)
+  for (let ch = 0; ch < c; ch++) {
+    const gain = (255 * p.scale) / p.std[ch]!;
+    const offset = -p.mean[ch]! / p.std[ch]!;
+    const src = p.bgr ? c - 1 - ch : ch;
+    if (p.layout === 'NCHW') for (let i = 0, o = ch * hw; i < hw; i++) out[o + i] = pixels[i * c + src]! * gain + offset;
+    else for (let i = 0; i < hw; i++) out[i * c + ch] = pixels[i * c + src]! * gain + offset;
+  }
   return out;
 }

@@ -7,7 +7,7 @@ import { numberFlag, parseFlags, UsageError, type CliCommand } from '../command.
 import { table } from '../../report/text-table.js';
 import { findPreset, modelNames } from '../../model/spec.js';
 import { loadInventory } from '../../inventory/load.js';
-import { PI3, PI4, evaluateTopology, type DeviceProfile, type Evaluation } from '../../topology/cost-model.js';
+import { DEFAULT_COST_MODEL, PI3, PI4, evaluateTopology, type DeviceProfile, type Evaluation } from '../../topology/cost-model.js';
 import { costModelOf, planTopology, type DeviceClass, type Plan, type PlanRequest } from '../../topology/plan.js';
 import { inventoryClasses } from '../../topology/plan-inventory.js';
 import { profileLocal } from '../../topology/profile.js';
@@ -15,6 +15,9 @@ import type { Inventory } from '../../inventory/types.js';
 import { topologyToYaml } from '../../topology/file.js';
 import { chooseBuild } from '../../engine/builds.js';
 import { localCpu } from '../../engine/index.js';
+import { isImportedModel, loadImportedModel } from '../../model/imported.js';
+import { planImported } from '../../topology/plan-imported.js';
+import { modelsDirOf } from '../model-import.js';
 
 const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
                    [--device-gflops G] [--ram-mb MB] [--bandwidth-mbit B] [--local]
@@ -42,7 +45,9 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
                     reached as the farm commands reach it (--state-dir, --accept-new-key HOST,
                     --user-known-hosts as there)
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)
-  -o FILE           write the topology YAML there (else it is printed)`;
+  -o FILE           write the topology YAML there (else it is printed)
+  --model NAME      may name an imported model (pifarm model import; --models DIR): planned over
+                    its cut points with --devices, --device-gflops, --bandwidth-mbit, --local`;
 
 export const command: CliCommand = {
   name: 'plan',
@@ -68,6 +73,7 @@ export const command: CliCommand = {
         preset: { type: 'string' },
         json: { type: 'boolean' },
         output: { type: 'string', short: 'o' },
+        models: { type: 'string' },
       },
       HELP,
       false,
@@ -76,7 +82,10 @@ export const command: CliCommand = {
     const inv = values.inventory ? loadInventory(values.inventory) : undefined;
     const model = values.model ?? inv?.farm.model ?? preset?.model;
     if (!model) throw new UsageError(`plan: give --model (${modelNames().join(' or ')})\n\n${HELP}`);
-    if (!modelNames().includes(model)) throw new UsageError(`--model: unknown model "${model}"; valid models: ${modelNames().join(', ')}`);
+    if (!modelNames().includes(model)) {
+      if (isImportedModel(modelsDirOf(values.models), model)) return planImportedModel(model, values);
+      throw new UsageError(`--model: unknown model "${model}"; valid models: ${modelNames().join(', ')}, or one imported into ${modelsDirOf(values.models)} (pifarm model import)`);
+    }
     if (preset && preset.model !== model) throw new UsageError(`--preset ${preset.name} is a ${preset.model} preset, not ${model}`);
 
     let profile: DeviceProfile = PI3;
@@ -195,4 +204,28 @@ function formatPlan(p: Plan, req: PlanRequest): string {
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** `plan --model NAME` of an imported model: the heuristic over its cut points (topology/plan-imported.ts). */
+function planImportedModel(model: string, values: { devices?: string; 'device-gflops'?: string; 'bandwidth-mbit'?: string; local?: boolean; json?: boolean; output?: string; models?: string }): number {
+  const pkg = loadImportedModel(modelsDirOf(values.models), model);
+  if (values.devices === undefined) throw new UsageError('plan: give --devices N (nodes plus the sender) for an imported model');
+  const devices = numberFlag(values.devices, 'devices', 0, { min: 2, integer: true });
+  const gflops = values['device-gflops'] !== undefined ? numberFlag(values['device-gflops'], 'device-gflops', 0, { min: 0.001 }) : PI3.gflops;
+  const cm = { ...DEFAULT_COST_MODEL, sharedMedium: !values.local, ...(values['bandwidth-mbit'] !== undefined ? { bandwidthMbit: numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 }) } : {}) };
+  const plan = planImported(pkg, devices - 1, { ...PI3, gflops }, cm);
+  const name = `plan-${model}-${devices}`;
+  const yaml = topologyToYaml({ model, name, stages: plan.stages, devices }, [
+    `written by pifarm plan: ${model} (imported) on ${devices} devices (${devices - 1} nodes + the sender), ${gflops} GFLOPS each`,
+    `predicted ${plan.predictedIps.toFixed(3)} IPS (stage counts tried at cut points of about equal MACs; a heuristic, not the exact search of the built-in models)`,
+  ]);
+  if (values.output) writeFileSync(values.output, yaml);
+  if (values.json) {
+    console.log(JSON.stringify({ plan: { model, name, devices, ...plan, yaml } }, null, 2));
+    return 0;
+  }
+  console.log(table(['stage', 'from', 'to', 'replicas', 'predicted s/frame'], plan.stages.map((s, i) => [s.role, s.layers[0]!, s.layers[1]!, String(s.replicas), plan.serviceS[i]!.toFixed(3)])));
+  console.log(`\npredicted ${plan.predictedIps.toFixed(3)} IPS on ${devices - 1} nodes of ${gflops} GFLOPS\n`);
+  console.log(values.output ? `wrote ${values.output}; use it as farm.topology` : yaml.trimEnd());
+  return 0;
 }

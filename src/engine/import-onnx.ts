@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findCuts, describeNode, stageNodes } from '../model/onnx-cuts.js';
 import { OnnxReadError, readOnnx, type OnnxModel } from '../model/onnx-read.js';
 import { probeModel, stageModel } from './onnx-stage.js';
@@ -25,6 +26,8 @@ export interface ImportOptions {
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+/** shipped with the project (roles/): ImageNet's 1000 class names */
+const IMAGENET_LABELS = fileURLToPath(new URL('../../../roles/imagenet-labels.txt', import.meta.url));
 
 /** Drops trailing ONNX-ML ZipMap nodes (a map of labels, not a tensor): their input becomes the output. */
 function cutPostProcessing(m: OnnxModel, notes: string[]): void {
@@ -86,6 +89,7 @@ export async function importGraph(bytes: Uint8Array, file: string, format: Impor
   if (external.length) throw new OnnxReadError(`${file}: ${external.length} initializer(s) keep their data in other files (external data, e.g. ${external[0]!.name}); save the model with its weights inside (onnx.save_model(..., save_as_external_data=False))`);
   const notes: string[] = [];
   cutPostProcessing(m, notes);
+  const trimmed = notes.length > 0;
   const name = o.name ?? basename(file).replace(/\.(onnx|json)$/i, '');
   if (!NAME.test(name)) throw new OnnxReadError(`--name: "${name}" is not a model name (letters, digits, . _ -, up to 64)`);
   const cuts = findCuts(m, file);
@@ -106,10 +110,13 @@ export async function importGraph(bytes: Uint8Array, file: string, format: Impor
   }
   const dimsOf = (t: string) => (outs[t] ? [...outs[t]!.dims] : undefined);
   const classes = dimsOf(cuts.output)?.reduce((a, x) => a * x, 1) ?? 0;
-  const labels = o.labelsFile ? readLabels(o.labelsFile, classes) : undefined;
+  // ImageNet's classes where the output has 1000 (or 1001, a background class first) and no labels were given
+  const imagenet = !o.labelsFile && (classes === 1000 || classes === 1001);
+  const labels = o.labelsFile ? readLabels(o.labelsFile, classes) : imagenet ? [...(classes === 1001 ? ['background'] : []), ...readLabels(IMAGENET_LABELS, 1000)] : undefined;
+  if (imagenet) notes.push(`labels: ImageNet's ${classes} classes (the output has ${classes}; give --labels FILE for others)`);
   const macs = m.nodes.map((_, i) => (weighed.includes(i) ? nodeMacs(m, i, dimsOf(m.nodes[i]!.outputs[0]!)) : 0));
   // the graph as pifarm runs it: the file itself, or without the post-processing cut off
-  const graph = notes.length ? stageModel(m, m.nodes.map((_, i) => i), { name: input.name }, { name: cuts.output }) : bytes;
+  const graph = trimmed ? stageModel(m, m.nodes.map((_, i) => i), { name: input.name }, { name: cuts.output }) : bytes;
   const sha = createHash('sha256').update(graph).digest('hex');
   const pkg: ImportedModel = {
     name,
@@ -144,7 +151,7 @@ function countOps(m: OnnxModel): Record<string, number> {
 
 function readLabels(file: string, classes: number): string[] {
   if (!existsSync(file)) throw new OnnxReadError(`--labels: ${file}: no such file`);
-  const labels = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  const labels = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   if (labels.length !== classes) throw new OnnxReadError(`--labels: ${file} has ${labels.length} labels, but the model's output has ${classes} classes`);
   return labels;
 }

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { importOnnx } from '../../src/engine/import-onnx.js';
 import { importedStage } from '../../src/engine/imported-stage.js';
 import { loadImportedModel } from '../../src/model/imported.js';
-import { caffeAlexnetLike, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp } from './onnx-fixtures.js';
+import { caffeAlexnetLike, imagenetHead, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp } from './onnx-fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pifarm-import-'));
 
@@ -108,4 +108,12 @@ test('pifarm model import and model show through the CLI', () => {
   const none = spawnSync(process.execPath, ['dist/src/cli/main.js', 'model', 'show', 'nope'], { encoding: 'utf8', env });
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no imported model "nope" in .*; import one with pifarm model import FILE\.onnx --name nope/);
+});
+
+test('a 1000-class output gets ImageNet\'s labels unless told otherwise', async () => {
+  const dir = tmp();
+  const pkg = await importOnnx(file(dir, 'head.onnx', imagenetHead()), { modelsDir: join(dir, 'models') });
+  assert.equal(pkg.labels?.length, 1000);
+  assert.deepEqual([pkg.labels![0], pkg.labels![999]], ['tench, Tinca tinca', 'toilet tissue, toilet paper, bathroom tissue']);
+  assert.ok(pkg.notes.some((n) => /ImageNet's 1000 classes/.test(n)));
 });

@@ -93,3 +93,11 @@ export function notAnImage(): Uint8Array {
   g.op('Gemm', ['features', g.weight('w', [3, 10]), g.weight('b', [3])], 'out', [{ name: 'transB', i: 1 }]);
   return g.bytes(['features', [1, 10]], ['out', [1, 3]]);
 }
+
+/** a 1000-class head on a tiny image: ImageNet's labels by default */
+export function imagenetHead(): Uint8Array {
+  const g = new Graph(5);
+  const x = g.op('Flatten', [g.op('GlobalAveragePool', [g.conv('data_0', 'conv', 3, 4)], 'gap')], 'flat');
+  g.op('Softmax', [g.op('Gemm', [x, g.weight('fc_w', [1000, 4]), g.weight('fc_b', [1000])], 'fc', [{ name: 'transB', i: 1 }])], 'prob', [{ name: 'axis', i: 1 }]);
+  return g.bytes(['data_0', [1, 3, 8, 8]], ['prob', [1, 1000]]);
+}

@@ -19,9 +19,10 @@ const MAY_IMPORT = {
   provision: ['engine', 'inventory', 'model', 'runtime', 'topology', 'transport'],
   report: ['inventory', 'model', 'runtime', 'topology'],
   image: ['inventory', 'transport'],
-  farm: ['engine', 'inventory', 'model', 'provision', 'report', 'runtime', 'topology', 'transport'],
-  lab: ['engine', 'farm', 'inventory', 'model', 'provision', 'report', 'runtime', 'topology', 'transport'],
-  cli: ['engine', 'farm', 'image', 'inventory', 'lab', 'model', 'provision', 'report', 'runtime', 'topology', 'transport'],
+  sources: ['model', 'report', 'runtime'],
+  farm: ['engine', 'inventory', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  lab: ['engine', 'farm', 'inventory', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  cli: ['engine', 'farm', 'image', 'inventory', 'lab', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
 };
 const PI_ENTRIES = ['src/runtime/node-main.ts', 'src/runtime/sender-main.ts', 'src/topology/profile-main.ts'];
 const PI_FOLDERS = new Set(['runtime', 'engine', 'model']);

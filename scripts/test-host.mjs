@@ -17,6 +17,8 @@ const PACKAGES = [
   'qemu-user-static', 'binfmt-support', 'debootstrap',
   // pifarm discover: virtual Pis announce themselves by mDNS as Raspberry Pi OS does
   'avahi-daemon',
+  // sources: video through ffmpeg; real photos (scikit-image's and darknet's sample images)
+  'ffmpeg', 'python3-skimage', 'darknet',
 ];
 
 const t0 = Date.now();

@@ -90,6 +90,7 @@ export function runVerdict(r: FarmOutcome): string | undefined {
   if (!r.report) return undefined;
   const rep = r.report;
   if (rep.completed === 0) return `completed 0 of ${rep.frames} frames`;
+  if (rep.sender.source?.error) return `the source stopped after ${rep.sender.source.offered} frame(s): ${rep.sender.source.error}`;
   if (!rep.check.ok) return `the output check failed (max difference ${rep.check.maxAbsDiff.toExponential(2)}, tolerance ${rep.check.tolerance})`;
   return undefined;
 }

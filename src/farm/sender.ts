@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { processName } from '../runtime/process-name.js';
 import { graphPath, loadImportedModel, topClasses, type ImportedModel } from '../model/imported.js';
 import type { Engine } from '../engine/engine.js';
-import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sender.js';
+import { runSender, sampleIdsFor, type SenderReport } from '../runtime/sender.js';
+import { openRunInputs, type RunInputFlags } from '../sources/run-inputs.js';
 import { SECRET_PATH } from '../provision/layout.js';
 import { runRemoteSender } from './remote-sender.js';
 import type { HostSession } from './session.js';
@@ -29,6 +30,8 @@ export interface SenderRunOptions {
   frameTimeoutMs?: number;
   /** a replica silent this long is called down (default 5 s, and at least three of its frame times) */
   failTimeoutMs?: number;
+  /** --source, --loop, --results (a sender on this machine) */
+  inputs?: RunInputFlags;
   log?: (m: string) => void;
 }
 
@@ -59,7 +62,7 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
     window,
     rate: o.rate,
     seed: frameSeed,
-    sampleIds: defaultSampleIds(o.frames, o.samples ?? 3),
+    sampleIds: sampleIdsFor(o.frames, !!o.inputs?.source && o.inputs.source !== 'random', o.samples ?? 3),
     // the nodes keep running between runs: fresh frame ids for every run (1000 ids per ms of start time)
     idBase: Date.now() * 1000,
     maxMessageBytes: wiring.maxMessageBytes,
@@ -67,16 +70,24 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   };
   let sent: SentReport;
   if (senderIsLocal(plan)) {
-    sent = await runSender({
-      ...common,
-      input,
-      listen: { host: plan.controlAddress, port: farm.sender.port },
-      image: o.image,
-      ...(o.failTimeoutMs !== undefined ? { failTimeoutMs: o.failTimeoutMs } : {}),
-      secret: Buffer.from(plan.secret, 'hex'),
-      log,
-    });
+    const inputs = openRunInputs(o.inputs ?? {}, input, pkg?.labels);
+    try {
+      sent = await runSender({
+        ...common,
+        input,
+        listen: { host: plan.controlAddress, port: farm.sender.port },
+        image: o.image,
+        ...(o.failTimeoutMs !== undefined ? { failTimeoutMs: o.failTimeoutMs } : {}),
+        secret: Buffer.from(plan.secret, 'hex'),
+        ...(inputs.source ? { source: inputs.source } : {}),
+        ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
+        log,
+      });
+    } finally {
+      await inputs.close();
+    }
   } else {
+    if (o.inputs?.source || o.inputs?.results) throw new FarmError('--source and --results: with the sender on a Pi, frames are random for now; use farm.sender: local to stream photos, video or a camera from this machine');
     if (!remote) throw new FarmError(`${inv.file}: farm.sender is ${farm.sender.host}, which is not among the selected hosts`);
     if (o.image) throw new FarmError('--image: the image must be on the sender host; with a sender on a Pi, send random frames (no --image)');
     if (pkg) throw new FarmError(`${inv.file}: farm.sender: ${farm.model} is an imported model, whose sender runs on this machine for now (farm.sender: local)`);
@@ -87,8 +98,8 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   log(`checking ${sent.samples.size} outputs against the whole ${farm.model} in one process`);
   const image = o.image ? loadImage(o.image, input) : undefined;
   const check = pkg
-    ? await checkWithBlock({ block: await wholeGraph(engine, inv.farm.modelsDir!, pkg), inputLength: input.reduce((a, b) => a * b, 1), frameSeed, samples: sent.samples, ...(image ? { image } : {}) })
-    : await checkOutputs({ engine, spec: spec!, weightSeed: inv.farm.seed, frameSeed, threads, samples: sent.samples, image });
+    ? await checkWithBlock({ block: await wholeGraph(engine, inv.farm.modelsDir!, pkg), inputLength: input.reduce((a, b) => a * b, 1), frameSeed, samples: sent.samples, ...(image ? { image } : {}), ...(sent.sampleInputs ? { inputs: sent.sampleInputs } : {}) })
+    : await checkOutputs({ engine, spec: spec!, weightSeed: inv.farm.seed, frameSeed, threads, samples: sent.samples, image, ...(sent.sampleInputs ? { inputs: sent.sampleInputs } : {}) });
   // resident memory is read on the hosts by `pifarm status`, not here: no node stats
   // each process by the inventory host that ran it, in the stage table and the timeline
   const hostNames = Object.fromEntries(farm.placements.map((p) => [processName(p, farm.stages[p.stageIndex]!.shards), p.host]));

@@ -12,7 +12,8 @@ import { balancedCuts, graphPath, ImportedModelError, topClasses, type ImportedM
 export { balancedCuts, topClasses };
 import { DEFAULT_MAX_MESSAGE_BYTES, type NodeConfig } from '../runtime/config.js';
 import { checkWithBlock } from '../runtime/reference.js';
-import { defaultSampleIds, runSender } from '../runtime/sender.js';
+import { runSender, sampleIdsFor } from '../runtime/sender.js';
+import { openRunInputs, type RunInputFlags } from '../sources/run-inputs.js';
 import { runResult } from '../report/run-result.js';
 import type { CheckedRun } from '../report/types.js';
 import { startNodeProcesses } from './local-launch.js';
@@ -30,6 +31,8 @@ export interface ImportedDemoOptions {
   window?: number;
   threads?: number;
   log: (m: string) => void;
+  /** --source, --loop, --results */
+  inputs?: RunInputFlags;
 }
 
 export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRun & { top: { frame: number; classes: TopClass[] }[] }> {
@@ -60,22 +63,31 @@ export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRu
       graph: { file: files[k]!, input: m.cuts[s.from]!.tensor, inputDims: m.cuts[s.from]!.dims, outputDims: m.cuts[s.to]!.dims, ...(k === 0 ? { preprocess: pre } : {}) },
     })),
   );
+  const inputs = openRunInputs(o.inputs ?? {}, m.input.shape, m.labels);
   o.log(`starting ${count} node processes of ${m.name}: ${stages.map((s) => `${s.role} ${m.cuts[s.from]!.tensor} -> ${m.cuts[s.to]!.tensor}${s.replicas > 1 ? ` x${s.replicas}` : ''}`).join(', ')}`);
-  const procs = await startNodeProcesses(configs, { maxMessageBytes });
   let sent;
   let stats;
   try {
-    const window = o.window ?? Math.min(32, 2 * count);
-    sent = await runSender({ input: m.input.shape, first: { role: 's0', mode: 'replicas', endpoints: listenOf[0]! }, listen: at127(senderPort), frames: o.frames, warmup: o.warmup, window, seed: 1, sampleIds: defaultSampleIds(o.frames, 3), maxMessageBytes, log: o.log });
-    stats = await procs.stats();
+    const procs = await startNodeProcesses(configs, { maxMessageBytes });
+    try {
+      const window = o.window ?? Math.min(32, 2 * count);
+      sent = await runSender({
+        input: m.input.shape, first: { role: 's0', mode: 'replicas', endpoints: listenOf[0]! }, listen: at127(senderPort), frames: o.frames, warmup: o.warmup, window, seed: 1,
+        sampleIds: sampleIdsFor(o.frames, !!inputs.source), maxMessageBytes, log: o.log,
+        ...(inputs.source ? { source: inputs.source } : {}), ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
+      });
+      stats = await procs.stats();
+    } finally {
+      await procs.stop();
+    }
   } finally {
-    await procs.stop();
+    await inputs.close();
     rmSync(dir, { recursive: true, force: true });
   }
   const engine = await createEngine('onnx', { threads: o.threads ?? 1 });
   o.log(`checking ${sent.samples.size} outputs against the whole ${m.name} in one process`);
   const whole = await engine.loadGraph!({ bytes: readFileSync(graphPath(o.modelsDir, m)), input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: pre });
-  const check = await checkWithBlock({ block: whole, inputLength: m.input.shape.reduce((a, b) => a * b, 1), frameSeed: 1, samples: sent.samples });
+  const check = await checkWithBlock({ block: whole, inputLength: m.input.shape.reduce((a, b) => a * b, 1), frameSeed: 1, samples: sent.samples, ...(sent.sampleInputs ? { inputs: sent.sampleInputs } : {}) });
   const specs = stages.map((s) => ({ role: s.role, layers: [m.cuts[s.from]!.tensor, m.cuts[s.to]!.tensor], replicas: s.replicas, shards: 1 }));
   const bytesPerFrame = at.reduce((a, c) => a + m.cuts[c]!.bytes, 0);
   const result = runResult({ kind: 'demo', model: m.name, topology: `cuts ${at.join(',')}`, engine: engine.describe(), threads: o.threads ?? 1, stages: specs, sent, check, nodes: { after: stats }, bytesPerFrame });

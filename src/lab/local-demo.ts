@@ -7,10 +7,12 @@ import { DEFAULT_SEED } from '../model/weights.js';
 import type { Balance } from '../runtime/config.js';
 import { loadImage } from '../runtime/frames.js';
 import { checkOutputs } from '../runtime/reference.js';
-import { defaultSampleIds, runSender, type SenderReport } from '../runtime/sender.js';
+import { runSender, sampleIdsFor, type SenderReport } from '../runtime/sender.js';
 import { runResult } from '../report/run-result.js';
 import type { CheckedRun } from '../report/types.js';
 import { launchLocalFarm } from './local-launch.js';
+import { openRunInputs, type RunInputFlags } from '../sources/run-inputs.js';
+import { topK } from '../model/imported.js';
 
 /** Frames for a run that ends well within a minute on 2 cores. */
 export const DEFAULT_FRAMES: Record<string, number> = { alexnet: 100, vgg16: 40 };
@@ -35,7 +37,10 @@ export interface DemoOptions {
   log?: (m: string) => void;
   /** keep every completed frame's trace (for the HTML report's timeline) */
   keepTimeline?: boolean;
+  /** --source, --loop, --results */
+  inputs?: RunInputFlags;
 }
+
 
 /** The stages of a preset, with its model; a wrong name lists the valid ones. */
 export function presetStages(name: string): { model: string; stages: StageSpec[] } {
@@ -51,13 +56,20 @@ export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
   const threads = o.threads ?? 1;
   const processes = processCount(o.stages);
   const image = o.image ? loadImage(o.image, spec.input) : undefined;
+  const inputs = openRunInputs(o.inputs ?? {}, spec.input);
   log(`starting ${processes} node processes of ${o.name} (${o.engine}, ${threads} thread(s) each)`);
-  const farm = await launchLocalFarm({ model: o.model, stages: o.stages, engine: o.engine, threads, seed, balance: o.balance, echo: o.echo });
+  let farm;
+  try {
+    farm = await launchLocalFarm({ model: o.model, stages: o.stages, engine: o.engine, threads, seed, balance: o.balance, echo: o.echo });
+  } catch (e) {
+    await inputs.close();
+    throw e;
+  }
   let sent: SenderReport;
   let stats;
   try {
     const window = o.rate ? undefined : o.window ?? Math.min(32, 2 * processes);
-    log(`streaming ${o.frames} frames (${o.warmup} warm-up), ${o.rate ? `${o.rate} frames/s` : `${window} in flight`}`);
+    log(`streaming ${inputs.source ? `up to ${o.frames} frames from ${inputs.source.describe}` : `${o.frames} frames`} (${o.warmup} warm-up), ${o.rate ? `${o.rate} frames/s` : `${window} in flight`}`);
     sent = await runSender({
       input: spec.input,
       first: farm.first,
@@ -70,22 +82,29 @@ export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
       seed: frameSeed,
       image: o.image,
       balance: o.balance,
-      sampleIds: defaultSampleIds(o.frames, o.samples ?? 3),
+      sampleIds: sampleIdsFor(o.frames, !!inputs.source, o.samples ?? 3),
       maxMessageBytes: farm.maxMessageBytes,
       keepTimeline: o.keepTimeline,
+      ...(inputs.source ? { source: inputs.source } : {}),
+      ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
       log,
     });
     stats = await farm.stats();
   } catch (e) {
     const tails = farm.nodes.map((n) => n.output.slice(-5).join('\n')).filter(Boolean).join('\n');
     await farm.stop();
+    await inputs.close();
     throw new Error(`${(e as Error).message}${tails ? `\nnode output:\n${tails}` : ''}`);
   }
   await farm.stop();
+  await inputs.close();
 
   const engine = await createEngine(o.engine, { threads });
   log(`checking ${sent.samples.size} outputs against the whole ${o.model} in one process`);
-  const check = await checkOutputs({ engine, spec, weightSeed: seed, frameSeed, threads, samples: sent.samples, image });
+  const check = await checkOutputs({ engine, spec, weightSeed: seed, frameSeed, threads, samples: sent.samples, image, ...(sent.sampleInputs ? { inputs: sent.sampleInputs } : {}) });
 
-  return runResult({ kind: 'demo', model: o.model, topology: o.name, engine: engine.describe(), threads, stages: o.stages, sent, check, nodes: { after: stats } });
+  const result = runResult({ kind: 'demo', model: o.model, topology: o.name, engine: engine.describe(), threads, stages: o.stages, sent, check, nodes: { after: stats } });
+  // the built-in models' weights are random: their classes are indices, shown for the first frames
+  if (inputs.source) result.top = [...sent.samples].slice(0, 5).map(([frame, out]) => ({ frame, classes: topK(out) }));
+  return result;
 }

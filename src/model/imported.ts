@@ -91,7 +91,13 @@ export interface TopClass {
   p: number;
 }
 
-/** The k highest outputs of a frame, with their labels where the package has them. */
+/** The k highest outputs of a frame, with their labels where given. */
+export function topK(out: Float32Array, k = 5, labels?: string[]): TopClass[] {
+  const idx = Array.from(out.keys()).sort((a, b) => out[b]! - out[a]!).slice(0, k);
+  return idx.map((index) => ({ index, p: out[index]!, ...(labels ? { label: labels[index]! } : {}) }));
+}
+
+/** The k highest outputs of a frame, with the package's labels where it has them. */
 export function topClasses(m: ImportedModel, out: Float32Array, k = 5): TopClass[] {
-  return [...out].map((p, index) => ({ index, p })).sort((a, b) => b.p - a.p).slice(0, k).map((c) => ({ ...c, ...(m.labels ? { label: m.labels[c.index]! } : {}) }));
+  return topK(out, k, m.labels);
 }

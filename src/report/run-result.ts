@@ -119,8 +119,9 @@ function shiftTimeline(frames: NonNullable<SenderReport['timeline']>, stages: St
 export function runResult(p: RunParts & { check: CheckResult }): CheckedRun;
 export function runResult(p: RunParts): RunResult;
 export function runResult(p: RunParts): RunResult {
-  const { samples: _samples, timeline, ...sender } = p.sent as SenderReport;
+  const { samples: _samples, sampleInputs: _inputs, timeline, ...sender } = p.sent as SenderReport;
   void _samples;
+  void _inputs;
   const stages = p.stages.map((s, i) => stageResult(p, s, i));
   const busiest = stages.reduce((a, s) => (s.serviceMs / s.replicas > a.serviceMs / a.replicas ? s : a), stages[0]!);
   const processes = processCount(p.stages);

@@ -3,7 +3,7 @@
 // report/run-result.ts alone. Fields past the demo's are optional.
 import type { SenderReport } from '../runtime/sender.js';
 
-export type SenderFigures = Omit<SenderReport, 'samples' | 'timeline'>;
+export type SenderFigures = Omit<SenderReport, 'samples' | 'sampleInputs' | 'timeline'>;
 
 /** A run whose sampled outputs were checked against the whole model (the demo, `pifarm run`). */
 export type CheckedRun = RunResult & { check: Required<NonNullable<RunResult['check']>>; sender: SenderFigures };

@@ -32,6 +32,8 @@ export async function checkOutputs(o: {
   /** frame id -> distributed output; `image` set: every frame was that image */
   samples: Map<number, Float32Array>;
   image?: Uint8Array;
+  /** frame id -> its input, for frames from a source */
+  inputs?: Map<number, Uint8Array>;
   tolerance?: number;
 }): Promise<CheckResult> {
   if (o.samples.size === 0) return { compared: 0, maxAbsDiff: NaN, tolerance: o.tolerance ?? DEFAULT_TOLERANCE, ok: false, top1Mismatches: 0 };
@@ -40,7 +42,7 @@ export async function checkOutputs(o: {
 }
 
 /** The same check against any whole-model block (an imported model's graph); disposes of it. */
-export async function checkWithBlock(o: { block: LoadedBlock; inputLength: number; frameSeed: number; samples: Map<number, Float32Array>; image?: Uint8Array; tolerance?: number }): Promise<CheckResult> {
+export async function checkWithBlock(o: { block: LoadedBlock; inputLength: number; frameSeed: number; samples: Map<number, Float32Array>; image?: Uint8Array; inputs?: Map<number, Uint8Array>; tolerance?: number }): Promise<CheckResult> {
   const tolerance = o.tolerance ?? DEFAULT_TOLERANCE;
   const { block } = o;
   const len = o.inputLength;
@@ -52,7 +54,7 @@ export async function checkWithBlock(o: { block: LoadedBlock; inputLength: numbe
   let top1Mismatches = 0;
   try {
     for (const [id, got] of o.samples) {
-      const want = await block.run(frameToFloat(o.image ?? randomFrame(o.frameSeed, id, len)));
+      const want = await block.run(frameToFloat(o.inputs?.get(id) ?? o.image ?? randomFrame(o.frameSeed, id, len)));
       if (want.length !== got.length) throw new Error(`frame ${id}: distributed output has ${got.length} values, the whole model ${want.length}`);
       for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(want[i]! - got[i]!));
       if (argmax(want) !== argmax(got)) top1Mismatches++;

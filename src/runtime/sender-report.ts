@@ -33,6 +33,10 @@ export interface SenderReport {
   processes: ProcessFigures[];
   /** outputs of the sampled frames (not JSON: Float32Array) */
   samples: Map<number, Float32Array>;
+  /** with a source: the sampled frames' inputs (for the output check) */
+  sampleInputs?: Map<number, Uint8Array>;
+  /** with a source: what it read, frames it offered, frames it skipped (live), why it ended early */
+  source?: { describe: string; offered: number; skipped: number; error?: string };
   /** with keepTimeline: every completed frame, in completion order, times on the sender clock */
   timeline?: { id: number; sentAt: number; doneAt: number; trace: Hop[] }[];
 }

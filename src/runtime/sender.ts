@@ -13,12 +13,13 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type Balance, type Endpoint, type NextStage 
 import { loadImage, randomFrame } from './frames.js';
 import { MergeBuffer } from './merge.js';
 import { Peer } from './peer.js';
-import { nowMs, service, type Frame, type NodeStats, type Tensor } from './protocol.js';
+import { nowMs, service, type Frame, type Hop, type NodeStats, type Tensor } from './protocol.js';
 import { closeServer, serveAvro } from './server-conn.js';
 import { figures, steadyWindow, throughput, type Completion } from './measure.js';
 import { mergeTraces, summarize } from './stats.js';
 import { concatFloat, floatValues, uint8Tensor } from './tensor.js';
 import type { SenderReport } from './sender-report.js';
+import type { FrameSource } from './frame-source.js';
 
 export type { SenderReport } from './sender-report.js';
 
@@ -64,11 +65,30 @@ export interface SenderOptions {
   onListening?: (port: number) => void;
   /** also return every completed frame with its trace (report timelines); off by default */
   keepTimeline?: boolean;
+  /** frames from photos, a video or a camera instead of random ones (frames: at most this many) */
+  source?: FrameSource;
+  /** called for every completed frame as it completes, with its output (results files) */
+  onResult?: (r: FrameResult) => void;
+}
+
+export interface FrameResult {
+  /** frame id, from 0 */
+  id: number;
+  /** the source's name for it (a file name), or "random" */
+  name: string;
+  latencyMs: number;
+  output: Float32Array;
+  trace: Hop[];
 }
 
 export function defaultSampleIds(frames: number, n = 5): number[] {
   const k = Math.min(n, frames);
   return [...new Set(Array.from({ length: k }, (_, i) => Math.floor(((frames - 1) * i) / Math.max(1, k - 1))))];
+}
+
+/** Frames whose outputs are checked: with a source, its first ones (their inputs are kept), else spread over the run. */
+export function sampleIdsFor(frames: number, source: boolean, n = 3): number[] {
+  return source ? Array.from({ length: Math.min(frames, 20) }, (_, i) => i) : defaultSampleIds(frames, n);
 }
 
 export function runSender(o: SenderOptions): Promise<SenderReport> {
@@ -96,6 +116,11 @@ export class Sender {
   private readonly done = new Set<number>();
   private readonly completions: Completion[] = [];
   private readonly samples = new Map<number, Float32Array>();
+  /** the input of each sampled frame from a source (random frames are made again from their id) */
+  private readonly sampleInputs = new Map<number, Uint8Array>();
+  /** the source's name of each frame in flight */
+  private readonly names = new Map<number, string>();
+  private waitingForSource = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private peers: Peer[] = [];
   private replicas!: ReplicaSet;
@@ -167,10 +192,20 @@ export class Sender {
     return { role: 'sender', replica: 0, shard: 0, host: '', ready: true, engine: '', rssBytes: process.memoryUsage.rss(), peakRssBytes: 0, received: this.completions.length, computed: 0, refused: 0, queueDropped: 0, mergeDropped: this.merge?.dropped ?? 0, sendFailed: this.peers.reduce((a, p) => a + p.failed, 0), queued: this.inflight.size, busyMs: 0, cpuMs: 0, uptimeMs: 0, loadMs: 0, error: null };
   }
 
-  private sendOne(): void {
-    const id = this.nextId++;
+  /** Sends the next frame; false when a source has none ready. */
+  private sendOne(): boolean {
     const [h, w, c] = this.shape;
-    const bytes = this.image ?? randomFrame(this.o.seed ?? 1, id, h * w * c);
+    let bytes: Uint8Array;
+    const src = this.o.source;
+    const id = this.nextId;
+    if (src) {
+      const f = src.take();
+      if (!f) return false;
+      bytes = f.bytes;
+      if (this.o.onResult) this.names.set(id, f.name);
+      if (this.sampleIds.has(id)) this.sampleInputs.set(id, f.bytes);
+    } else bytes = this.image ?? randomFrame(this.o.seed ?? 1, id, h * w * c);
+    this.nextId++;
     const sentAt = nowMs();
     const frame: Frame = { id: this.idBase + id, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(bytes, [h, w, c]), trace: [] };
     const ok = this.replicas.send(frame);
@@ -178,19 +213,49 @@ export class Sender {
     if (id === this.warmup) this.firstMeasuredAt = sentAt;
     if (ok) this.inflight.set(id, sentAt);
     else this.dropped++;
+    return true;
+  }
+
+  /** A source with nothing ready: fill again once it has a frame (or has ended). */
+  private waitForSource(): void {
+    if (this.waitingForSource) return;
+    this.waitingForSource = true;
+    void this.o.source!.wait().then(() => {
+      this.waitingForSource = false;
+      this.fill();
+    });
+  }
+
+  /** Every frame is sent: the count is reached, or the source has ended. */
+  private get allSent(): boolean {
+    const src = this.o.source;
+    return this.nextId >= this.o.frames || (!!src && src.ended);
   }
 
   /** Closed loop: tops the window up; either way, ends the run once every frame is accounted for. */
   private fill(): void {
-    if (this.window !== null) while (this.inflight.size < this.window && this.nextId < this.o.frames) this.sendOne();
-    if (this.nextId >= this.o.frames && this.inflight.size === 0) this.finish();
+    if (this.window !== null) {
+      while (this.inflight.size < this.window && this.nextId < this.o.frames) {
+        if (!this.sendOne()) {
+          if (!this.o.source!.ended) this.waitForSource();
+          break;
+        }
+      }
+    }
+    if (this.allSent && this.inflight.size === 0) this.finish();
   }
 
   /** Open loop: sends every frame that is due by now, and sleeps until the next one. */
   private tick(t0: number, periodMs: number): void {
     const due = Math.min(this.o.frames, Math.floor((nowMs() - t0) / periodMs) + 1);
-    while (this.nextId < due) this.sendOne();
-    if (this.nextId < this.o.frames) this.timers.push(setTimeout(() => this.tick(t0, periodMs), Math.max(0, t0 + this.nextId * periodMs - nowMs())));
+    while (this.nextId < due) {
+      if (this.sendOne()) continue;
+      // a source with no frame ready: go on when it has one (or has ended)
+      if (!this.o.source!.ended) void this.o.source!.wait().then(() => this.tick(t0, periodMs));
+      else this.fill();
+      return;
+    }
+    if (!this.allSent) this.timers.push(setTimeout(() => this.tick(t0, periodMs), Math.max(0, t0 + this.nextId * periodMs - nowMs())));
     else this.fill();
   }
 
@@ -216,8 +281,15 @@ export class Sender {
     this.inflight.delete(frame.id);
     this.done.add(frame.id);
     this.completions.push({ id: frame.id, at, latency: at - sentAt, trace: parts.length > 1 ? mergeTraces(parts.map((p) => p.trace)) : frame.trace });
-    // Outputs are decoded only for the sampled frames: the sender must not be the bottleneck.
-    if (this.sampleIds.has(frame.id)) this.samples.set(frame.id, Float32Array.from(concatFloat(parts.map((p) => resultValues(p.tensor)))));
+    // Outputs are decoded only for the sampled frames (and, with a results file, for every one):
+    // the sender must not be the bottleneck.
+    const wanted = this.sampleIds.has(frame.id) || this.o.onResult;
+    const output = wanted ? Float32Array.from(concatFloat(parts.map((p) => resultValues(p.tensor)))) : undefined;
+    if (this.sampleIds.has(frame.id)) this.samples.set(frame.id, output!);
+    if (this.o.onResult) {
+      this.o.onResult({ id: frame.id, name: this.names.get(frame.id) ?? 'random', latencyMs: at - sentAt, output: output!, trace: this.completions[this.completions.length - 1]!.trace });
+      this.names.delete(frame.id);
+    }
     this.fill();
   }
 
@@ -237,7 +309,9 @@ export class Sender {
   }
 
   private report(t0: number, tEnd: number): SenderReport {
-    const { warmup, window, completions } = this;
+    const { window, completions } = this;
+    // a source may have offered fewer frames than asked: the warm-up leaves at least one measured
+    const warmup = Math.min(this.warmup, Math.max(0, this.nextId - 1));
     completions.sort((a, b) => a.at - b.at);
     const { steady, steadyStart, steadyEnd } = steadyWindow(completions, { firstMeasured: this.firstMeasuredAt }, warmup, window, t0, tEnd);
     const steadyMs = Math.max(0, steadyEnd - steadyStart);
@@ -246,7 +320,8 @@ export class Sender {
       mode: window === null ? 'open-loop' : 'closed-loop',
       window,
       rate: this.o.rate ?? null,
-      frames: this.o.frames,
+      // with a source, the frames it offered (a folder may hold fewer than asked)
+      frames: this.o.source ? this.nextId : this.o.frames,
       warmup,
       sent: this.sent,
       completed: completions.length,
@@ -261,6 +336,7 @@ export class Sender {
       latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
       processes: figures(steady, completions, { start: steadyStart, end: steadyEnd }),
       samples: this.samples,
+      ...(this.o.source ? { sampleInputs: this.sampleInputs, source: { describe: this.o.source.describe, offered: this.nextId, skipped: this.o.source.skipped, ...(this.o.source.error ? { error: this.o.source.error } : {}) } } : {}),
       ...(this.o.keepTimeline ? { timeline: completions.map((x) => ({ id: x.id, sentAt: x.at - x.latency, doneAt: x.at, trace: x.trace })) } : {}),
     };
   }

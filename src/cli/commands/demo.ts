@@ -5,6 +5,8 @@ import { modelNames } from '../../model/spec.js';
 import { DEFAULT_FRAMES, runDemo } from '../../lab/local-demo.js';
 import { chooseRunTopology, DEFAULT_PRESET } from '../../topology/choose.js';
 import { formatRun } from '../format-run.js';
+import { defaultWarmup, inputFlags, SOURCE_HELP } from '../sender-flags.js';
+import { defaultFramesFor } from '../../sources/open.js';
 import { modelsDirOf } from '../model-import.js';
 import { loadImportedModel } from '../../model/imported.js';
 import { runImportedDemo } from '../../lab/imported-demo.js';
@@ -32,6 +34,7 @@ absolute difference is above 1e-4).
   --image      send this 224x224 RGB image (binary PPM or raw bytes) as every frame
   --verbose    print every node's output as it comes
   --report     write DIR/<run id>/result.json and a self-contained HTML report (index.html)
+${SOURCE_HELP}
 
 An imported model (pifarm model import) runs the same way, cut at its cut points:
   --model NAME         the imported model (under --models, default <state dir>/models)
@@ -65,6 +68,9 @@ export const command: CliCommand = {
         stages: { type: 'string' },
         cuts: { type: 'string' },
         replicas: { type: 'string' },
+        source: { type: 'string' },
+        loop: { type: 'boolean' },
+        results: { type: 'string' },
       },
       HELP,
       false,
@@ -76,8 +82,10 @@ export const command: CliCommand = {
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--engine: unknown engine "${engine}"; valid engines: onnx, tfjs`);
     const balance = values.balance ?? 'round-robin';
     if (balance !== 'round-robin' && balance !== 'least-loaded') throw new UsageError(`--balance: expected round-robin or least-loaded, got "${balance}"`);
-    const frames = numberFlag(values.frames, 'frames', DEFAULT_FRAMES[model] ?? 20, { min: 1, integer: true });
-    const warmup = numberFlag(values.warmup, 'warmup', Math.max(1, Math.round(frames / 10)), { min: 0, integer: true });
+    const inputs = inputFlags(values);
+    if (values.image && values.source) throw new UsageError('give --image or --source, not both');
+    const frames = numberFlag(values.frames, 'frames', values.source && values.source !== 'random' ? defaultFramesFor(values.source) : DEFAULT_FRAMES[model] ?? 20, { min: 1, integer: true });
+    const warmup = numberFlag(values.warmup, 'warmup', defaultWarmup(frames, values.source), { min: 0, integer: true });
     if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
     const report = await runDemo({
       model,
@@ -95,11 +103,13 @@ export const command: CliCommand = {
       echo: values.verbose,
       log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
       keepTimeline: values.report !== undefined,
+      ...(inputs ? { inputs } : {}),
     });
     const written = values.report !== undefined ? writeRunReport(report, values.report) : undefined;
     if (values.json) console.log(JSON.stringify({ ...report, timeline: undefined, ...(written ? { report: written } : {}) }, null, 2));
     else console.log(formatRun(report, 'this machine') + (written ? `\nreport: ${written.htmlPath}\nresult: ${written.jsonPath}` : ''));
-    return report.check.ok && report.completed > 0 ? 0 : 1;
+    // a source that stopped early ended the run with its figures so far: not a success
+    return report.check.ok && report.completed > 0 && !report.sender.source?.error ? 0 : 1;
   },
 };
 
@@ -111,8 +121,9 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const modelsDir = modelsDirOf(str('models'));
   const model = loadImportedModel(modelsDir, str('model')!);
-  const frames = numberFlag(str('frames'), 'frames', 20, { min: 1, integer: true });
-  const warmup = numberFlag(str('warmup'), 'warmup', Math.max(1, Math.round(frames / 10)), { min: 0, integer: true });
+  const inputs = inputFlags({ ...pickFlags(values, 'source', 'results'), loop: !!values.loop });
+  const frames = numberFlag(str('frames'), 'frames', str('source') && str('source') !== 'random' ? defaultFramesFor(str('source')!) : 20, { min: 1, integer: true });
+  const warmup = numberFlag(str('warmup'), 'warmup', defaultWarmup(frames, str('source')), { min: 0, integer: true });
   if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
   const cuts = list(str('cuts'), 'cuts');
   const replicas = list(str('replicas'), 'replicas');
@@ -125,8 +136,9 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
     warmup,
     threads: numberFlag(str('threads'), 'threads', 1, { min: 1, integer: true }),
     log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
+    ...(inputs ? { inputs } : {}),
   });
   if (values.json) console.log(JSON.stringify({ ...r, timeline: undefined }, null, 2));
   else console.log(formatRun(r, 'this machine'));
-  return r.check.ok && r.completed > 0 ? 0 : 1;
+  return r.check.ok && r.completed > 0 && !r.sender.source?.error ? 0 : 1;
 }

@@ -30,6 +30,6 @@ export const command: CliCommand = {
     const r = await runCommand(o, so, numberFlag(values['ready-timeout'], 'ready-timeout', 120, { min: 1 }) * 1000, !!values.adapt);
     if (o.json) console.log(JSON.stringify(r, null, 2));
     else console.log(formatRun(r.report!, 'the farm'));
-    return r.report && r.report.check.ok && r.report.completed > 0 ? 0 : 1;
+    return r.report && r.report.check.ok && r.report.completed > 0 && !r.report.sender.source?.error ? 0 : 1;
   },
 };

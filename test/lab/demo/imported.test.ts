@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { importTfjs } from '../../../src/engine/import-tfjs.js';
 import { balancedCuts, runImportedDemo } from '../../../src/lab/imported-demo.js';
 import { nsfwMobilenet, NSFW_LABELS } from '../../engine/nsfw-fixture.js';
@@ -41,4 +41,20 @@ test('nsfwjs MobileNetV2 in three stages (the middle one twice): all frames, out
   assert.equal(j.check.ok, true);
   assert.equal(j.stages.length, 2);
   assert.ok(NSFW_LABELS.includes(j.top[0]!.classes[0]!.label));
+});
+
+test('real photos through the imported MobileNetV2 on a local farm: every photo is named "Neutral" by the whole model and by the farm alike', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pifarm-imported-photos-'));
+  const models = join(dir, 'models');
+  const labels = join(dir, 'labels.txt');
+  writeFileSync(labels, NSFW_LABELS.join('\n') + '\n');
+  const model = await importTfjs(nsfwMobilenet(dir).file, { modelsDir: models, name: 'nsfw', labelsFile: labels });
+  const photos = ['/usr/lib/python3/dist-packages/skimage/data/chelsea.png', '/usr/lib/python3/dist-packages/skimage/data/coffee.png', '/usr/share/darknet/data/dog.jpg', '/usr/share/darknet/data/giraffe.jpg'];
+  const folder = join(dir, 'photos');
+  mkdirSync(folder);
+  for (const p of photos) copyFileSync(p, join(folder, basename(p)));
+  const r = await runImportedDemo({ modelsDir: models, model, stages: 2, frames: 100, warmup: 1, log: () => {}, inputs: { source: folder } });
+  assert.equal(r.completed, 4);
+  assert.ok(r.check.ok && r.check.compared === 4 && r.check.top1Mismatches === 0);
+  assert.deepEqual(r.top.map((t) => t.classes[0]!.label), ['Neutral', 'Neutral', 'Neutral', 'Neutral']);
 });

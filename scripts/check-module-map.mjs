@@ -20,9 +20,10 @@ const MAY_IMPORT = {
   report: ['inventory', 'model', 'runtime', 'topology'],
   image: ['inventory', 'transport'],
   sources: ['model', 'report', 'runtime'],
-  farm: ['engine', 'inventory', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
-  lab: ['engine', 'farm', 'inventory', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
-  cli: ['engine', 'farm', 'image', 'inventory', 'lab', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  live: ['model', 'report', 'runtime'],
+  farm: ['engine', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  lab: ['engine', 'farm', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  cli: ['engine', 'farm', 'image', 'inventory', 'lab', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
 };
 const PI_ENTRIES = ['src/runtime/node-main.ts', 'src/runtime/sender-main.ts', 'src/topology/profile-main.ts'];
 const PI_FOLDERS = new Set(['runtime', 'engine', 'model']);

@@ -90,7 +90,8 @@ export function runVerdict(r: FarmOutcome): string | undefined {
   if (!r.report) return undefined;
   const rep = r.report;
   if (rep.completed === 0) return `completed 0 of ${rep.frames} frames`;
-  if (rep.sender.source?.error) return `the source stopped after ${rep.sender.source.offered} frame(s): ${rep.sender.source.error}`;
+  const stopped = rep.sender?.source;
+  if (stopped?.error) return `the source stopped after ${stopped.offered} frame(s): ${stopped.error}`;
   if (!rep.check.ok) return `the output check failed (max difference ${rep.check.maxAbsDiff.toExponential(2)}, tolerance ${rep.check.tolerance})`;
   return undefined;
 }

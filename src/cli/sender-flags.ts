@@ -3,6 +3,7 @@ import type { SenderRunOptions } from '../farm/sender.js';
 import { numberFlag, UsageError } from './command.js';
 import { defaultFramesFor, isLiveSpec } from '../sources/open.js';
 import type { RunInputFlags } from '../sources/run-inputs.js';
+import { SERVE_HELP } from './live-flag.js';
 
 export const SENDER_FLAGS = {
   frames: { type: 'string' },
@@ -15,6 +16,7 @@ export const SENDER_FLAGS = {
   source: { type: 'string' },
   loop: { type: 'boolean' },
   results: { type: 'string' },
+  serve: { type: 'string' },
 } as const;
 
 export const SOURCE_HELP = `  --source SPEC           where frames come from (default random): a photo or a folder of JPEG,
@@ -33,10 +35,11 @@ export const SENDER_HELP = `  --frames N              frames to stream (default 
   --rate FPS              open loop: frames per second instead of a window
   --image FILE            send this 224x224 RGB image (binary PPM or raw) as every frame
   --ready-timeout S       seconds to wait for every node port to answer (default 120)
-${SOURCE_HELP}`;
+${SOURCE_HELP}
+${SERVE_HELP}`;
 
 
-export function senderOptions(v: { frames?: string; warmup?: string; window?: string; rate?: string; image?: string; 'frame-seed'?: string; source?: string; loop?: boolean; results?: string }, log: (m: string) => void): SenderRunOptions {
+export function senderOptions(v: { frames?: string; warmup?: string; window?: string; rate?: string; image?: string; 'frame-seed'?: string; source?: string; loop?: boolean; results?: string; serve?: string }, log: (m: string) => void): SenderRunOptions {
   const frames = numberFlag(v.frames, 'frames', v.source && v.source !== 'random' ? defaultFramesFor(v.source) : 50, { min: 1, integer: true });
   const warmup = numberFlag(v.warmup, 'warmup', defaultWarmup(frames, v.source), { min: 0, integer: true });
   if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
@@ -48,6 +51,7 @@ export function senderOptions(v: { frames?: string; warmup?: string; window?: st
   if (v.image && v.source) throw new UsageError('give --image or --source, not both');
   const inputs = inputFlags(v);
   if (inputs) o.inputs = inputs;
+  if (v.serve) o.serve = v.serve;
   return o;
 }
 

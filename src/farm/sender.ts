@@ -10,6 +10,7 @@ import { graphPath, loadImportedModel, topClasses, type ImportedModel } from '..
 import type { Engine } from '../engine/engine.js';
 import { runSender, sampleIdsFor, type SenderReport } from '../runtime/sender.js';
 import { openRunInputs, type RunInputFlags } from '../sources/run-inputs.js';
+import { LiveServer } from '../live/server.js';
 import { SECRET_PATH } from '../provision/layout.js';
 import { runRemoteSender } from './remote-sender.js';
 import type { HostSession } from './session.js';
@@ -32,6 +33,8 @@ export interface SenderRunOptions {
   failTimeoutMs?: number;
   /** --source, --loop, --results (a sender on this machine) */
   inputs?: RunInputFlags;
+  /** --serve [ADDR:]PORT: the live view while the run goes */
+  serve?: string;
   log?: (m: string) => void;
 }
 
@@ -70,7 +73,13 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   };
   let sent: SentReport;
   if (senderIsLocal(plan)) {
-    const inputs = openRunInputs(o.inputs ?? {}, input, pkg?.labels);
+    const live = o.serve ? new LiveServer(farm.model, farm.topologyName, input, pkg?.labels) : undefined;
+    if (live) log(`live view on ${await live.listen(o.serve!)}`);
+    const inputs = openRunInputs({ ...o.inputs, ...(live ? { live } : {}) }, input, pkg?.labels);
+    inputs.live?.watch(
+      farm.placements.map((p, i) => ({ name: processName(p, farm.stages[p.stageIndex]!.shards), role: p.role, host: p.host, endpoint: { host: wiring.nodes[i]!.listen.host === '0.0.0.0' ? inv.hosts.find((h) => h.name === p.host)?.address ?? p.host : wiring.nodes[i]!.listen.host, port: wiring.nodes[i]!.listen.port } })),
+      { maxMessageBytes: wiring.maxMessageBytes, secret: Buffer.from(plan.secret, 'hex') },
+    );
     try {
       sent = await runSender({
         ...common,
@@ -81,13 +90,15 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
         secret: Buffer.from(plan.secret, 'hex'),
         ...(inputs.source ? { source: inputs.source } : {}),
         ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
+        ...(inputs.live ? { resultInputs: true, onCounts: (c: { offered: number; skipped: number; lost: number }) => inputs.live!.counts(c) } : {}),
         log,
       });
     } finally {
       await inputs.close();
+      await live?.close();
     }
   } else {
-    if (o.inputs?.source || o.inputs?.results) throw new FarmError('--source and --results: with the sender on a Pi, frames are random for now; use farm.sender: local to stream photos, video or a camera from this machine');
+    if (o.inputs?.source || o.inputs?.results || o.serve) throw new FarmError('--source, --results and --serve: with the sender on a Pi, frames are random for now; use farm.sender: local to stream photos, video or a camera from this machine');
     if (!remote) throw new FarmError(`${inv.file}: farm.sender is ${farm.sender.host}, which is not among the selected hosts`);
     if (o.image) throw new FarmError('--image: the image must be on the sender host; with a sender on a Pi, send random frames (no --image)');
     if (pkg) throw new FarmError(`${inv.file}: farm.sender: ${farm.model} is an imported model, whose sender runs on this machine for now (farm.sender: local)`);

@@ -17,6 +17,7 @@ import { openRunInputs, type RunInputFlags } from '../sources/run-inputs.js';
 import { runResult } from '../report/run-result.js';
 import type { CheckedRun } from '../report/types.js';
 import { startNodeProcesses } from './local-launch.js';
+import { watchLocal } from './local-demo.js';
 import { freePorts } from './local-ports.js';
 
 export interface ImportedDemoOptions {
@@ -69,12 +70,13 @@ export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRu
   let stats;
   try {
     const procs = await startNodeProcesses(configs, { maxMessageBytes });
+    watchLocal(inputs.live, configs, maxMessageBytes);
     try {
       const window = o.window ?? Math.min(32, 2 * count);
       sent = await runSender({
         input: m.input.shape, first: { role: 's0', mode: 'replicas', endpoints: listenOf[0]! }, listen: at127(senderPort), frames: o.frames, warmup: o.warmup, window, seed: 1,
         sampleIds: sampleIdsFor(o.frames, !!inputs.source), maxMessageBytes, log: o.log,
-        ...(inputs.source ? { source: inputs.source } : {}), ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
+        ...(inputs.source ? { source: inputs.source } : {}), ...(inputs.onResult ? { onResult: inputs.onResult } : {}), ...(inputs.live ? { resultInputs: true, onCounts: (c: { offered: number; skipped: number; lost: number }) => inputs.live!.counts(c) } : {}),
       });
       stats = await procs.stats();
     } finally {

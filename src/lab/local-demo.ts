@@ -13,6 +13,9 @@ import type { CheckedRun } from '../report/types.js';
 import { launchLocalFarm } from './local-launch.js';
 import { openRunInputs, type RunInputFlags } from '../sources/run-inputs.js';
 import { topK } from '../model/imported.js';
+import type { LiveView } from '../runtime/live-view.js';
+import type { NodeConfig } from '../runtime/config.js';
+import { processName } from '../runtime/process-name.js';
 
 /** Frames for a run that ends well within a minute on 2 cores. */
 export const DEFAULT_FRAMES: Record<string, number> = { alexnet: 100, vgg16: 40 };
@@ -67,6 +70,7 @@ export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
   }
   let sent: SenderReport;
   let stats;
+  watchLocal(inputs.live, farm.nodes.map((n) => n.config), farm.maxMessageBytes);
   try {
     const window = o.rate ? undefined : o.window ?? Math.min(32, 2 * processes);
     log(`streaming ${inputs.source ? `up to ${o.frames} frames from ${inputs.source.describe}` : `${o.frames} frames`} (${o.warmup} warm-up), ${o.rate ? `${o.rate} frames/s` : `${window} in flight`}`);
@@ -87,6 +91,7 @@ export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
       keepTimeline: o.keepTimeline,
       ...(inputs.source ? { source: inputs.source } : {}),
       ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
+      ...(inputs.live ? { resultInputs: true, onCounts: (c: { offered: number; skipped: number; lost: number }) => inputs.live!.counts(c) } : {}),
       log,
     });
     stats = await farm.stats();
@@ -107,4 +112,9 @@ export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
   // the built-in models' weights are random: their classes are indices, shown for the first frames
   if (inputs.source) result.top = [...sent.samples].slice(0, 5).map(([frame, out]) => ({ frame, classes: topK(out) }));
   return result;
+}
+
+/** The live view polls the local node processes. */
+export function watchLocal(live: LiveView | undefined, configs: NodeConfig[], maxMessageBytes: number): void {
+  live?.watch(configs.map((c) => ({ name: processName({ role: c.role, replica: c.replica, shard: c.shard.index }, c.shard.count), role: c.role, host: 'local', endpoint: c.listen })), { maxMessageBytes });
 }

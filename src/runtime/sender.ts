@@ -67,8 +67,12 @@ export interface SenderOptions {
   keepTimeline?: boolean;
   /** frames from photos, a video or a camera instead of random ones (frames: at most this many) */
   source?: FrameSource;
-  /** called for every completed frame as it completes, with its output (results files) */
+  /** called for every completed frame as it completes, with its output (results files, the live view) */
   onResult?: (r: FrameResult) => void;
+  /** also hand each completed frame's input to onResult (the live view shows the latest) */
+  resultInputs?: boolean;
+  /** the running counts, ten times a second (the live view) */
+  onCounts?: (c: { offered: number; skipped: number; lost: number }) => void;
 }
 
 export interface FrameResult {
@@ -79,6 +83,8 @@ export interface FrameResult {
   latencyMs: number;
   output: Float32Array;
   trace: Hop[];
+  /** with resultInputs: the frame as sent (uint8 HWC) */
+  input?: Uint8Array;
 }
 
 export function defaultSampleIds(frames: number, n = 5): number[] {
@@ -120,6 +126,8 @@ export class Sender {
   private readonly sampleInputs = new Map<number, Uint8Array>();
   /** the source's name of each frame in flight */
   private readonly names = new Map<number, string>();
+  /** with resultInputs: each frame in flight's input */
+  private readonly inputs = new Map<number, Uint8Array>();
   private waitingForSource = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private peers: Peer[] = [];
@@ -205,6 +213,7 @@ export class Sender {
       if (this.o.onResult) this.names.set(id, f.name);
       if (this.sampleIds.has(id)) this.sampleInputs.set(id, f.bytes);
     } else bytes = this.image ?? randomFrame(this.o.seed ?? 1, id, h * w * c);
+    if (this.o.resultInputs) this.inputs.set(id, bytes);
     this.nextId++;
     const sentAt = nowMs();
     const frame: Frame = { id: this.idBase + id, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(bytes, [h, w, c]), trace: [] };
@@ -287,8 +296,10 @@ export class Sender {
     const output = wanted ? Float32Array.from(concatFloat(parts.map((p) => resultValues(p.tensor)))) : undefined;
     if (this.sampleIds.has(frame.id)) this.samples.set(frame.id, output!);
     if (this.o.onResult) {
-      this.o.onResult({ id: frame.id, name: this.names.get(frame.id) ?? 'random', latencyMs: at - sentAt, output: output!, trace: this.completions[this.completions.length - 1]!.trace });
+      const input = this.inputs.get(frame.id);
+      this.o.onResult({ id: frame.id, name: this.names.get(frame.id) ?? 'random', latencyMs: at - sentAt, output: output!, trace: this.completions[this.completions.length - 1]!.trace, ...(input ? { input } : {}) });
       this.names.delete(frame.id);
+      this.inputs.delete(frame.id);
     }
     this.fill();
   }
@@ -301,10 +312,13 @@ export class Sender {
       if (t > limit) continue;
       this.inflight.delete(id);
       this.replicas.done(this.idBase + id);
+      this.names.delete(id);
+      this.inputs.delete(id);
       this.dropped++;
       this.log(`frame ${id}: no result after ${timeoutMs} ms, counted as dropped`);
     }
     this.merge?.sweep();
+    this.o.onCounts?.({ offered: this.nextId, skipped: this.o.source?.skipped ?? 0, lost: this.dropped });
     this.fill();
   }
 

@@ -1,5 +1,6 @@
 // Every inventory error the issue lists: each names FILE:LINE:COL, the field, and what was expected.
 import { test } from 'node:test';
+import { defaultModelsDir } from '../../src/model/imported.js';
 import assert from 'node:assert/strict';
 import { loadInventory, InventoryError } from '../../src/inventory/load.js';
 import { farm5, tempDir, writeInventory } from './helpers.js';
@@ -29,7 +30,7 @@ test('unknown keys, at the top, on a host and in farm', () => {
   assert.deepEqual(errors(edit(4, '  pi1: { address: 192.168.1.3, prot: 2222 }')), [
     'F:4:32: hosts.pi1.prot: unknown key "prot"; expected one of address, port, user, identity, agent, jump, arch, ram, cores, gflops, power, slots, local, engine, image, vars',
   ]);
-  assert.deepEqual(errors([...farm5(), '  engin: onnx']), ['F:15:3: farm.engin: unknown key "engin"; expected one of model, topology, assignment, sender, ports, engine, threads, seed']);
+  assert.deepEqual(errors([...farm5(), '  engin: onnx']), ['F:15:3: farm.engin: unknown key "engin"; expected one of model, topology, assignment, sender, ports, engine, threads, seed, models']);
 });
 
 test('an all-numeric dotted address that is not IPv4, as a scalar and in a mapping', () => {
@@ -85,7 +86,7 @@ test('a sender host that does not exist', () => {
 
 test('several errors are reported together, in file order', () => {
   const lines = edit(4, '  pi1: { address: 192.168.1.3, port: 70000 }', edit(9, '  model: resnet'));
-  assert.deepEqual(errors(lines), ['F:4:38: hosts.pi1.port: expected the SSH port, an integer from 1 to 65535', 'F:9:10: farm.model: expected the model: alexnet or vgg16']);
+  assert.deepEqual(errors(lines), ['F:4:38: hosts.pi1.port: expected the SSH port, an integer from 1 to 65535', `F:9:10: farm.model: expected the model: alexnet or vgg16, or a model imported into ${defaultModelsDir()} (pifarm model import)`]);
 });
 
 test('wrong types and values name what was expected', () => {

@@ -1,11 +1,12 @@
 // `pifarm demo`: a preset (or a planner's topology file) as local processes on this machine, frames
 // streamed through it, the report, and the output check against the whole model in one process.
 import { parseFlags, numberFlag, pickFlags, UsageError, type CliCommand } from '../command.js';
-import { modelNames } from '../../model/spec.js';
+import { loadModelSpec, modelNames } from '../../model/spec.js';
 import { DEFAULT_FRAMES, runDemo } from '../../lab/local-demo.js';
 import { chooseRunTopology, DEFAULT_PRESET } from '../../topology/choose.js';
 import { formatRun } from '../format-run.js';
 import { defaultWarmup, inputFlags, SOURCE_HELP } from '../sender-flags.js';
+import { SERVE_HELP, startLive } from '../live-flag.js';
 import { defaultFramesFor } from '../../sources/open.js';
 import { modelsDirOf } from '../model-import.js';
 import { loadImportedModel } from '../../model/imported.js';
@@ -35,6 +36,7 @@ absolute difference is above 1e-4).
   --verbose    print every node's output as it comes
   --report     write DIR/<run id>/result.json and a self-contained HTML report (index.html)
 ${SOURCE_HELP}
+${SERVE_HELP}
 
 An imported model (pifarm model import) runs the same way, cut at its cut points:
   --model NAME         the imported model (under --models, default <state dir>/models)
@@ -71,6 +73,7 @@ export const command: CliCommand = {
         source: { type: 'string' },
         loop: { type: 'boolean' },
         results: { type: 'string' },
+        serve: { type: 'string' },
       },
       HELP,
       false,
@@ -87,6 +90,7 @@ export const command: CliCommand = {
     const frames = numberFlag(values.frames, 'frames', values.source && values.source !== 'random' ? defaultFramesFor(values.source) : DEFAULT_FRAMES[model] ?? 20, { min: 1, integer: true });
     const warmup = numberFlag(values.warmup, 'warmup', defaultWarmup(frames, values.source), { min: 0, integer: true });
     if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
+    const live = await startLive(values.serve, model, name, loadModelSpec(model).input);
     const report = await runDemo({
       model,
       name,
@@ -103,8 +107,8 @@ export const command: CliCommand = {
       echo: values.verbose,
       log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
       keepTimeline: values.report !== undefined,
-      ...(inputs ? { inputs } : {}),
-    });
+      ...(inputs || live ? { inputs: { ...inputs, ...(live ? { live } : {}) } } : {}),
+    }).finally(() => live?.close());
     const written = values.report !== undefined ? writeRunReport(report, values.report) : undefined;
     if (values.json) console.log(JSON.stringify({ ...report, timeline: undefined, ...(written ? { report: written } : {}) }, null, 2));
     else console.log(formatRun(report, 'this machine') + (written ? `\nreport: ${written.htmlPath}\nresult: ${written.jsonPath}` : ''));
@@ -122,6 +126,7 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
   const modelsDir = modelsDirOf(str('models'));
   const model = loadImportedModel(modelsDir, str('model')!);
   const inputs = inputFlags({ ...pickFlags(values, 'source', 'results'), loop: !!values.loop });
+  const live = await startLive(str('serve'), model.name, `${model.name} at cut points`, model.input.shape, model.labels);
   const frames = numberFlag(str('frames'), 'frames', str('source') && str('source') !== 'random' ? defaultFramesFor(str('source')!) : 20, { min: 1, integer: true });
   const warmup = numberFlag(str('warmup'), 'warmup', defaultWarmup(frames, str('source')), { min: 0, integer: true });
   if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
@@ -136,8 +141,8 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
     warmup,
     threads: numberFlag(str('threads'), 'threads', 1, { min: 1, integer: true }),
     log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
-    ...(inputs ? { inputs } : {}),
-  });
+    ...(inputs || live ? { inputs: { ...inputs, ...(live ? { live } : {}) } } : {}),
+  }).finally(() => live?.close());
   if (values.json) console.log(JSON.stringify({ ...r, timeline: undefined }, null, 2));
   else console.log(formatRun(r, 'this machine'));
   return r.check.ok && r.completed > 0 && !r.sender.source?.error ? 0 : 1;

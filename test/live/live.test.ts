@@ -1,0 +1,71 @@
+// The live view in real Chromium while a local farm streams photos: the page follows the run
+// (IPS, the latest frame and its classes, every node up), /metrics answers in the Prometheus text
+// format, and when a node process is killed mid-run the page and the metrics say it is down while
+// the run goes on on the other replica.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { freePorts } from '../../src/lab/local-ports.js';
+import { waitFor } from '../wait.js';
+
+const PHOTOS = ['/usr/lib/python3/dist-packages/skimage/data/chelsea.png', '/usr/share/darknet/data/dog.jpg', '/usr/share/darknet/data/horses.jpg'];
+
+function page(url: string): Promise<string> {
+  const profile = mkdtempSync(join(tmpdir(), 'pifarm-live-chromium-'));
+  return new Promise((resolve, reject) =>
+    execFile('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', `--user-data-dir=${profile}`, '--timeout=3000', '--dump-dom', url], { timeout: 60_000, maxBuffer: 16 << 20 }, (e, out) => (e ? reject(e) : resolve(out))),
+  );
+}
+
+interface State { completed: number; nodes: { name: string; up: boolean }[]; latest: { name: string } | null }
+
+test('the live page and /metrics follow a run in Chromium, and show a node that dies as down', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pifarm-live-'));
+  for (const p of PHOTOS) copyFileSync(p, join(dir, basename(p)));
+  const [port] = await freePorts(1);
+  const url = `http://127.0.0.1:${port}/`;
+  const demo = spawn(process.execPath, ['dist/src/cli/main.js', 'demo', '--preset', 'alexnet-6', '--source', dir, '--loop', '--frames', '3000', '--rate', '12', '--serve', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  demo.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  demo.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number>((r) => demo.on('close', (code) => r(code ?? -1)));
+  try {
+    const state = async (): Promise<State> => (await (await fetch(`${url}state`)).json()) as State;
+    await waitFor('the first frames and every node answering', async () => {
+      try {
+        const s = await state();
+        return s.completed >= 5 && s.nodes.length === 5 && s.nodes.every((n) => n.up);
+      } catch {
+        return false;
+      }
+    }, 60_000, 200);
+    const dom = await page(url);
+    assert.match(dom, /<body[^>]*data-state="live"/);
+    assert.match(dom, /id="ips">\d+\.\d\d</);
+    assert.match(dom, /<img id="frame" alt="latest frame" src="data:image\/jpeg;base64,/);
+    assert.match(dom, /id="frame-name">frame \d+: (chelsea\.png|dog\.jpg|horses\.jpg)</);
+    assert.equal((dom.match(/class="up">up</g) ?? []).length, 5, 'the five node processes up');
+    const metrics = await (await fetch(`${url}metrics`)).text();
+    assert.match(metrics, /^pifarm_frames_completed\{model="alexnet"\} [1-9]\d*$/m);
+    assert.match(metrics, /^pifarm_node_up\{model="alexnet",node="block1\.1",host="local"\} 1$/m);
+    assert.match(metrics, /^# TYPE pifarm_stage_service_ms gauge$/m);
+
+    // a replica dies (SIGKILL): the page and /metrics say so, and frames keep completing
+    const pid = spawnSync('pgrep', ['-f', '-n', 'node-main.js --config .*-block1\\.1\\.json'], { encoding: 'utf8' }).stdout.trim();
+    assert.ok(/^\d+$/.test(pid), `block1.1's process: "${pid}"`);
+    process.kill(Number(pid), 'SIGKILL');
+    await waitFor('block1.1 down in the live state', async () => (await state()).nodes.find((n) => n.name === 'block1.1')?.up === false, 20_000, 200);
+    const before = (await state()).completed;
+    const down = await page(url);
+    assert.match(down, /<td>block1\.1<\/td><td>local<\/td><td class="down">DOWN<\/td>/);
+    assert.match(await (await fetch(`${url}metrics`)).text(), /^pifarm_node_up\{model="alexnet",node="block1\.1",host="local"\} 0$/m);
+    await waitFor('frames completing on the other replica', async () => (await state()).completed > before + 5, 30_000, 200);
+  } finally {
+    demo.kill('SIGTERM');
+    await exited;
+  }
+  assert.ok(out.length > 0);
+});

@@ -31,6 +31,7 @@ export function formatRun(r: CheckedRun, where: string): string {
     `frames ${r.frames} (warm-up ${r.sender.warmup}, ${r.sender.window ? `${r.sender.window} in flight` : 'open loop'}): completed ${r.completed}, dropped ${r.dropped}`,
     `IPS ${f(r.ips, 2)}   latency p50 ${f(r.latencyMs.p50)} ms  p95 ${f(r.latencyMs.p95)} ms  p99 ${f(r.latencyMs.p99)} ms`,
     ...dropLines(r),
+    ...(r.sender.pastDeadline !== undefined ? [`deadline: ${r.sender.pastDeadline} frame(s) given up past it (of the ${r.dropped} dropped); their late results are not counted`] : []),
     ...(r.sender.source ? [`source: ${r.sender.source.describe}: ${r.sender.source.offered} frame(s) offered${r.sender.source.skipped ? `, ${r.sender.source.skipped} skipped (the farm was busy: the newest frame wins)` : ''}${r.sender.source.error ? `; it stopped: ${r.sender.source.error}` : ''}`] : []),
     '',
     table(

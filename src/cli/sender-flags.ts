@@ -17,6 +17,7 @@ export const SENDER_FLAGS = {
   loop: { type: 'boolean' },
   results: { type: 'string' },
   serve: { type: 'string' },
+  deadline: { type: 'string' },
 } as const;
 
 export const SOURCE_HELP = `  --source SPEC           where frames come from (default random): a photo or a folder of JPEG,
@@ -26,6 +27,8 @@ export const SOURCE_HELP = `  --source SPEC           where frames come from (de
                           rpicam-vid). A live source's newest frame wins; frames the farm had no
                           room for are counted as skipped. Default --frames: every file, or 300
   --loop                  with a folder: start again at its end
+  --deadline MS           real time: a frame not back within MS of being sent is given up and
+                          counted as past its deadline
   --results FILE.jsonl    one JSON line per completed frame (its file, latency, top 5, hops),
                           written as it completes`;
 
@@ -39,7 +42,7 @@ ${SOURCE_HELP}
 ${SERVE_HELP}`;
 
 
-export function senderOptions(v: { frames?: string; warmup?: string; window?: string; rate?: string; image?: string; 'frame-seed'?: string; source?: string; loop?: boolean; results?: string; serve?: string }, log: (m: string) => void): SenderRunOptions {
+export function senderOptions(v: { frames?: string; warmup?: string; window?: string; rate?: string; image?: string; 'frame-seed'?: string; source?: string; loop?: boolean; results?: string; serve?: string; deadline?: string }, log: (m: string) => void): SenderRunOptions {
   const frames = numberFlag(v.frames, 'frames', v.source && v.source !== 'random' ? defaultFramesFor(v.source) : 50, { min: 1, integer: true });
   const warmup = numberFlag(v.warmup, 'warmup', defaultWarmup(frames, v.source), { min: 0, integer: true });
   if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
@@ -52,6 +55,7 @@ export function senderOptions(v: { frames?: string; warmup?: string; window?: st
   const inputs = inputFlags(v);
   if (inputs) o.inputs = inputs;
   if (v.serve) o.serve = v.serve;
+  if (v.deadline) o.deadlineMs = numberFlag(v.deadline, 'deadline', 1000, { min: 1 });
   return o;
 }
 

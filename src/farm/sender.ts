@@ -35,6 +35,8 @@ export interface SenderRunOptions {
   inputs?: RunInputFlags;
   /** --serve [ADDR:]PORT: the live view while the run goes */
   serve?: string;
+  /** --deadline MS */
+  deadlineMs?: number;
   log?: (m: string) => void;
 }
 
@@ -70,6 +72,7 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
     idBase: Date.now() * 1000,
     maxMessageBytes: wiring.maxMessageBytes,
     ...(o.frameTimeoutMs !== undefined ? { frameTimeoutMs: o.frameTimeoutMs } : {}),
+    ...(o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {}),
   };
   let sent: SentReport;
   if (senderIsLocal(plan)) {

@@ -42,6 +42,7 @@ export interface DemoOptions {
   keepTimeline?: boolean;
   /** --source, --loop, --results */
   inputs?: RunInputFlags;
+  deadlineMs?: number;
 }
 
 
@@ -91,6 +92,7 @@ export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
       keepTimeline: o.keepTimeline,
       ...(inputs.source ? { source: inputs.source } : {}),
       ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
+      ...(o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {}),
       ...(inputs.live ? { resultInputs: true, onCounts: (c: { offered: number; skipped: number; lost: number }) => inputs.live!.counts(c) } : {}),
       log,
     });

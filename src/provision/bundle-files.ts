@@ -8,7 +8,7 @@ import { ENGINE_BUILDS, ORT_CURRENT } from '../engine/builds.js';
 import type { Arch } from '../inventory/types.js';
 
 /** dependencies the control machine needs and a Pi never loads */
-export const CONTROL_ONLY = new Set(['node-ssh', 'ssh2', 'listr2', 'ora', 'multicast-dns', 'ssh-config', 'sharp']);
+export const CONTROL_ONLY = new Set(['node-ssh', 'ssh2', 'listr2', 'ora', 'multicast-dns', 'ssh-config', 'sharp', 'prom-client']);
 
 const SKIP_FILE = /\.(map|d\.ts|d\.mts|d\.cts|md|markdown|html|tsbuildinfo)$/i;
 const SKIP_DIR = new Set(['.bin', '.github', 'miniprogram', '.cache']);

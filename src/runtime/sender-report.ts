@@ -13,6 +13,8 @@ export interface SenderReport {
   sent: number;
   completed: number;
   dropped: number;
+  /** with a deadline: of the dropped frames, those given up because they were past it */
+  pastDeadline?: number;
   /** results that came after their frame timed out, or for unknown ids */
   late: number;
   duplicates: number;

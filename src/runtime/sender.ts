@@ -71,6 +71,8 @@ export interface SenderOptions {
   onResult?: (r: FrameResult) => void;
   /** also hand each completed frame's input to onResult (the live view shows the latest) */
   resultInputs?: boolean;
+  /** real time: a frame not back this long after it was sent is given up and counted as past its deadline */
+  deadlineMs?: number;
   /** the running counts, ten times a second (the live view) */
   onCounts?: (c: { offered: number; skipped: number; lost: number }) => void;
 }
@@ -136,6 +138,7 @@ export class Sender {
   private nextId = 0;
   private sent = 0;
   private dropped = 0;
+  private pastDeadline = 0;
   private late = 0;
   private duplicates = 0;
   private firstMeasuredAt = NaN;
@@ -306,7 +309,8 @@ export class Sender {
 
   /** Frames without a result after frameTimeoutMs are dropped (and counted), so the run ends. */
   private expire(): void {
-    const timeoutMs = this.o.frameTimeoutMs ?? 30_000;
+    const deadline = this.o.deadlineMs;
+    const timeoutMs = Math.min(this.o.frameTimeoutMs ?? 30_000, deadline ?? Infinity);
     const limit = nowMs() - timeoutMs;
     for (const [id, t] of this.inflight) {
       if (t > limit) continue;
@@ -315,7 +319,8 @@ export class Sender {
       this.names.delete(id);
       this.inputs.delete(id);
       this.dropped++;
-      this.log(`frame ${id}: no result after ${timeoutMs} ms, counted as dropped`);
+      if (deadline !== undefined && timeoutMs === deadline) this.pastDeadline++;
+      else this.log(`frame ${id}: no result after ${timeoutMs} ms, counted as dropped`);
     }
     this.merge?.sweep();
     this.o.onCounts?.({ offered: this.nextId, skipped: this.o.source?.skipped ?? 0, lost: this.dropped });
@@ -340,6 +345,7 @@ export class Sender {
       sent: this.sent,
       completed: completions.length,
       dropped: this.dropped,
+      ...(this.o.deadlineMs !== undefined ? { pastDeadline: this.pastDeadline } : {}),
       late: this.late,
       duplicates: this.duplicates,
       failover: this.replicas.stats(),

@@ -45,6 +45,29 @@ test('a result that comes back twice counts once', async () => {
   }
 });
 
+test('--deadline: a frame slower than it is given up, counted as past its deadline, its late result not counted', async () => {
+  const [stagePort, senderPort] = await freePorts(2);
+  // every other frame takes 300 ms, the rest come back at once
+  const back = new Peer({ host: '127.0.0.1', port: senderPort! }, 1 << 22);
+  const server = service.createServer({ silent: true } as never);
+  server.onMessage('forward', (req: { frame: Frame }) => {
+    const out = { ...req.frame, tensor: floatTensor(new Float32Array([req.frame.id]), [1]) };
+    if (req.frame.id % 2) setTimeout(() => back.forward(out), 300);
+    else back.forward(out);
+  });
+  const stage = await serveAvro(server, { host: '127.0.0.1', port: stagePort!, maxMessageBytes: 1 << 22, log: quiet });
+  try {
+    const r = await runSender({
+      input: [8, 8, 3], first: { role: 'echo', mode: 'replicas', endpoints: [{ host: '127.0.0.1', port: stagePort! }] },
+      listen: { host: '127.0.0.1', port: senderPort! }, frames: 10, warmup: 0, window: 10, sampleIds: [], deadlineMs: 150, log: quiet,
+    });
+    assert.deepEqual([r.completed, r.dropped, r.pastDeadline], [5, 5, 5]);
+  } finally {
+    back.close();
+    await closeServer(stage);
+  }
+});
+
 test('a live node merges shards by frame id, in shard order, and drops a frame missing a shard', async () => {
   const [nodePort, senderPort] = await freePorts(2);
   const got = new Map<number, Float32Array>();

@@ -74,6 +74,7 @@ export const command: CliCommand = {
         loop: { type: 'boolean' },
         results: { type: 'string' },
         serve: { type: 'string' },
+        deadline: { type: 'string' },
       },
       HELP,
       false,
@@ -108,6 +109,7 @@ export const command: CliCommand = {
       log: values.json ? () => {} : (m) => console.error(`pifarm: ${m}`),
       keepTimeline: values.report !== undefined,
       ...(inputs || live ? { inputs: { ...inputs, ...(live ? { live } : {}) } } : {}),
+      ...(values.deadline ? { deadlineMs: numberFlag(values.deadline, 'deadline', 1000, { min: 1 }) } : {}),
     }).finally(() => live?.close());
     const written = values.report !== undefined ? writeRunReport(report, values.report) : undefined;
     if (values.json) console.log(JSON.stringify({ ...report, timeline: undefined, ...(written ? { report: written } : {}) }, null, 2));

@@ -25,7 +25,7 @@ const MAY_IMPORT = {
   lab: ['engine', 'farm', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
   cli: ['engine', 'farm', 'image', 'inventory', 'lab', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
 };
-const PI_ENTRIES = ['src/runtime/node-main.ts', 'src/runtime/sender-main.ts', 'src/topology/profile-main.ts'];
+const PI_ENTRIES = ['src/runtime/node-main.ts', 'src/runtime/compute-worker.ts', 'src/runtime/sender-main.ts', 'src/topology/profile-main.ts'];
 const PI_FOLDERS = new Set(['runtime', 'engine', 'model']);
 /** the profiler a Pi runs for `pifarm plan --profile`, and the cost model it measures for */
 const PI_FILES_ELSEWHERE = new Set(['src/topology/profile.ts', 'src/topology/cost-model.ts']);

@@ -29,7 +29,7 @@ export interface SenderRunOptions {
   samples?: number;
   /** a frame without a result after this long is dropped (default 30 s; emulated hosts need more) */
   frameTimeoutMs?: number;
-  /** a replica silent this long is called down (default 5 s, and at least three of its frame times) */
+  /** a replica silent this long is called down (default 2 s) */
   failTimeoutMs?: number;
   /** --source, --loop, --results (a sender on this machine) */
   inputs?: RunInputFlags;

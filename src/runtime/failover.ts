@@ -27,7 +27,7 @@ export interface FailoverOptions {
   window?: number;
   /** health probe period, and of a down replica's re-probe (default 500 ms) */
   probeMs?: number;
-  /** an up replica that does not answer a probe within this (or 3 of its frame times, if longer) is down (default 5000 ms) */
+  /** an up replica that does not answer a probe within this is down (default 2000 ms; a node computes in a worker thread and answers at once) */
   failTimeoutMs?: number;
   log?: (msg: string) => void;
 }
@@ -73,7 +73,8 @@ export class ReplicaSet {
     this.replicas = Array.from({ length: n }, () => ({ up: true, inflight: new Map(), probing: false, wasConnected: false, downs: 0, serviceMs: 0 }));
     this.log = o.log ?? (() => {});
     this.window = Math.max(1, o.window ?? 16);
-    this.failTimeoutMs = o.failTimeoutMs ?? 5000;
+    // a silent host (powered off, no FIN) is called down within this of its last answer
+    this.failTimeoutMs = o.failTimeoutMs ?? 2000;
     const probeMs = o.probeMs ?? 500;
     // Connection loss is checked often (cheap); probes go out every probeMs.
     let tick = 0;
@@ -177,9 +178,8 @@ export class ReplicaSet {
       // an up replica that was never used needs no probe: its first frame connects it
       if (rep.up && !rep.wasConnected) return;
       rep.probing = true;
-      // A node whose engine holds its event loop (tfjs wasm) answers only between frames: an up
-      // replica gets at least three of its own frame times before it is called down.
-      const timeout = rep.up ? Math.max(this.failTimeoutMs, 3 * rep.serviceMs + 1000) : Math.min(this.failTimeoutMs, 2000);
+      // a node computes in a worker thread, so its loop answers a probe at once, busy or not
+      const timeout = this.failTimeoutMs;
       Promise.all(this.peersOf(r).map((p) => p.stats(timeout)))
         .then(
           (all) => {

@@ -9,7 +9,6 @@ import { renameSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModelSpec } from '../model/spec.js';
-import { createEngine } from '../engine/index.js';
 import { readSecretFile } from './auth.js';
 import { validateNodeConfig } from './config.js';
 import { NodeServer } from './node-server.js';
@@ -68,9 +67,8 @@ async function main(): Promise<void> {
     process.on('disconnect', () => stop('launcher gone'));
   }
   try {
-    const opts = cfg.engineModule ? { threads: cfg.threads, module: cfg.engineModule } : { threads: cfg.threads };
-    const engine = cfg.layers.length || cfg.graph ? await createEngine(cfg.engine, opts) : null;
-    await server.load(engine);
+    // the block computes in a worker thread: this one keeps receiving, sending and answering probes
+    await server.load('thread');
   } catch (e) {
     if (e instanceof SelfTestError) fatal(5, `${who}: ${server.stats().engine}: ${e.message}`);
     fatal(4, `${who}: cannot load ${cfg.graph ? cfg.graph.file : cfg.layers.join(', ')} with engine ${cfg.engineModule ?? cfg.engine}: ${(e as Error).message}`);

@@ -4,6 +4,7 @@
 // serving. Bad bytes on a connection close that connection only (server-conn.ts).
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { loadInThread } from './compute-thread.js';
 import type { Server as NetServer } from 'node:net';
 import type { ModelSpec } from '../model/spec.js';
 import { runSelfTest, type SelfTestResult } from './self-test.js';
@@ -129,11 +130,27 @@ export class NodeServer {
     if (this.replicas?.wantsLoadPolls) this.every(50, () => this.replicas!.pollLoads());
   }
 
-  /** Loads the block with the engine; an identity hop (no layers) needs no engine. */
-  async load(engine: Engine | null): Promise<void> {
+  /**
+   * Loads the block: 'thread' in a worker thread of its own with the config's engine (how a node
+   * process runs: its event loop stays free while a frame computes), or with the engine given, in
+   * this thread (tests); an identity hop (no layers) needs none.
+   */
+  async load(engine: Engine | null | 'thread'): Promise<void> {
     const t0 = Date.now();
     try {
-      if (this.cfg.graph) {
+      if (engine === 'thread' && (this.cfg.graph || this.cfg.layers.length > 0)) {
+        const c = this.cfg;
+        const block = await loadInThread({
+          engine: c.engine, ...(c.engineModule ? { engineModule: c.engineModule } : {}), ...(c.threads ? { threads: c.threads } : {}),
+          model: c.model, layers: c.layers, ...(c.shard.count > 1 ? { shard: c.shard } : {}), seed: c.seed, ...(c.graph ? { graph: c.graph } : {}),
+        });
+        this.engineName = block.describe;
+        // not ready (no frame accepted) until the block gave the known answer
+        if (c.selfTest) this.knownAnswer = await runSelfTest(block, c.selfTest);
+        this.block = block;
+      } else if (engine === 'thread') {
+        this.engineName = 'identity';
+      } else if (this.cfg.graph) {
         if (!engine?.loadGraph) throw new Error(`a stage of an imported model needs the onnx engine (onnxruntime: an x64 or arm64 host), not ${engine?.name ?? 'none'}`);
         this.engineName = engine.describe();
         const g = this.cfg.graph;

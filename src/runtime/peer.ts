@@ -15,12 +15,6 @@ const RETRY_MS = 200;
  * against maxBufferedBytes. A sender's first window goes out before any handshake is answered.
  */
 const MAX_PENDING_PACKETS = 256;
-/** a stats deadline whose timer ran this much late means this process's own loop was blocked */
-const LATE_TIMER_MS = 250;
-/** then the answer gets this long more (it is usually in the socket already) */
-const STATS_GRACE_MS = 1000;
-/** how many late deadlines in a row are forgiven (each is one frame of this node's own compute) */
-const MAX_LATE_EXTENSIONS = 5;
 
 export class Peer {
   private client: Service.Client = service.createClient({ buffering: true });
@@ -99,22 +93,10 @@ export class Peer {
         if (err) reject(new Error(`stats from ${this.name}: ${err}`));
         else resolve(res!);
       };
-      // Timers run before the I/O a blocked loop has waiting: when this process itself was busy
-      // past the deadline (onnxruntime's run holds the loop for a whole frame, seconds on a Pi),
-      // the answer may be in the socket already, or come while the next frame holds the loop.
-      // Only a deadline whose timer ran on time, with the loop free to hear the answer, counts;
-      // a late one gives a grace period (a few times at most, so a hung peer is still found).
-      let extensions = 0;
-      const arm = (ms: number) => {
-        const due = Date.now() + ms;
-        return setTimeout(() => {
-          if (Date.now() - due > LATE_TIMER_MS && extensions++ < MAX_LATE_EXTENSIONS) timer = arm(STATS_GRACE_MS);
-          else settle('timeout');
-        }, ms);
-      };
-      let timer = arm(timeoutMs);
+      // a node computes in a worker thread (compute-thread.ts): its loop is free to answer at once
+      const timer = setTimeout(() => settle('timeout'), timeoutMs);
       // avsc's own timeout is only a backstop, so a request never stays pending forever
-      this.client.emitMessage('stats', {}, { timeout: timeoutMs + MAX_LATE_EXTENSIONS * STATS_GRACE_MS + 120_000 }, (err: unknown, res: unknown) => {
+      this.client.emitMessage('stats', {}, { timeout: timeoutMs + 120_000 }, (err: unknown, res: unknown) => {
         settle(err ? describe(err) : undefined, res as NodeStats);
       });
     });

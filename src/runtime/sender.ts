@@ -52,7 +52,7 @@ export interface SenderOptions {
   sampleIds?: number[];
   /** a frame not back after this long is dropped (default 30 s) */
   frameTimeoutMs?: number;
-  /** failover: a first-stage replica that does not answer a probe within this is down (default 5 s) */
+  /** failover: a first-stage replica that does not answer a probe within this is down (default 2 s) */
   failTimeoutMs?: number;
   /** failover: probe period of the replicas, down ones included (default 500 ms) */
   probeMs?: number;

@@ -165,19 +165,8 @@ test('an unknown model or a bad config field fails at start, naming the valid va
   assert.match(r.stderr, /unknown layer "fc9" of alexnet; valid layers: conv1/);
 });
 
-test('a stats deadline that passes while this process is blocked takes the answer that came meanwhile; one met on time fails', async () => {
-  const peer = new Peer(cfg.listen, MAX);
-  assert.equal((await peer.stats(5000)).role, 'fc2');
-  const pending = peer.stats(300);
-  // hold the loop past the deadline, as onnxruntime's run does for a whole frame
-  const t0 = Date.now();
-  while (Date.now() - t0 < 1200) {
-    /* busy */
-  }
-  assert.equal((await pending).role, 'fc2', 'the answer was in the socket when the late timer ran');
-  peer.close();
-
-  // a server that accepts and never answers: the deadline, met on time, fails at about 300 ms
+test('a stats deadline, met on time by a peer that never answers, fails at about its deadline', async () => {
+  // a server that accepts and never answers
   const accepted: Socket[] = [];
   const silent = createServer((s) => {
     s.on('error', () => {});
@@ -192,34 +181,4 @@ test('a stats deadline that passes while this process is blocked takes the answe
   mute.close();
   for (const a of accepted) a.destroy();
   silent.close();
-});
-
-test('a stats answer that comes while this process is blocked by its next frame too is still taken', async () => {
-  // a proxy that hands the node's bytes to us 300 ms late
-  const proxy = createServer((client) => {
-    const upstream = connect({ host: '127.0.0.1', port: cfg.listen.port });
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => setTimeout(() => client.destroyed || client.write(d), 300));
-    for (const s of [client, upstream]) s.on('error', () => {});
-    client.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const peer = new Peer({ host: '127.0.0.1', port: (proxy.address() as AddressInfo).port }, MAX);
-  try {
-    assert.equal((await peer.stats(10_000)).role, 'fc2');
-    const busy = (ms: number) => {
-      const t0 = Date.now();
-      while (Date.now() - t0 < ms) {
-        /* a frame's compute */
-      }
-    };
-    const pending = peer.stats(300);
-    busy(800); // the deadline passes late; its grace runs to ~1.8 s; the request leaves at ~0.8 s
-    // the next frame holds the loop from ~0.9 s past the grace; the answer comes at ~1.1 s
-    setTimeout(() => busy(1500), 100);
-    assert.equal((await pending).role, 'fc2');
-  } finally {
-    peer.close();
-    proxy.close();
-  }
 });

@@ -1,4 +1,5 @@
 // `npm run bench -- pipeline [--preset P] [--frames N] [--rounds N] [--engine onnx|tfjs] [--hop-frames N] [--skip-farm]`
+// (or --model NAME [--stages N] for an imported model: bench/pipeline-imported.ts)
 // 1. IPS of the local farm (every node its own process, 1 engine thread each) vs the whole model
 //    in one process, sequential frames, with 1 thread and with as many threads as the farm has in
 //    total (capped at the core count: more threads than cores only adds contention).
@@ -15,6 +16,9 @@ import type { NodeConfig } from '../src/runtime/config.js';
 import { randomFrame } from '../src/runtime/frames.js';
 import { runSender } from '../src/runtime/sender.js';
 import { frameToFloat } from '../src/runtime/tensor.js';
+import { resolve } from 'node:path';
+import { defaultModelsDir, isImportedModel } from '../src/model/imported.js';
+import { pipelineImported } from './pipeline-imported.js';
 
 const cpuNow = () => {
   const u = process.cpuUsage();
@@ -120,9 +124,16 @@ export async function hopLatency(bytes: number, frames: number): Promise<{ direc
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { preset: { type: 'string' }, frames: { type: 'string' }, engine: { type: 'string' }, rounds: { type: 'string' }, 'hop-frames': { type: 'string' }, 'skip-farm': { type: 'boolean' } },
+    options: { preset: { type: 'string' }, frames: { type: 'string' }, engine: { type: 'string' }, rounds: { type: 'string' }, 'hop-frames': { type: 'string' }, 'skip-farm': { type: 'boolean' }, model: { type: 'string' }, stages: { type: 'string' }, models: { type: 'string' } },
     strict: true,
   });
+  if (values.model) {
+    // an imported model (pifarm model import): its stages against its whole graph
+    const modelsDir = values.models ? resolve(values.models) : defaultModelsDir();
+    if (!isImportedModel(modelsDir, values.model)) throw new Error(`--model ${values.model}: no imported model of that name in ${modelsDir} (the built-in models take --preset)`);
+    await pipelineImported(modelsDir, values.model, Number(values.stages ?? 3), Number(values.frames ?? 200), Number(values.rounds ?? 3));
+    return;
+  }
   const preset = values.preset ?? 'alexnet-6';
   const p = findPreset(preset);
   const engine = (values.engine ?? 'onnx') as 'onnx' | 'tfjs';

@@ -64,7 +64,7 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
   if (!addresses.local) addresses.local = controlAddress;
   const imported = inv.farm.modelsDir ? importedGraphs(inv.farm.modelsDir, farm.model, farm.stages) : undefined;
   const wiring = wireTopology({
-    ...(imported ? { graphs: (k: number) => imported.graphs[k]!, maxMessageBytes: imported.maxMessageBytes } : {}),
+    ...(imported ? { graphs: (k: number, shard: number) => imported.graphs[k]![shard]!, maxMessageBytes: imported.maxMessageBytes } : {}),
     model: farm.model,
     stages: farm.stages,
     placements: farm.placements,
@@ -94,8 +94,8 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
     const ports = [...nodes.map((n) => n.config.listen.port), ...(farm.sender.host === h.name ? [farm.sender.port] : [])];
     const plan: HostPlan = { nodes, peers: peers.filter((a) => a !== h.address), ports, bundle, secret, engine: inv.farm.engine, knownAnswer };
     if (imported) {
-      const mine = [...new Set(farm.placements.filter((p) => p.host === h.name).map((p) => p.stageIndex))];
-      if (mine.length) plan.graphs = mine.map((k) => imported.files[k]!);
+      const mine = [...new Set(farm.placements.filter((p) => p.host === h.name).map((p) => imported.files[p.stageIndex]![p.shard]!))];
+      if (mine.length) plan.graphs = mine;
     }
     if (o.readyTimeoutMs !== undefined) plan.readyTimeoutMs = o.readyTimeoutMs;
     plans.set(h.name, plan);

@@ -232,3 +232,17 @@ export function readOnnx(bytes: Uint8Array, file: string): OnnxModel {
   if (m.nodes.length === 0) throw new OnnxReadError(`${file}: the ONNX graph has no nodes`);
   return m;
 }
+
+/** A float32 initializer's values (raw_data or float_data), copied out of the model's bytes. */
+export function tensorFloats(t: OnnxTensorInfo, file: string): Float32Array {
+  if (t.dataType !== 1) throw new OnnxReadError(`${file}: initializer ${t.name} is not float32`);
+  let out: Float32Array | undefined;
+  fields(t.raw, (f, w, r) => {
+    // copied into a buffer of their own (a Node Buffer's slice() would be a view of the whole file)
+    if ((f === 9 || f === 4) && w === 2) out = new Float32Array(new Uint8Array(r.bytes()).buffer);
+    else return false;
+    return true;
+  });
+  if (!out) throw new OnnxReadError(`${file}: initializer ${t.name} has no data in the file`);
+  return out;
+}

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { checkStagesCoverModel, loadModelSpec, modelNames, parseStage, type StageSpec } from '../model/spec.js';
 import { YamlCheckError, YamlSource } from '../inventory/yaml-source.js';
 import { defaultModelsDir, isImportedModel, loadImportedModel, type ImportedModel } from '../model/imported.js';
+import { shardProblem } from '../engine/imported-stage.js';
 
 export interface TopologyFile {
   model: string;
@@ -53,7 +54,7 @@ export function parseTopologyText(text: string, file: string, modelsDir = defaul
   if (root.devices !== undefined && (!Number.isInteger(root.devices) || (root.devices as number) < 2)) {
     src.add(['devices'], 'expected the device count (nodes plus the sender), an integer >= 2');
   }
-  if (imported) return importedTopology(src, root, model, name as string, loadImportedModel(modelsDir, model));
+  if (imported) return importedTopology(src, root, model, name as string, loadImportedModel(modelsDir, model), modelsDir);
   const spec = loadModelSpec(model);
   const stages: StageSpec[] = [];
   if (!Array.isArray(root.stages) || root.stages.length === 0) {
@@ -101,9 +102,9 @@ export function topologyToYaml(t: TopologyFile, header: string[] = [], predicted
 /**
  * The stages of an imported model: `layers: FROM..TO` names two of its cut tensors (pifarm model
  * show lists them); the first stage starts at the input, each next one where the last ended, the
- * last ends at the output. Dense-layer shards are for the built-in models only, for now.
+ * last ends at the output. A stage of one Gemm may be split into shards by output units.
  */
-function importedTopology(src: YamlSource, root: Record<string, unknown>, model: string, name: string, pkg: ImportedModel): TopologyFile {
+function importedTopology(src: YamlSource, root: Record<string, unknown>, model: string, name: string, pkg: ImportedModel, modelsDir: string): TopologyFile {
   const cuts = pkg.cuts.map((c) => c.tensor);
   const stages: StageSpec[] = [];
   if (!Array.isArray(root.stages) || root.stages.length === 0) src.add(['stages'], 'expected a list of stages {role, layers: FROM..TO, replicas}');
@@ -118,8 +119,11 @@ function importedTopology(src: YamlSource, root: Record<string, unknown>, model:
       if (from !== at) return src.add(['stages', i, 'layers'], `the stage must start at ${at}, where the one before it ends`);
       if (cuts.indexOf(to!) <= cuts.indexOf(from!)) return src.add(['stages', i, 'layers'], `${to} does not come after ${from}`);
       if (!Number.isInteger(replicas) || (replicas as number) < 1) return src.add(['stages', i, 'replicas'], 'expected an integer >= 1');
-      if (raw.shards !== undefined && raw.shards !== 1) return src.add(['stages', i, 'shards'], 'an imported model\'s stages are not split into shards yet; use replicas');
-      stages.push({ role: raw.role, layers: [from!, to!], replicas: replicas as number, shards: 1 });
+      const shards = raw.shards ?? 1;
+      if (!Number.isInteger(shards) || (shards as number) < 1 || (shards as number) > 8) return src.add(['stages', i, 'shards'], 'expected an integer from 1 to 8');
+      const problem = (shards as number) > 1 ? shardProblem(modelsDir, pkg, cuts.indexOf(from!), cuts.indexOf(to!)) : null;
+      if (problem) return src.add(['stages', i, 'shards'], problem);
+      stages.push({ role: raw.role, layers: [from!, to!], replicas: replicas as number, shards: shards as number });
       at = to!;
     });
     if (stages.length === root.stages.length && at !== cuts[cuts.length - 1]) src.add(['stages'], `the last stage ends at ${at}, not at the output ${cuts[cuts.length - 1]}`);

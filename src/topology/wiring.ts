@@ -38,7 +38,7 @@ export interface WiringInput {
   queueCapacity?: number;
   secretFile?: string;
   /** an imported model: each stage's graph (its file where the node runs); maxMessageBytes must be given */
-  graphs?: (stageIndex: number) => StageGraph;
+  graphs?: (stageIndex: number, shard: number) => StageGraph;
 }
 
 export interface Wiring {
@@ -78,7 +78,8 @@ export function wireTopology(w: WiringInput): Wiring {
   const { stages } = w;
   if (stages.length === 0) throw new WiringError('the topology has no stages');
   for (const s of stages) {
-    const problem = w.graphs ? (s.shards > 1 ? `stage ${s.role}: an imported model's stages are not split into shards` : null) : shardProblem(w.model, s);
+    // an imported model's shards were checked with its graph (engine/imported-stage.ts)
+    const problem = w.graphs ? null : shardProblem(w.model, s);
     if (problem) throw new WiringError(problem);
   }
   const addr = (host: string, what: string): string => {
@@ -149,7 +150,7 @@ export function wireTopology(w: WiringInput): Wiring {
     if (w.secretFile !== undefined) cfg.secretFile = w.secretFile;
     if (w.graphs) {
       cfg.layers = [];
-      cfg.graph = w.graphs(p.stageIndex);
+      cfg.graph = w.graphs(p.stageIndex, p.shard);
     }
     return cfg;
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 import { importOnnx } from '../../src/engine/import-onnx.js';
-import { importedStage } from '../../src/engine/imported-stage.js';
+import { importedShardStage, importedStage, shardProblem } from '../../src/engine/imported-stage.js';
 import { loadImportedModel } from '../../src/model/imported.js';
 import { caffeAlexnetLike, imagenetHead, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp } from './onnx-fixtures.js';
 
@@ -116,4 +116,22 @@ test('a 1000-class output gets ImageNet\'s labels unless told otherwise', async 
   assert.equal(pkg.labels?.length, 1000);
   assert.deepEqual([pkg.labels![0], pkg.labels![999]], ['tench, Tinca tinca', 'toilet tissue, toilet paper, bathroom tissue']);
   assert.ok(pkg.notes.some((n) => /ImageNet's 1000 classes/.test(n)));
+});
+
+test('a one-Gemm stage splits into shards by output units; the shards side by side are the whole stage', async () => {
+  const dir = tmp();
+  const models = join(dir, 'models');
+  const pkg = await importOnnx(file(dir, 'r.onnx', resnetLike()), { modelsDir: models, name: 'r' });
+  const at = (t: string) => pkg.cuts.findIndex((c) => c.tensor === t);
+  const [from, to] = [at('flat'), at('fc')];
+  assert.equal(shardProblem(models, pkg, from, to), null);
+  assert.match(shardProblem(models, pkg, at('stem_relu'), at('b1_out'))!, /is not one Gemm node/);
+  const x = new ort.Tensor('float32', input([1, 8], 9), [1, 8]);
+  const whole = (await run(importedStage(models, pkg, from, to), 'flat', x)).data as Float32Array;
+  for (const count of [2, 3]) {
+    const parts: number[] = [];
+    for (let k = 0; k < count; k++) parts.push(...((await run(importedShardStage(models, pkg, from, to, k, count), 'flat', x)).data as Float32Array));
+    assert.equal(parts.length, 10);
+    assert.ok(parts.every((v, i) => Math.abs(v - whole[i]!) < 1e-6), `${count} shards`);
+  }
 });

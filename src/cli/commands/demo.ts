@@ -42,7 +42,8 @@ An imported model (pifarm model import) runs the same way, cut at its cut points
   --model NAME         the imported model (under --models, default <state dir>/models)
   --stages N           N stages of about equal MACs (default 3), or
   --cuts I,J,...       the cut indexes (pifarm model show NAME) where stages begin
-  --replicas R,S,...   replicas per stage (default 1 each)`;
+  --replicas R,S,...   replicas per stage (default 1 each)
+  --shards S,T,...     shards per stage: a stage of one dense layer (Gemm) split by output units`;
 
 export const command: CliCommand = {
   name: 'demo',
@@ -70,6 +71,7 @@ export const command: CliCommand = {
         stages: { type: 'string' },
         cuts: { type: 'string' },
         replicas: { type: 'string' },
+        shards: { type: 'string' },
         source: { type: 'string' },
         loop: { type: 'boolean' },
         results: { type: 'string' },
@@ -134,11 +136,13 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
   if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
   const cuts = list(str('cuts'), 'cuts');
   const replicas = list(str('replicas'), 'replicas');
+  const shards = list(str('shards'), 'shards');
   const r = await runImportedDemo({
     modelsDir,
     model,
     ...(cuts ? { cuts } : { stages: numberFlag(str('stages'), 'stages', 3, { min: 1, integer: true }) }),
     ...(replicas ? { replicas } : {}),
+    ...(shards ? { shards } : {}),
     frames,
     warmup,
     threads: numberFlag(str('threads'), 'threads', 1, { min: 1, integer: true }),

@@ -26,6 +26,14 @@ test('nsfwjs MobileNetV2 in three stages (the middle one twice): all frames, out
   assert.ok(r.check.ok && r.check.compared === 3, `max |diff| ${r.check.maxAbsDiff}`);
   assert.equal(r.check.top1Mismatches, 0);
   assert.deepEqual(r.stages.map((s) => [s.role, s.replicas]), [['s0', 1], ['s1', 2], ['s2', 1]]);
+
+  // model parallelism: its first dense layer (a Gemm) alone in a stage, split in two by output units
+  const at = (t: string) => model.cuts.findIndex((c) => c.tensor === t);
+  const split = await runImportedDemo({ modelsDir: models, model, cuts: [at('flatten_1'), at('dense_1')], shards: [1, 2, 1], frames: 12, warmup: 2, log: () => {} });
+  assert.equal(split.completed, 12);
+  assert.ok(split.check.ok && split.check.compared === 3, `max |diff| ${split.check.maxAbsDiff}`);
+  assert.deepEqual(split.stages.map((s) => [s.role, s.shards, s.hosts?.length]), [['s0', 1, 1], ['s1', 2, 2], ['s2', 1, 1]]);
+  await assert.rejects(runImportedDemo({ modelsDir: models, model, cuts: [30], shards: [2, 1], frames: 4, warmup: 1, log: () => {} }), /the stage input\.\.block_4_add is not one Gemm node/);
   assert.ok(r.sender.processes.filter((p) => p.role === 's1').every((p) => p.frames > 0), 'both replicas of s1 computed frames');
   for (const t of r.top) {
     assert.equal(t.classes.length, 5);

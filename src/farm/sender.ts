@@ -11,6 +11,7 @@ import type { Engine } from '../engine/engine.js';
 import { runSender, sampleIdsFor, type SenderReport } from '../runtime/sender.js';
 import { openRunInputs, type RunInputFlags } from '../sources/run-inputs.js';
 import { LiveServer } from '../live/server.js';
+import type { WatchedNode } from '../runtime/live-view.js';
 import { SECRET_PATH } from '../provision/layout.js';
 import { runRemoteSender } from './remote-sender.js';
 import type { HostSession } from './session.js';
@@ -78,11 +79,14 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
   if (senderIsLocal(plan)) {
     const live = o.serve ? new LiveServer(farm.model, farm.topologyName, input, pkg?.labels) : undefined;
     if (live) log(`live view on ${await live.listen(o.serve!)}`);
-    const inputs = openRunInputs({ ...o.inputs, ...(live ? { live } : {}) }, input, pkg?.labels);
-    inputs.live?.watch(
-      farm.placements.map((p, i) => ({ name: processName(p, farm.stages[p.stageIndex]!.shards), role: p.role, host: p.host, endpoint: { host: wiring.nodes[i]!.listen.host === '0.0.0.0' ? inv.hosts.find((h) => h.name === p.host)?.address ?? p.host : wiring.nodes[i]!.listen.host, port: wiring.nodes[i]!.listen.port } })),
-      { maxMessageBytes: wiring.maxMessageBytes, secret: Buffer.from(plan.secret, 'hex') },
-    );
+    let inputs;
+    try {
+      inputs = openRunInputs({ ...o.inputs, ...(live ? { live } : {}) }, input, pkg?.labels);
+    } catch (e) {
+      await live?.close();
+      throw e;
+    }
+    inputs.live?.watch(watchedNodes(plan), { maxMessageBytes: wiring.maxMessageBytes, secret: Buffer.from(plan.secret, 'hex') });
     try {
       sent = await runSender({
         ...common,
@@ -131,4 +135,14 @@ async function wholeGraph(engine: Engine, modelsDir: string, pkg: ImportedModel)
 function importedBytesPerFrame(pkg: ImportedModel, stages: { layers: string[] }[]): number {
   const bytes = (t: string) => pkg.cuts.find((c) => c.tensor === t)?.bytes ?? 0;
   return bytes(stages[0]!.layers[0]!) + stages.reduce((a, s) => a + bytes(s.layers[s.layers.length - 1]!), 0);
+}
+
+/** The farm's node processes as the live view polls them: at the address this machine reaches each host at. */
+function watchedNodes(plan: FarmPlan): WatchedNode[] {
+  const { farm, wiring, inv } = plan;
+  return farm.placements.map((p, i) => {
+    const listen = wiring.nodes[i]!.listen;
+    const host = listen.host === '0.0.0.0' ? inv.hosts.find((h) => h.name === p.host)?.address ?? p.host : listen.host;
+    return { name: processName(p, farm.stages[p.stageIndex]!.shards), role: p.role, host: p.host, endpoint: { host, port: listen.port } };
+  });
 }

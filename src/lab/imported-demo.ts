@@ -47,8 +47,14 @@ export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRu
   if (at.some((c, i) => i > 0 && !(c > at[i - 1]! && c <= last))) throw new ImportedModelError(`--cuts: expected increasing cut indexes between 1 and ${last - 1} (pifarm model show ${m.name} lists them), got ${o.cuts?.join(',')}`);
   const stages: StageSpec[] = at.slice(0, -1).map((from, k) => ({ role: `s${k}`, layers: [m.cuts[from]!.tensor, m.cuts[at[k + 1]!]!.tensor], replicas: o.replicas?.[k] ?? 1, shards: o.shards?.[k] ?? 1 }));
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-imported-'));
-  const g = importedGraphs(o.modelsDir, m.name, stages, dir);
-  for (const row of g.files) for (const f of row) writeFileSync(f.path, f.bytes);
+  let g;
+  try {
+    g = importedGraphs(o.modelsDir, m.name, stages, dir);
+    for (const row of g.files) for (const f of row) writeFileSync(f.path, f.bytes);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const count = processCount(stages);
   const ports = await freePorts(count + 1);
   const senderPort = ports.pop()!;
@@ -56,7 +62,7 @@ export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRu
   stages.forEach((s, stageIndex) => {
     for (let replica = 0; replica < s.replicas; replica++) for (let shard = 0; shard < s.shards; shard++) placements.push({ host: 'local', role: s.role, stageIndex, replica, shard, port: ports[placements.length]! });
   });
-  const wiring = wireTopology({ model: m.name, stages, placements, addresses: { local: '127.0.0.1' }, sender: { host: 'local', port: senderPort }, engine: 'onnx', threads: o.threads ?? 1, seed: 0, listenHost: '127.0.0.1', maxMessageBytes: g.maxMessageBytes, graphs: (k, shard) => g.graphs[k]![shard]! });
+  const wiring = wireTopology({ model: m.name, stages, placements, addresses: { local: '127.0.0.1' }, sender: { host: 'local', port: senderPort }, engine: 'onnx', threads: o.threads ?? 1, seed: 0, listenHost: '127.0.0.1', maxMessageBytes: g.maxMessageBytes, graphs: (k, shard) => g!.graphs[k]![shard]! });
   const configs = wiring.nodes;
   const maxMessageBytes = wiring.maxMessageBytes;
   const at127 = (port: number) => ({ host: '127.0.0.1', port });

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
 import { writeInventory } from '../../src/lab/vpi/inventory.js';
 import { importTfjs } from '../../src/engine/import-tfjs.js';
-import { simpleCommand, upCommand } from '../../src/farm/commands.js';
+import { runCommand, simpleCommand, upCommand } from '../../src/farm/commands.js';
+import { freePorts } from '../../src/lab/local-ports.js';
+import { waitFor } from '../wait.js';
 import type { FarmOptions } from '../../src/farm/options.js';
 import { nsfwMobilenet, NSFW_LABELS } from '../engine/nsfw-fixture.js';
 
@@ -52,4 +54,15 @@ test('an imported MobileNetV2 on three virtual Pis: stage graphs deployed, every
   const again = await simpleCommand('deploy', o);
   assert.deepEqual(again.failed, []);
   for (const h of again.runs) assert.deepEqual(h.results.map((s) => [s.step, s.status]), [['model', 'ok'], ['code', 'ok'], ['config', 'ok'], ['restart', 'ok']]);
+
+  // a run with the live view: /metrics names each virtual Pi's node, up, while the frames stream
+  const [port] = await freePorts(1);
+  const running = runCommand(o, { frames: 400, warmup: 2, rate: 20, serve: `127.0.0.1:${port}`, log: () => {} }, 60_000, false);
+  let metrics = '';
+  await waitFor('every node up in /metrics', async () => {
+    metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    return ['vpi1', 'vpi2', 'vpi3'].every((h) => new RegExp(`^pifarm_node_up\\{model="nsfw",node="[a-z]+\\.0",host="${h}"\\} 1$`, 'm').test(metrics));
+  }, 60_000, 300);
+  const r = await running;
+  assert.equal(r.report?.completed, 400, r.runError);
 });

@@ -23,5 +23,7 @@ export interface FrameSource {
   readonly error: string | undefined;
   /** frames made and never taken (live sources) */
   readonly skipped: number;
+  /** frames the source made per second so far (live sources; a file is read as fast as it is taken) */
+  readonly fps?: number;
   close(): Promise<void>;
 }

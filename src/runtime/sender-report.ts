@@ -38,7 +38,7 @@ export interface SenderReport {
   /** with a source: the sampled frames' inputs (for the output check) */
   sampleInputs?: Map<number, Uint8Array>;
   /** with a source: what it read, frames it offered, frames it skipped (live), why it ended early */
-  source?: { describe: string; offered: number; skipped: number; error?: string };
+  source?: { describe: string; offered: number; skipped: number; fps?: number; error?: string };
   /** with keepTimeline: every completed frame, in completion order, times on the sender clock */
   timeline?: { id: number; sentAt: number; doneAt: number; trace: Hop[] }[];
 }

@@ -283,7 +283,7 @@ export class Sender {
       latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
       processes: figures(steady, completions, { start: steadyStart, end: steadyEnd }),
       samples: this.samples,
-      ...(this.o.source ? { sampleInputs: this.sampleInputs, source: { describe: this.o.source.describe, offered: this.nextId, skipped: this.o.source.skipped, ...(this.o.source.error ? { error: this.o.source.error } : {}) } } : {}),
+      ...(this.o.source ? { sampleInputs: this.sampleInputs, source: { describe: this.o.source.describe, offered: this.nextId, skipped: this.o.source.skipped, ...(this.o.source.fps !== undefined ? { fps: this.o.source.fps } : {}), ...(this.o.source.error ? { error: this.o.source.error } : {}) } } : {}),
       ...(this.o.keepTimeline ? { timeline: completions.map((x) => ({ id: x.id, sentAt: x.at - x.latency, doneAt: x.at, trace: x.trace })) } : {}),
     };
   }

@@ -35,6 +35,7 @@ export class FfmpegSource implements FrameSource {
   private readonly feeder: ChildProcess | undefined;
   private stderr = '';
   private lastFrameAt = Date.now();
+  private firstFrameAt = 0;
   private readonly stall: NodeJS.Timeout;
 
   constructor(input: FfmpegInput, [h, w]: [number, number, number]) {
@@ -68,6 +69,10 @@ export class FfmpegSource implements FrameSource {
     return this.done && this.frames.length === 0;
   }
 
+  get fps(): number | undefined {
+    return this.live && this.count > 1 ? ((this.count - 1) * 1000) / (this.lastFrameAt - this.firstFrameAt || 1) : undefined;
+  }
+
   take(): SourceFrame | undefined {
     const f = this.frames.shift();
     if (!this.live && this.frames.length < QUEUE) this.ff.stdout?.resume();
@@ -93,6 +98,7 @@ export class FfmpegSource implements FrameSource {
       this.pending = rest.length ? [rest] : [];
       this.pendingBytes = rest.length;
       this.lastFrameAt = Date.now();
+      if (this.count === 0) this.firstFrameAt = this.lastFrameAt;
       // live: the newest frame wins; the one it replaces was never sent
       if (this.live && this.frames.length) {
         this.frames.shift();

@@ -59,15 +59,16 @@ test('the Pi camera: live frames, the newest wins (skipped ones counted); a came
   // 10 frames a second taken from a 60 fps camera: the frames in between are skipped, not queued
   const live = pifarm(['demo', '--preset', 'alexnet-5', '--source', 'camera', '--frames', '20', '--rate', '10', '--json'], { PATH: `${fakeCamera(60, 0)}:${process.env.PATH}` });
   assert.equal(live.status, 0, live.stderr);
-  const j = JSON.parse(live.stdout) as { completed: number; sender: { source: { describe: string; offered: number; skipped: number } }; check: { ok: boolean } };
+  const j = JSON.parse(live.stdout) as { completed: number; sender: { source: { describe: string; offered: number; skipped: number; fps: number } }; check: { ok: boolean } };
   assert.equal(j.completed, 20);
   assert.equal(j.sender.source.describe, 'camera');
   assert.ok(j.sender.source.skipped > 40, `skipped ${j.sender.source.skipped} of a 60 fps camera in 2 s at 10 fps`);
+  assert.ok(j.sender.source.fps > 40 && j.sender.source.fps < 80, `the camera's rate as measured: ${j.sender.source.fps}`);
   assert.ok(j.check.ok);
 
   const stops = pifarm(['demo', '--preset', 'alexnet-5', '--source', 'camera', '--frames', '1000'], { PATH: `${fakeCamera(10, 1)}:${process.env.PATH}` });
   assert.equal(stops.status, 1);
-  assert.match(stops.stdout, /source: camera: \d+ frame\(s\) offered.*; it stopped: camera: the stream stopped after \d+ frames/);
+  assert.match(stops.stdout, /source: camera \(\d+\.\d frames\/s\): \d+ frame\(s\) offered.*; it stopped: camera: the stream stopped after \d+ frames/);
 });
 
 test('sources that fail say which and why: a missing folder at once, a file that is not an image with the figures so far', () => {

@@ -16,12 +16,37 @@ import { makeSelfTest, selfTestInput, type SelfTest } from '../runtime/self-test
 /** One input for every block: the known answer is about the engine, not about the frame. */
 const INPUT_SEED = 0x5e1f7e57;
 
-export function knownAnswers(stateDir: string, threads = 2): (cfg: NodeConfig) => Promise<SelfTest> {
+/**
+ * `graphBytes`: the stage graph an imported model's node runs (cfg.graph names it by its path on
+ * the host), so its known answer is computed from the very bytes the host gets.
+ */
+export function knownAnswers(stateDir: string, threads = 2, graphBytes?: (cfg: NodeConfig) => Uint8Array | undefined): (cfg: NodeConfig) => Promise<SelfTest> {
   const dir = join(stateDir, 'known-answers');
   const pending = new Map<string, Promise<SelfTest>>();
   const specs = new Map<string, ModelSpec>();
   const reference = chooseBuild(localCpu()).id; // a new onnxruntime here makes new known answers
   return (cfg) => {
+    const g = cfg.graph;
+    const bytes = g ? graphBytes?.(cfg) : undefined;
+    if (g) {
+      if (!bytes) return Promise.reject(new Error(`no stage graph for ${g.file} on this machine`));
+      const key = createHash('sha256').update(bytes).update(JSON.stringify({ preprocess: g.preprocess, INPUT_SEED, reference })).digest('hex').slice(0, 24);
+      let p = pending.get(key);
+      if (!p) {
+        p = compute(join(dir, `${key}.json`), async () => {
+          const engine = await createEngine('onnx', { threads });
+          const block = await engine.loadGraph!({ bytes, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), threads });
+          try {
+            const out = await block.run(selfTestInput(size(block.inputShape), INPUT_SEED));
+            return makeSelfTest(out, INPUT_SEED, `${engine.describe()} on ${process.arch}`, DEFAULT_TOLERANCE);
+          } finally {
+            await block.dispose();
+          }
+        });
+        pending.set(key, p);
+      }
+      return p;
+    }
     // asked for every node of every deploy: the spec is read once, the answer from the cache
     const spec = specs.get(cfg.model) ?? specs.set(cfg.model, loadModelSpec(cfg.model)).get(cfg.model)!;
     const shard = cfg.shard.count > 1 ? cfg.shard : undefined;

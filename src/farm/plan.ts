@@ -81,7 +81,9 @@ export async function planFarmFor(inv: Inventory, o: FarmOptions): Promise<FarmP
     const given = o.bundles?.[`${arch}:${module}`] ?? (module === ORT_CURRENT.module ? o.bundles?.[arch] : undefined);
     return given ? Promise.resolve(given) : buildBundle(projectRoot(), arch as Arch, cacheDir, module);
   };
-  const knownAnswer = knownAnswers(stateDirOf(o));
+  // an imported model's known answers come from the stage graphs the hosts get
+  const graphFiles = new Map((imported?.files.flat() ?? []).map((f) => [f.path, f.bytes]));
+  const knownAnswer = knownAnswers(stateDirOf(o), 2, (cfg) => (cfg.graph ? graphFiles.get(cfg.graph.file) : undefined));
   const secret = farmSecret(o);
   const peers = [...new Set([...hosts.map((h) => h.address), controlAddress])];
   const plans = new Map<string, HostPlan>();

@@ -20,7 +20,7 @@ export async function hostNodeConfigs(ctx: Pick<StepContext, 'host' | 'facts' | 
       const config: NodeConfig = { ...n.config, engine: build.engine };
       if (build.engine === 'onnx') config.engineModule = build.module;
       else delete config.engineModule;
-      if (ctx.plan.knownAnswer && config.layers.length > 0) config.selfTest = await ctx.plan.knownAnswer(config);
+      if (ctx.plan.knownAnswer && (config.layers.length > 0 || config.graph)) config.selfTest = await ctx.plan.knownAnswer(config);
       return { instance: n.instance, config };
     }),
   );

@@ -49,6 +49,9 @@ test('an imported MobileNetV2 on three virtual Pis: stage graphs deployed, every
   }
   const files = await pis.exec('vpi1', 'ls /opt/pifarm/models; grep -h \'"file"\' /etc/pifarm/nodes/*.json');
   assert.match(files.stdout, /^[0-9a-f]{16}\.onnx$/m);
+  // every stage gave the known answer computed here from the same graph before it took a frame
+  const ready = await pis.exec('vpi2', 'cat /run/pifarm-node-body-0-0/ready.json');
+  assert.match(ready.stdout, /"knownAnswer":"known-answer frame ok in \d+ ms: /);
 
   // the same model again: nothing to send, nothing to restart
   const again = await simpleCommand('deploy', o);

@@ -151,6 +151,9 @@ test('a login user other than root (the Pi default): every change goes through s
       'id pi >/dev/null 2>&1 || useradd -m -s /bin/bash pi',
       'mkdir -p ~pi/.ssh && cp /root/.ssh/authorized_keys ~pi/.ssh/ && chown -R pi:pi ~pi/.ssh && chmod 700 ~pi/.ssh',
       "echo 'pi ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/pi && chmod 440 /etc/sudoers.d/pi",
+      // a new user's first login starts its systemd user manager, and sshd waits for pam_systemd
+      // meanwhile (up to 25 s in a container): start it now, as a Pi's long-standing user has it
+      'timeout 60 systemctl start user@$(id -u pi).service',
     ].join(' && '));
     assert.equal(r.code, 0, r.stderr);
   }

@@ -49,7 +49,12 @@ export class FfmpegSource implements FrameSource {
     }
     const vf = `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h}`;
     this.ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', ...input.args, '-an', '-vf', vf, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: [this.feeder ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    if (this.feeder) this.feeder.stdout!.pipe(this.ff.stdin!);
+    if (this.feeder) {
+      this.feeder.stdout!.pipe(this.ff.stdin!);
+      // when the run ends ffmpeg is stopped while the camera may still write: a broken pipe then is expected
+      this.ff.stdin!.on('error', () => {});
+      this.feeder.stdout!.on('error', () => {});
+    }
     this.ff.on('error', (e) => this.fail(`ffmpeg: ${e.message}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? ' (install ffmpeg on the sender\'s host: apt-get install ffmpeg)' : ''}`));
     this.ff.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
     this.ff.stdout!.on('data', (d: Buffer) => this.onData(d));
@@ -89,6 +94,7 @@ export class FfmpegSource implements FrameSource {
   }
 
   private onData(d: Buffer): void {
+    if (this.done) return; // stopped: what ffmpeg still writes is dropped
     this.pending.push(d);
     this.pendingBytes += d.length;
     while (this.pendingBytes >= this.frameBytes) {
@@ -119,8 +125,14 @@ export class FfmpegSource implements FrameSource {
     if (this.done) return;
     this.done = true;
     clearInterval(this.stall);
+    // read and drop what is still written: ffmpeg and the camera finish a write before acting on
+    // SIGTERM, and a pipe nobody reads would hold them (and this process) for ever
+    this.feeder?.stdout!.unpipe();
+    for (const out of [this.ff.stdout, this.feeder?.stdout]) out?.resume();
     this.ff.kill('SIGTERM');
     this.feeder?.kill('SIGTERM');
+    const hard = setTimeout(() => [this.ff, this.feeder].forEach((p) => p && p.exitCode === null && p.signalCode === null && p.kill('SIGKILL')), 2000);
+    hard.unref();
     this.wake();
   }
 

@@ -22,8 +22,9 @@ const MAY_IMPORT = {
   sources: ['model', 'report', 'runtime'],
   live: ['model', 'report', 'runtime'],
   farm: ['engine', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
-  lab: ['engine', 'farm', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
-  cli: ['engine', 'farm', 'image', 'inventory', 'lab', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  elastic: ['model', 'report', 'runtime', 'topology'],
+  lab: ['elastic', 'engine', 'farm', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  cli: ['elastic', 'engine', 'farm', 'image', 'inventory', 'lab', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
 };
 const PI_ENTRIES = ['src/runtime/node-main.ts', 'src/runtime/compute-worker.ts', 'src/runtime/sender-main.ts', 'src/topology/profile-main.ts'];
 const PI_FOLDERS = new Set(['runtime', 'engine', 'model']);

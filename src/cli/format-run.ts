@@ -24,6 +24,15 @@ function dropLines(r: CheckedRun): string[] {
   return out;
 }
 
+/** Live moves (--elastic): when, why, what moved, predictions before and after, and the cost. */
+function moveLines(r: CheckedRun): string[] {
+  if (!r.moves?.length) return [];
+  return [
+    `live moves: ${r.moves.length} (${r.sender.moves?.resent ?? 0} frame(s) re-sent into a new topology; each frame counted once)`,
+    ...r.moves.map((m) => `  at ${f(m.atMs / 1000)} s, ${m.why}: ${m.from}  =>  ${m.to} on ${m.devices.length} device(s); predicted ${f(m.predictedBefore, 2)} -> ${f(m.predictedAfter, 2)} IPS (Pi 3); started in ${f(m.startMs / 1000)} s, old drained in ${f(m.drainMs / 1000)} s, ${m.resent} re-sent`),
+  ];
+}
+
 /** The run's summary, stage table and output check; `where` is "this machine" or "the farm". */
 export function formatRun(r: CheckedRun, where: string): string {
   const lines = [
@@ -31,6 +40,7 @@ export function formatRun(r: CheckedRun, where: string): string {
     `frames ${r.frames} (warm-up ${r.sender.warmup}, ${r.sender.window ? `${r.sender.window} in flight` : 'open loop'}): completed ${r.completed}, dropped ${r.dropped}`,
     `IPS ${f(r.ips, 2)}   latency p50 ${f(r.latencyMs.p50)} ms  p95 ${f(r.latencyMs.p95)} ms  p99 ${f(r.latencyMs.p99)} ms`,
     ...dropLines(r),
+    ...moveLines(r),
     ...(r.sender.pastDeadline !== undefined ? [`deadline: ${r.sender.pastDeadline} frame(s) given up past it (of the ${r.dropped} dropped); their late results are not counted`] : []),
     ...(r.sender.source ? [`source: ${r.sender.source.describe}${r.sender.source.fps !== undefined ? ` (${r.sender.source.fps.toFixed(1)} frames/s)` : ''}: ${r.sender.source.offered} frame(s) offered${r.sender.source.skipped ? `, ${r.sender.source.skipped} skipped (the farm was busy: the newest frame wins)` : ''}${r.sender.source.error ? `; it stopped: ${r.sender.source.error}` : ''}`] : []),
     '',

@@ -39,6 +39,8 @@ export interface LocalFarmOptions {
   command?: (cfg: NodeConfig, argv: string[]) => string[];
   /** the farm secret when the nodes demand it (their secretFile, set by tweak): readiness polls prove it */
   secret?: Buffer;
+  /** the sender's result port, when the sender is already there (a live move); default a free one */
+  senderPort?: number;
 }
 
 export interface LocalNode {
@@ -63,8 +65,8 @@ export function nodeMainPath(): string {
 
 export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
   const count = processCount(o.stages);
-  const ports = await freePorts(count + 1);
-  const senderPort = ports.pop()!;
+  const ports = await freePorts(count + (o.senderPort ? 0 : 1));
+  const senderPort = o.senderPort ?? ports.pop()!;
   const placements: Placement[] = [];
   o.stages.forEach((s, stageIndex) => {
     for (let replica = 0; replica < s.replicas; replica++) {

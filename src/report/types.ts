@@ -105,6 +105,27 @@ export interface RunResult {
   timeline?: FrameRecord[];
   /** the sampled frames' highest classes (an imported model's labels where it has them) */
   top?: { frame: number; classes: { index: number; label?: string; p: number }[] }[];
+  /** live moves (--elastic): each re-plan the farm made while frames kept flowing */
+  moves?: MoveRecord[];
   /** completed frames per second, in 1 s buckets from the start */
   ipsOverTime?: { t: number; ips: number }[];
+}
+
+/** One live move of the farm to a new topology (elastic/controller.ts). */
+export interface MoveRecord {
+  /** ms since the stream started */
+  atMs: number;
+  /** "dev2 lost", "dev2 joined" */
+  why: string;
+  from: string;
+  to: string;
+  devices: string[];
+  predictedBefore: number;
+  predictedAfter: number;
+  /** starting and loading the new topology's processes, until the first frame went to it */
+  startMs: number;
+  /** frames re-sent from the old topology into the new one */
+  resent: number;
+  /** from the switch until the old topology's processes were stopped */
+  drainMs: number;
 }

@@ -9,7 +9,7 @@ export interface SenderOptions {
   input: [number, number, number];
   /** the first stage */
   first: NextStage;
-  /** shard count of the last stage: results are merged by frame id when > 1 */
+  /** shard count of the last stage (results say theirs; kept for callers) */
   lastShards?: number;
   /** the result port (the last stage sends here); port 0 picks a free one (see onListening) */
   listen: Endpoint;
@@ -52,6 +52,8 @@ export interface SenderOptions {
   onResult?: (r: FrameResult) => void;
   /** also hand each completed frame's input to onResult (the live view shows the latest) */
   resultInputs?: boolean;
+  /** keep every source frame's input while it is in flight, so a live move can re-send it */
+  keepInputs?: boolean;
   /** real time: a frame not back this long after it was sent is given up and counted as past its deadline */
   deadlineMs?: number;
   /** the running counts, ten times a second (the live view) */

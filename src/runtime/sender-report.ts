@@ -20,6 +20,8 @@ export interface SenderReport {
   duplicates: number;
   /** first-stage replicas lost and frames re-sent to the survivors */
   failover: FailoverStats;
+  /** live moves: topology epochs the run used, frames re-sent from a retired one into the next */
+  moves?: { epochs: number; resent: number };
   wallMs: number;
   steadyFrames: number;
   steadyMs: number;

@@ -8,16 +8,16 @@
 // latency of those frames) when fewer than six completed then; open loop, the frames completed in
 // the steady window over its length. Latency is per frame, send to result, on the sender clock.
 import type { Server as NetServer } from 'node:net';
-import { ReplicaSet } from './failover.js';
+import { SenderEpochs } from './sender-epochs.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './config.js';
 import { loadImage, randomFrame } from './frames.js';
 import { MergeBuffer } from './merge.js';
-import { Peer } from './peer.js';
 import { nowMs, service, type Frame, type NodeStats, type Tensor } from './protocol.js';
 import { closeServer, serveAvro } from './server-conn.js';
 import { figures, steadyWindow, throughput, type Completion } from './measure.js';
 import { mergeTraces, summarize } from './stats.js';
 import { concatFloat, floatValues, uint8Tensor } from './tensor.js';
+import type { NextStage } from './config.js';
 import type { SenderReport } from './sender-report.js';
 import { defaultSampleIds, type SenderOptions } from './sender-options.js';
 
@@ -45,7 +45,8 @@ export class Sender {
   private readonly window: number | null;
   private readonly idBase: number;
   private readonly sampleIds: Set<number>;
-  private readonly merge: MergeBuffer<Frame> | null;
+  /** results of a sharded last stage, merged by frame id; one buffer per shard count (a move may change it) */
+  private readonly merges = new Map<number, MergeBuffer<Frame>>();
   /** frame id (from 0) -> send time, while in flight */
   private readonly inflight = new Map<number, number>();
   private readonly done = new Set<number>();
@@ -55,12 +56,11 @@ export class Sender {
   private readonly sampleInputs = new Map<number, Uint8Array>();
   /** the source's name of each frame in flight */
   private readonly names = new Map<number, string>();
-  /** with resultInputs: each frame in flight's input */
+  /** with resultInputs or keepInputs: each frame in flight's input */
   private readonly inputs = new Map<number, Uint8Array>();
   private waitingForSource = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  private peers: Peer[] = [];
-  private replicas!: ReplicaSet;
+  private epochs!: SenderEpochs;
   private net!: NetServer;
   private nextId = 0;
   private sent = 0;
@@ -68,6 +68,9 @@ export class Sender {
   private pastDeadline = 0;
   private late = 0;
   private duplicates = 0;
+  /** frames re-sent into a new topology after the one they entered was retired */
+  private movedFrames = 0;
+  private ended = false;
   private firstMeasuredAt = NaN;
   private finish: () => void = () => {};
   private readonly finished = new Promise<void>((r) => (this.finish = r));
@@ -80,8 +83,6 @@ export class Sender {
     this.window = o.rate ? null : Math.max(1, o.window ?? 8);
     this.idBase = o.idBase ?? 0;
     this.sampleIds = new Set(o.sampleIds ?? defaultSampleIds(o.frames));
-    const lastShards = o.lastShards ?? 1;
-    this.merge = lastShards > 1 ? new MergeBuffer<Frame>({ shards: lastShards, capacity: o.mergeCapacity ?? 64, timeoutMs: o.mergeTimeoutMs ?? 5000 }) : null;
   }
 
   async run(): Promise<SenderReport> {
@@ -93,10 +94,10 @@ export class Sender {
     else this.tick(t0, 1000 / this.o.rate!);
     if (this.o.frames === 0) this.finish();
     await this.finished;
+    this.ended = true;
     const tEnd = nowMs();
     for (const t of this.timers) clearTimeout(t);
-    this.replicas.close();
-    for (const p of this.peers) p.close();
+    this.epochs.closeAll();
     await closeServer(this.net);
     return this.report(t0, tEnd);
   }
@@ -115,11 +116,53 @@ export class Sender {
   private connect(): void {
     const o = this.o;
     const max = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.peers = o.first.endpoints.map((e) => new Peer(e, max, this.log, o.secret));
-    const group = o.first.mode === 'shards' ? o.first.shardsPerReplica ?? this.peers.length : 1;
     // Frames in flight per replica: all of them may sit at one replica, so the whole window.
-    this.replicas = new ReplicaSet({ peers: this.peers, group, balance: o.balance ?? 'round-robin', window: this.window ?? 256, probeMs: o.probeMs, failTimeoutMs: o.failTimeoutMs, log: this.log });
-    if (this.replicas.wantsLoadPolls) this.every(50, () => this.replicas.pollLoads());
+    this.epochs = new SenderEpochs({ maxMessageBytes: max, balance: o.balance ?? 'round-robin', window: this.window ?? 256, probeMs: o.probeMs, failTimeoutMs: o.failTimeoutMs, secret: o.secret, log: this.log }, o.first);
+    this.every(50, () => {
+      if (this.epochs.replicas.wantsLoadPolls) this.epochs.replicas.pollLoads();
+    });
+  }
+
+  /** A live move: frames sent from now on enter this topology's first stage. Returns its epoch. */
+  move(first: NextStage): number {
+    if (!this.epochs || this.ended) throw new Error('the sender is not streaming: nothing to move');
+    const n = this.epochs.open(first);
+    this.fill();
+    return n;
+  }
+
+  /** Frames that entered epoch n and have no result yet. */
+  inFlightIn(epoch: number): number {
+    return this.epochs.inFlight(epoch).length;
+  }
+
+  /** Retires epoch n (its processes stop next): its frames still in flight are re-sent into the current one. */
+  retire(epoch: number): number {
+    const left = this.epochs.close(epoch);
+    if (this.ended) return 0;
+    let resent = 0;
+    for (const wireId of left) {
+      const id = wireId - this.idBase;
+      const sentAt = this.inflight.get(id);
+      if (sentAt === undefined) continue;
+      const [h, w, c] = this.shape;
+      const frame: Frame = { id: wireId, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(this.inputOf(id), [h, w, c]), trace: [] };
+      if (this.epochs.send(frame)) resent++;
+    }
+    this.movedFrames += resent;
+    return resent;
+  }
+
+  /** A frame's input again (a re-send): kept, the image, or the random frame made again from its id. */
+  private inputOf(id: number): Uint8Array {
+    const [h, w, c] = this.shape;
+    return this.inputs.get(id) ?? this.image ?? randomFrame(this.o.seed ?? 1, id, h * w * c);
+  }
+
+  private mergeFor(shards: number): MergeBuffer<Frame> {
+    let m = this.merges.get(shards);
+    if (!m) this.merges.set(shards, (m = new MergeBuffer<Frame>({ shards, capacity: this.o.mergeCapacity ?? 64, timeoutMs: this.o.mergeTimeoutMs ?? 5000 })));
+    return m;
   }
 
   private every(ms: number, fn: () => void): void {
@@ -127,7 +170,7 @@ export class Sender {
   }
 
   private stats(): NodeStats {
-    return { role: 'sender', replica: 0, shard: 0, host: '', ready: true, engine: '', rssBytes: process.memoryUsage.rss(), peakRssBytes: 0, received: this.completions.length, computed: 0, refused: 0, queueDropped: 0, mergeDropped: this.merge?.dropped ?? 0, sendFailed: this.peers.reduce((a, p) => a + p.failed, 0), queued: this.inflight.size, busyMs: 0, cpuMs: 0, uptimeMs: 0, loadMs: 0, error: null };
+    return { role: 'sender', replica: 0, shard: 0, host: '', ready: true, engine: '', rssBytes: process.memoryUsage.rss(), peakRssBytes: 0, received: this.completions.length, computed: 0, refused: 0, queueDropped: 0, mergeDropped: [...this.merges.values()].reduce((a, m) => a + m.dropped, 0), sendFailed: this.epochs.peers.reduce((a, p) => a + p.failed, 0), queued: this.inflight.size, busyMs: 0, cpuMs: 0, uptimeMs: 0, loadMs: 0, error: null };
   }
 
   /** Sends the next frame; false when a source has none ready. */
@@ -143,11 +186,11 @@ export class Sender {
       if (this.o.onResult) this.names.set(id, f.name);
       if (this.sampleIds.has(id)) this.sampleInputs.set(id, f.bytes);
     } else bytes = this.image ?? randomFrame(this.o.seed ?? 1, id, h * w * c);
-    if (this.o.resultInputs) this.inputs.set(id, bytes);
+    if (this.o.resultInputs || (this.o.keepInputs && src)) this.inputs.set(id, bytes);
     this.nextId++;
     const sentAt = nowMs();
     const frame: Frame = { id: this.idBase + id, sentAt, fromShard: 0, shardCount: 1, tensor: uint8Tensor(bytes, [h, w, c]), trace: [] };
-    const ok = this.replicas.send(frame);
+    const ok = this.epochs.send(frame);
     this.sent++;
     if (id === this.warmup) this.firstMeasuredAt = sentAt;
     if (ok) this.inflight.set(id, sentAt);
@@ -202,13 +245,13 @@ export class Sender {
     const frame = this.idBase ? { ...wire, id: wire.id - this.idBase } : wire;
     const at = nowMs();
     let parts: Frame[] = [frame];
-    if (this.merge) {
-      const all = this.merge.add(frame.id, frame.fromShard, frame);
+    if (frame.shardCount > 1) {
+      const all = this.mergeFor(frame.shardCount).add(frame.id, frame.fromShard, frame);
       if (!all) return;
       parts = all;
     }
     const sentAt = this.inflight.get(frame.id);
-    this.replicas.done(wire.id);
+    this.epochs.done(wire.id);
     if (this.done.has(frame.id)) {
       this.duplicates++;
       return;
@@ -242,14 +285,14 @@ export class Sender {
     for (const [id, t] of this.inflight) {
       if (t > limit) continue;
       this.inflight.delete(id);
-      this.replicas.done(this.idBase + id);
+      this.epochs.done(this.idBase + id);
       this.names.delete(id);
       this.inputs.delete(id);
       this.dropped++;
       if (deadline !== undefined && timeoutMs === deadline) this.pastDeadline++;
       else this.log(`frame ${id}: no result after ${timeoutMs} ms, counted as dropped`);
     }
-    this.merge?.sweep();
+    for (const m of this.merges.values()) m.sweep();
     this.o.onCounts?.({ offered: this.nextId, skipped: this.o.source?.skipped ?? 0, lost: this.dropped });
     this.fill();
   }
@@ -275,7 +318,8 @@ export class Sender {
       ...(this.o.deadlineMs !== undefined ? { pastDeadline: this.pastDeadline } : {}),
       late: this.late,
       duplicates: this.duplicates,
-      failover: this.replicas.stats(),
+      failover: this.epochs.stats(),
+      ...(this.epochs.current > 0 ? { moves: { epochs: this.epochs.current + 1, resent: this.movedFrames } } : {}),
       wallMs: tEnd - t0,
       steadyFrames: steady.length,
       steadyMs,

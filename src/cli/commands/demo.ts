@@ -12,6 +12,7 @@ import { modelsDirOf } from '../model-import.js';
 import { loadImportedModel } from '../../model/imported.js';
 import { runImportedDemo } from '../../lab/imported-demo.js';
 import { writeRunReport } from '../../report/write.js';
+import { parseLoss, type LossEvent } from '../../lab/elastic-demo.js';
 
 const HELP = `usage: pifarm demo [--model alexnet|vgg16] [--preset NAME | --topology FILE] [--frames N]
                    [--warmup N] [--window N | --rate FPS] [--engine onnx|tfjs] [--threads N]
@@ -35,6 +36,12 @@ absolute difference is above 1e-4).
   --image      send this 224x224 RGB image (binary PPM or raw bytes) as every frame
   --verbose    print every node's output as it comes
   --report     write DIR/<run id>/result.json and a self-contained HTML report (index.html)
+  --elastic    the live musical chair: when a device is lost or joins, plan again for the devices
+               there are and move to the new topology while frames keep flowing (devices dev1..devN,
+               one node process each; a join moves only for a predicted gain of 15% or more)
+  --lose ROLE@T1[-T2]  with --elastic: the device running ROLE loses its power T1 s into the stream
+               (its processes are killed) and is back at T2 s; several: separate by commas
+  --devices N  with --elastic: devices of the farm (default: one per process of the topology)
 ${SOURCE_HELP}
 ${SERVE_HELP}
 
@@ -77,6 +84,9 @@ export const command: CliCommand = {
         results: { type: 'string' },
         serve: { type: 'string' },
         deadline: { type: 'string' },
+        elastic: { type: 'boolean' },
+        lose: { type: 'string' },
+        devices: { type: 'string' },
       },
       HELP,
       false,
@@ -93,6 +103,8 @@ export const command: CliCommand = {
     const frames = numberFlag(values.frames, 'frames', values.source && values.source !== 'random' ? defaultFramesFor(values.source) : DEFAULT_FRAMES[model] ?? 20, { min: 1, integer: true });
     const warmup = numberFlag(values.warmup, 'warmup', defaultWarmup(frames, values.source), { min: 0, integer: true });
     if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
+    const elastic = elasticFlags(values);
+    if (elastic && values.serve) throw new UsageError('--serve does not follow live moves yet: give --elastic or --serve');
     const live = await startLive(values.serve, model, name, loadModelSpec(model).input);
     const report = await runDemo({
       model,
@@ -112,6 +124,7 @@ export const command: CliCommand = {
       keepTimeline: values.report !== undefined,
       ...(inputs || live ? { inputs: { ...inputs, ...(live ? { live } : {}) } } : {}),
       ...(values.deadline ? { deadlineMs: numberFlag(values.deadline, 'deadline', 1000, { min: 1 }) } : {}),
+      ...(elastic ? { elastic } : {}),
     }).finally(() => live?.close());
     const written = values.report !== undefined ? writeRunReport(report, values.report) : undefined;
     if (values.json) console.log(JSON.stringify({ ...report, timeline: undefined, ...(written ? { report: written } : {}) }, null, 2));
@@ -120,6 +133,22 @@ export const command: CliCommand = {
     return report.check.ok && report.completed > 0 && !report.sender.source?.error ? 0 : 1;
   },
 };
+
+/** --elastic [--lose ROLE@T1[-T2] ...] [--devices N] */
+function elasticFlags(values: { elastic?: boolean; lose?: string; devices?: string }): { lose: LossEvent[]; devices?: number } | undefined {
+  if (!values.elastic) {
+    if (values.lose || values.devices) throw new UsageError('--lose and --devices go with --elastic');
+    return undefined;
+  }
+  const lose = (values.lose ? values.lose.split(',') : []).map((v) => {
+    try {
+      return parseLoss(v);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  });
+  return { lose, ...(values.devices ? { devices: numberFlag(values.devices, 'devices', 0, { min: 1, integer: true }) } : {}) };
+}
 
 const list = (v: string | undefined, flag: string): number[] | undefined =>
   v === undefined ? undefined : v.split(',').map((x) => numberFlag(x.trim(), flag, 0, { min: 1, integer: true }));

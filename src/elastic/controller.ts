@@ -1,0 +1,165 @@
+// The live musical chair: watches the nodes of the topology that runs, and when a device is lost
+// or one joins, plans again for the devices there are and moves to the new topology while frames
+// keep flowing. The new processes are started and loaded before any frame goes to them (the
+// sender opens a new epoch on their first stage, sender-epochs.ts); the old topology drains: a
+// planned move lets its frames finish there, a loss re-sends them at once into the new one. Then
+// the old processes stop. Every move is logged and recorded.
+import { stagesText } from '../topology/choose.js';
+import type { DeviceProfile } from '../topology/cost-model.js';
+import { Peer } from '../runtime/peer.js';
+import type { Sender } from '../runtime/sender.js';
+import type { MoveRecord } from '../report/types.js';
+import type { StageSpec } from '../model/spec.js';
+import { decide, DEFAULT_POLICY, type DeviceView, type ElasticPolicy } from './decide.js';
+import type { Deployment, ElasticDriver } from './driver.js';
+
+export interface ControllerOptions {
+  model: string;
+  profile?: DeviceProfile;
+  driver: ElasticDriver;
+  policy?: Partial<ElasticPolicy>;
+  /** a node without an answer this long is lost (default 2000 ms, as the failover) */
+  lossMs?: number;
+  /** how often nodes are probed (default 250 ms) */
+  probeMs?: number;
+  /** a planned move waits at most this for the old topology's frames (default 10 s), then re-sends them */
+  drainMs?: number;
+  log: (m: string) => void;
+}
+
+interface Watched {
+  peer: Peer;
+  device: string;
+  lastAnswer: number;
+}
+
+export class ElasticController {
+  readonly moves: MoveRecord[] = [];
+  private current!: Deployment;
+  private epoch = 0;
+  private sender: Sender | null = null;
+  private watched: Watched[] = [];
+  private readonly losses = new Map<string, number[]>();
+  private readonly lostNow = new Set<string>();
+  private readonly reachable = new Map<string, boolean>();
+  private readonly draining = new Set<Promise<void>>();
+  private readonly policy: ElasticPolicy;
+  private timer: NodeJS.Timeout | undefined;
+  private moving: Promise<void> | null = null;
+  private stopped = false;
+  private lastMoveAt = 0;
+  private t0 = 0;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.policy = { ...DEFAULT_POLICY, ...o.policy };
+  }
+
+  /** Starts the first topology on the first devices. */
+  async start(stages: StageSpec[]): Promise<Deployment> {
+    const devices = this.o.driver.devices().slice(0, stages.reduce((a, s) => a + s.replicas * s.shards, 0));
+    this.current = await this.o.driver.deploy(stages, devices);
+    this.watch(this.current);
+    return this.current;
+  }
+
+  /** From now on the sender's frames are watched over and moved. */
+  attach(sender: Sender): void {
+    this.sender = sender;
+    this.t0 = this.lastMoveAt = Date.now();
+    this.timer = setInterval(() => void this.tick(), this.o.probeMs ?? 250);
+  }
+
+  get deployment(): Deployment {
+    return this.current;
+  }
+
+  /** Stops watching, waits for drains, and stops every topology still running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const w of this.watched) w.peer.close();
+    await this.moving;
+    await Promise.all(this.draining);
+    await this.current.stop();
+  }
+
+  private watch(d: Deployment): void {
+    for (const w of this.watched) w.peer.close();
+    const now = Date.now();
+    this.watched = d.nodes.map((n) => ({ peer: new Peer(n.endpoint, this.o.driver.maxMessageBytes, () => {}, this.o.driver.secret), device: n.device, lastAnswer: now }));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || !this.sender) return;
+    const now = Date.now();
+    const lossMs = this.o.lossMs ?? 2000;
+    for (const w of this.watched) {
+      w.peer.stats(lossMs).then(
+        () => (w.lastAnswer = Date.now()),
+        () => {},
+      );
+      if (now - w.lastAnswer > lossMs && !this.lostNow.has(w.device)) {
+        this.lostNow.add(w.device);
+        this.losses.set(w.device, [...(this.losses.get(w.device) ?? []), now]);
+        this.o.log(`elastic: ${w.device} lost (no answer for ${((now - w.lastAnswer) / 1000).toFixed(1)} s)`);
+      }
+    }
+    const inUse = new Set(this.current.nodes.map((n) => n.device));
+    for (const d of this.o.driver.devices()) {
+      if (inUse.has(d) && !this.lostNow.has(d)) continue;
+      void this.o.driver.reachable(d).then((ok) => {
+        if (ok && this.lostNow.has(d) && !inUse.has(d)) this.lostNow.delete(d);
+        this.reachable.set(d, ok);
+      });
+    }
+    if (this.moving) return;
+    const view: DeviceView[] = this.o.driver.devices().map((name) => ({
+      name,
+      inUse: inUse.has(name),
+      alive: inUse.has(name) ? !this.lostNow.has(name) : !this.lostNow.has(name) && this.reachable.get(name) === true,
+      losses: this.losses.get(name) ?? [],
+    }));
+    const d = decide({ model: this.o.model, profile: this.o.profile, current: this.current.stages, devices: view, now, lastMoveAt: this.lastMoveAt }, this.policy);
+    if (!d.move) return;
+    this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, view.some((v) => v.inUse && !v.alive))
+      .catch((e: Error) => this.o.log(`elastic: the move (${d.why}) failed: ${e.message}; staying on ${stagesText(this.current.stages)}`))
+      .finally(() => {
+        this.moving = null;
+        this.lastMoveAt = Date.now();
+      });
+  }
+
+  private async move(why: string, stages: StageSpec[], devices: string[], before: number, after: number, loss: boolean): Promise<void> {
+    const at = Date.now();
+    this.o.log(`elastic: ${why}: starting ${stagesText(stages)} on ${devices.join(', ')} (predicted ${after.toFixed(2)} IPS, was ${before.toFixed(2)})`);
+    const next = await this.o.driver.deploy(stages, devices);
+    const old = this.current;
+    const oldEpoch = this.epoch;
+    try {
+      if (this.stopped) throw new Error('the run ended first');
+      this.epoch = this.sender!.move(next.first);
+    } catch (e) {
+      await next.stop();
+      throw e;
+    }
+    const switched = Date.now();
+    this.current = next;
+    this.watch(next);
+    for (const d of devices) this.lostNow.delete(d);
+    const record: MoveRecord = { atMs: at - this.t0, why, from: stagesText(old.stages), to: stagesText(stages), devices, predictedBefore: before, predictedAfter: after, startMs: switched - at, resent: 0, drainMs: 0 };
+    this.moves.push(record);
+    const drain = this.drain(old, oldEpoch, loss, record, switched);
+    this.draining.add(drain);
+    void drain.finally(() => this.draining.delete(drain));
+  }
+
+  /** The old topology: its frames finish there (or are re-sent at once after a loss), then it stops. */
+  private async drain(old: Deployment, epoch: number, loss: boolean, record: MoveRecord, since: number): Promise<void> {
+    const limit = since + (this.o.drainMs ?? 10_000);
+    while (!loss && !this.stopped && this.sender!.inFlightIn(epoch) > 0 && Date.now() < limit) await new Promise((r) => setTimeout(r, 50));
+    record.resent = this.sender!.retire(epoch);
+    await old.stop();
+    record.drainMs = Date.now() - since;
+    this.o.log(`elastic: moved to ${record.to} in ${(record.startMs / 1000).toFixed(1)} s; the old topology drained in ${(record.drainMs / 1000).toFixed(1)} s${record.resent ? `, ${record.resent} frame(s) re-sent` : ''}`);
+  }
+}

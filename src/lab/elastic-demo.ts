@@ -1,0 +1,93 @@
+// `pifarm demo --elastic`: the local farm under the live musical chair. The controller starts the
+// topology on devices dev1..devN (one node process each), the sender streams, and `--lose
+// ROLE@T1[-T2]` plays a device losing its power T1 s into the stream (the one running ROLE's
+// first process; its processes are SIGKILLed) and coming back at T2. The controller is not told:
+// it finds the loss by its probes and the return by the device answering again, and moves.
+import { ElasticController } from '../elastic/controller.js';
+import type { ElasticPolicy } from '../elastic/decide.js';
+import type { StageSpec } from '../model/spec.js';
+import type { Balance } from '../runtime/config.js';
+import type { NodeStats } from '../runtime/protocol.js';
+import { Sender, type SenderOptions, type SenderReport } from '../runtime/sender.js';
+import type { MoveRecord } from '../report/types.js';
+import { LocalElasticDriver } from './elastic-local.js';
+import { freePorts } from './local-ports.js';
+
+/** A device lost `atS` seconds into the stream, back at `backS` (never, without it). */
+export interface LossEvent {
+  role: string;
+  atS: number;
+  backS?: number;
+}
+
+export interface ElasticRunOptions {
+  model: string;
+  stages: StageSpec[];
+  engine: 'onnx' | 'tfjs';
+  threads: number;
+  seed: number;
+  balance?: Balance;
+  /** devices of the farm (default: one per process of the first topology) */
+  devices?: number;
+  lose?: LossEvent[];
+  policy?: Partial<ElasticPolicy>;
+  echo?: boolean;
+  log: (m: string) => void;
+}
+
+export interface ElasticStream {
+  sent: SenderReport;
+  /** the last topology's nodes after the run */
+  stats: NodeStats[];
+  stages: StageSpec[];
+  moves: MoveRecord[];
+}
+
+/** "block1@3-9" -> { role: block1, atS: 3, backS: 9 }; errors say what is expected. */
+export function parseLoss(spec: string): LossEvent {
+  const m = /^([\w-]+)@(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(spec.trim());
+  if (!m) throw new Error(`--lose ${spec}: expected ROLE@SECONDS or ROLE@SECONDS-SECONDS (e.g. block1@3-9: the device running block1 is lost 3 s into the stream and back at 9 s)`);
+  const e: LossEvent = { role: m[1]!, atS: Number(m[2]) };
+  if (m[3] !== undefined) {
+    e.backS = Number(m[3]);
+    if (e.backS <= e.atS) throw new Error(`--lose ${spec}: the device must come back after it was lost`);
+  }
+  return e;
+}
+
+export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<SenderOptions, 'first' | 'listen'>): Promise<ElasticStream> {
+  const [senderPort] = await freePorts(1);
+  const processes = o.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+  const driver = new LocalElasticDriver({ model: o.model, engine: o.engine, threads: o.threads, seed: o.seed, balance: o.balance, senderPort: senderPort!, devices: o.devices ?? processes, echo: o.echo });
+  for (const e of o.lose ?? []) if (!o.stages.some((s) => s.role === e.role)) throw new Error(`--lose ${e.role}@${e.atS}: the topology has no role ${e.role} (it has ${o.stages.map((s) => s.role).join(', ')})`);
+  const ctl = new ElasticController({ model: o.model, driver, log: o.log, ...(o.policy ? { policy: o.policy } : {}) });
+  await ctl.start(o.stages);
+  const timers: NodeJS.Timeout[] = [];
+  const sender = new Sender({ ...senderOptions, first: ctl.deployment.first, listen: { host: '127.0.0.1', port: senderPort! }, keepInputs: true, log: o.log });
+  for (const e of o.lose ?? []) {
+    let device: string | undefined;
+    timers.push(setTimeout(() => {
+      device = driver.deviceOf(e.role);
+      if (!device) return o.log(`lose ${e.role}: no device runs ${e.role} now`);
+      o.log(`${device} (running ${e.role}) loses its power`);
+      driver.lose(device);
+    }, e.atS * 1000));
+    if (e.backS !== undefined) {
+      timers.push(setTimeout(() => {
+        if (!device) return;
+        o.log(`${device} is back`);
+        driver.back(device);
+      }, e.backS * 1000));
+    }
+  }
+  try {
+    const running = sender.run();
+    ctl.attach(sender);
+    const sent = await running;
+    const stats = await ctl.deployment.stats().catch(() => []);
+    return { sent, stats, stages: ctl.deployment.stages, moves: ctl.moves };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    await ctl.stop();
+  }
+}

@@ -1,0 +1,74 @@
+// The live musical chair on this machine: every device is a name (dev1, dev2, ...) and a node
+// process per device of the topology, as in the local demo. `lose` plays a device that loses its
+// power: its processes get SIGKILL (no goodbye on any connection) and it cannot be used until
+// `back`. The controller is not told: it finds both out by itself, as on a farm.
+import type { Balance } from '../runtime/config.js';
+import type { StageSpec } from '../model/spec.js';
+import type { Deployment, ElasticDriver } from '../elastic/driver.js';
+import { launchLocalFarm, type LocalFarm } from './local-launch.js';
+import { processName } from '../runtime/process-name.js';
+
+export interface LocalElasticOptions {
+  model: string;
+  engine: 'onnx' | 'tfjs';
+  threads: number;
+  seed: number;
+  balance?: Balance;
+  senderPort: number;
+  devices: number;
+  echo?: boolean;
+}
+
+export class LocalElasticDriver implements ElasticDriver {
+  maxMessageBytes = 16 << 20;
+  private readonly names: string[];
+  private readonly down = new Set<string>();
+  private readonly running: { farm: LocalFarm; devices: string[] }[] = [];
+
+  constructor(private readonly o: LocalElasticOptions) {
+    this.names = Array.from({ length: o.devices }, (_, i) => `dev${i + 1}`);
+  }
+
+  devices(): string[] {
+    return this.names;
+  }
+
+  async reachable(device: string): Promise<boolean> {
+    return this.names.includes(device) && !this.down.has(device);
+  }
+
+  async deploy(stages: StageSpec[], devices: string[]): Promise<Deployment> {
+    const o = this.o;
+    const farm = await launchLocalFarm({ model: o.model, stages, engine: o.engine, threads: o.threads, seed: o.seed, balance: o.balance, echo: o.echo, senderPort: o.senderPort });
+    this.maxMessageBytes = farm.maxMessageBytes;
+    const entry = { farm, devices };
+    this.running.push(entry);
+    return {
+      stages,
+      first: farm.first,
+      nodes: farm.nodes.map((n, i) => ({ name: processName({ role: n.config.role, replica: n.config.replica, shard: n.config.shard.index }, n.config.shard.count), device: devices[i]!, endpoint: n.config.listen })),
+      stats: () => farm.stats(),
+      stop: async () => {
+        this.running.splice(this.running.indexOf(entry), 1);
+        await farm.stop();
+      },
+    };
+  }
+
+  /** The device of a role's first process in the newest topology (what `--lose block1@...` means). */
+  deviceOf(role: string): string | undefined {
+    const last = this.running[this.running.length - 1];
+    const i = last?.farm.nodes.findIndex((n) => n.config.role === role) ?? -1;
+    return i >= 0 ? last!.devices[i] : undefined;
+  }
+
+  /** The device loses its power: every process on it is killed, and it stays unusable until back(). */
+  lose(device: string): void {
+    this.down.add(device);
+    for (const r of this.running) r.farm.nodes.forEach((n, i) => r.devices[i] === device && n.child.kill('SIGKILL'));
+  }
+
+  back(device: string): void {
+    this.down.delete(device);
+  }
+}

@@ -29,7 +29,7 @@ function moveLines(r: CheckedRun): string[] {
   if (!r.moves?.length) return [];
   return [
     `live moves: ${r.moves.length} (${r.sender.moves?.resent ?? 0} frame(s) re-sent into a new topology; each frame counted once)`,
-    ...r.moves.map((m) => `  at ${f(m.atMs / 1000)} s, ${m.why}: ${m.from}  =>  ${m.to} on ${m.devices.length} device(s); predicted ${f(m.predictedBefore, 2)} -> ${f(m.predictedAfter, 2)} IPS (Pi 3); started in ${f(m.startMs / 1000)} s, old drained in ${f(m.drainMs / 1000)} s, ${m.resent} re-sent`),
+    ...r.moves.map((m) => `  at ${f(m.atMs / 1000)} s, ${m.why}: ${m.from}  =>  ${m.to} on ${m.devices.length} device(s); predicted ${f(m.predictedBefore, 2)} -> ${f(m.predictedAfter, 2)} IPS (Pi 3)${m.measuredBefore !== undefined ? `, measured ${f(m.measuredBefore, 1)} -> ${m.measuredAfter !== undefined ? f(m.measuredAfter, 1) : '(run ended)'} IPS here` : ''}; started in ${f(m.startMs / 1000)} s, old drained in ${f(m.drainMs / 1000)} s, ${m.resent} re-sent`),
   ];
 }
 

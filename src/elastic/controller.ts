@@ -12,6 +12,10 @@ import type { MoveRecord } from '../report/types.js';
 import type { StageSpec } from '../model/spec.js';
 import { decide, DEFAULT_POLICY, type DeviceView, type ElasticPolicy } from './decide.js';
 import type { Deployment, ElasticDriver } from './driver.js';
+import { SpeedMeter } from './speed.js';
+
+/** measured IPS around a move: over this long before the decision, and after the drain */
+const MEASURE_MS = 3000;
 
 export interface ControllerOptions {
   model: string;
@@ -28,6 +32,7 @@ export interface ControllerOptions {
 }
 
 interface Watched {
+  name: string;
   peer: Peer;
   device: string;
   lastAnswer: number;
@@ -44,8 +49,15 @@ export class ElasticController {
   private readonly reachable = new Map<string, boolean>();
   private readonly draining = new Set<Promise<void>>();
   private readonly policy: ElasticPolicy;
+  private readonly meter = new SpeedMeter();
+  /** the speed each device's topology was planned with (1 unless measured otherwise) */
+  private readonly plannedSpeed = new Map<string, number>();
+  /** (time, frames completed) per tick, for the measured IPS around a move */
+  private readonly progress: { at: number; done: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private moving: Promise<void> | null = null;
+  private readonly afterTimers: NodeJS.Timeout[] = [];
+  private pendingAfter: { record: MoveRecord; from: number }[] = [];
   private stopped = false;
   private lastMoveAt = 0;
   private t0 = 0;
@@ -77,25 +89,34 @@ export class ElasticController {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const t of this.afterTimers) clearTimeout(t);
+    this.measureAfter();
     for (const w of this.watched) w.peer.close();
     await this.moving;
     await Promise.all(this.draining);
     await this.current.stop();
+    await this.o.driver.close?.();
   }
 
   private watch(d: Deployment): void {
     for (const w of this.watched) w.peer.close();
     const now = Date.now();
-    this.watched = d.nodes.map((n) => ({ peer: new Peer(n.endpoint, this.o.driver.maxMessageBytes, () => {}, this.o.driver.secret), device: n.device, lastAnswer: now }));
+    this.meter.reset();
+    this.watched = d.nodes.map((n) => ({ name: `${n.device}/${n.name}`, peer: new Peer(n.endpoint, this.o.driver.maxMessageBytes, () => {}, this.o.driver.secret), device: n.device, lastAnswer: now }));
   }
 
   private async tick(): Promise<void> {
     if (this.stopped || !this.sender) return;
     const now = Date.now();
     const lossMs = this.o.lossMs ?? 2000;
+    this.progress.push({ at: now, done: this.sender.completedFrames });
+    while (this.progress.length > 2 && now - this.progress[1]!.at > 60_000) this.progress.shift();
     for (const w of this.watched) {
       w.peer.stats(lossMs).then(
-        () => (w.lastAnswer = Date.now()),
+        (s) => {
+          w.lastAnswer = Date.now();
+          this.meter.observe(w.name, s, w.lastAnswer);
+        },
         () => {},
       );
       if (now - w.lastAnswer > lossMs && !this.lostNow.has(w.device)) {
@@ -118,10 +139,11 @@ export class ElasticController {
       inUse: inUse.has(name),
       alive: inUse.has(name) ? !this.lostNow.has(name) : !this.lostNow.has(name) && this.reachable.get(name) === true,
       losses: this.losses.get(name) ?? [],
+      ...this.speedOf(name),
     }));
     const d = decide({ model: this.o.model, profile: this.o.profile, current: this.current.stages, devices: view, now, lastMoveAt: this.lastMoveAt }, this.policy);
     if (!d.move) return;
-    this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, view.some((v) => v.inUse && !v.alive))
+    this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, view.some((v) => v.inUse && !v.alive), new Map(view.map((v) => [v.name, v.speed ?? v.plannedSpeed ?? 1])))
       .catch((e: Error) => this.o.log(`elastic: the move (${d.why}) failed: ${e.message}; staying on ${stagesText(this.current.stages)}`))
       .finally(() => {
         this.moving = null;
@@ -129,8 +151,35 @@ export class ElasticController {
       });
   }
 
-  private async move(why: string, stages: StageSpec[], devices: string[], before: number, after: number, loss: boolean): Promise<void> {
+  /** A device's measured speed (where its nodes have a baseline) and the one it was planned with. */
+  private speedOf(device: string): { speed?: number; plannedSpeed: number } {
+    const planned = this.plannedSpeed.get(device) ?? 1;
+    const slow = this.watched.filter((w) => w.device === device).map((w) => this.meter.slowdown(w.name)).filter((x): x is number => x !== undefined);
+    return slow.length ? { speed: planned / Math.max(...slow), plannedSpeed: planned } : { plannedSpeed: planned };
+  }
+
+  /** Frames completed per second between two times (ms), from the ticks' samples. */
+  private measuredIps(from: number, to: number): number | undefined {
+    const inside = this.progress.filter((p) => p.at >= from && p.at <= to);
+    if (inside.length < 2) return undefined;
+    const a = inside[0]!;
+    const b = inside[inside.length - 1]!;
+    return b.at > a.at ? ((b.done - a.done) * 1000) / (b.at - a.at) : undefined;
+  }
+
+  /** Each new topology's measured IPS, over MEASURE_MS or the second or more the run gave it. */
+  private measureAfter(): void {
+    this.pendingAfter = this.pendingAfter.filter(({ record, from }) => {
+      const to = Math.min(from + MEASURE_MS, Date.now());
+      const m = to - from >= 1000 ? this.measuredIps(from, to) : undefined;
+      if (m !== undefined) record.measuredAfter = m;
+      return m === undefined && !this.stopped;
+    });
+  }
+
+  private async move(why: string, stages: StageSpec[], devices: string[], before: number, after: number, loss: boolean, speeds: Map<string, number>): Promise<void> {
     const at = Date.now();
+    const measuredBefore = this.measuredIps(at - MEASURE_MS, at);
     this.o.log(`elastic: ${why}: starting ${stagesText(stages)} on ${devices.join(', ')} (predicted ${after.toFixed(2)} IPS, was ${before.toFixed(2)})`);
     const next = await this.o.driver.deploy(stages, devices);
     const old = this.current;
@@ -145,8 +194,11 @@ export class ElasticController {
     const switched = Date.now();
     this.current = next;
     this.watch(next);
-    for (const d of devices) this.lostNow.delete(d);
-    const record: MoveRecord = { atMs: at - this.t0, why, from: stagesText(old.stages), to: stagesText(stages), devices, predictedBefore: before, predictedAfter: after, startMs: switched - at, resent: 0, drainMs: 0 };
+    for (const d of devices) {
+      this.lostNow.delete(d);
+      this.plannedSpeed.set(d, speeds.get(d) ?? 1);
+    }
+    const record: MoveRecord = { atMs: at - this.t0, why, from: stagesText(old.stages), to: stagesText(stages), devices, predictedBefore: before, predictedAfter: after, startMs: switched - at, resent: 0, drainMs: 0, ...(measuredBefore !== undefined ? { measuredBefore } : {}) };
     this.moves.push(record);
     const drain = this.drain(old, oldEpoch, loss, record, switched);
     this.draining.add(drain);
@@ -160,6 +212,9 @@ export class ElasticController {
     record.resent = this.sender!.retire(epoch);
     await old.stop();
     record.drainMs = Date.now() - since;
+    // the new topology's own rate: from 1 s after the old one stopped, over MEASURE_MS (or until the run ends)
+    this.pendingAfter.push({ record, from: Date.now() + 1000 });
+    this.afterTimers.push(setTimeout(() => this.measureAfter(), 1000 + MEASURE_MS + 300));
     this.o.log(`elastic: moved to ${record.to} in ${(record.startMs / 1000).toFixed(1)} s; the old topology drained in ${(record.drainMs / 1000).toFixed(1)} s${record.resent ? `, ${record.resent} frame(s) re-sent` : ''}`);
   }
 }

@@ -30,4 +30,6 @@ export interface ElasticDriver {
   deploy(stages: StageSpec[], devices: string[]): Promise<Deployment>;
   maxMessageBytes: number;
   secret?: Buffer;
+  /** after the last topology stopped */
+  close?(): Promise<void>;
 }

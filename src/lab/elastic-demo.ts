@@ -20,6 +20,20 @@ export interface LossEvent {
   backS?: number;
 }
 
+/** The device running `role` slows down to `cores` of one core `atS` seconds into the stream. */
+export interface ThrottleEvent {
+  role: string;
+  atS: number;
+  cores: number;
+}
+
+/** "block1@3:0.1" -> { role: block1, atS: 3, cores: 0.1 } */
+export function parseThrottle(spec: string): ThrottleEvent {
+  const m = /^([\w-]+)@(\d+(?:\.\d+)?):(\d*\.?\d+)$/.exec(spec.trim());
+  if (!m || !(Number(m[3]) > 0)) throw new Error(`--throttle ${spec}: expected ROLE@SECONDS:CORES (e.g. block1@4:0.1: the device running block1 gets a tenth of a core 4 s into the stream)`);
+  return { role: m[1]!, atS: Number(m[2]), cores: Number(m[3]) };
+}
+
 export interface ElasticRunOptions {
   model: string;
   stages: StageSpec[];
@@ -30,6 +44,7 @@ export interface ElasticRunOptions {
   /** devices of the farm (default: one per process of the first topology) */
   devices?: number;
   lose?: LossEvent[];
+  throttle?: ThrottleEvent[];
   policy?: Partial<ElasticPolicy>;
   echo?: boolean;
   log: (m: string) => void;
@@ -59,7 +74,9 @@ export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<Se
   const [senderPort] = await freePorts(1);
   const processes = o.stages.reduce((a, s) => a + s.replicas * s.shards, 0);
   const driver = new LocalElasticDriver({ model: o.model, engine: o.engine, threads: o.threads, seed: o.seed, balance: o.balance, senderPort: senderPort!, devices: o.devices ?? processes, echo: o.echo });
-  for (const e of o.lose ?? []) if (!o.stages.some((s) => s.role === e.role)) throw new Error(`--lose ${e.role}@${e.atS}: the topology has no role ${e.role} (it has ${o.stages.map((s) => s.role).join(', ')})`);
+  for (const [flag, events] of [['--lose', o.lose], ['--throttle', o.throttle]] as const) {
+    for (const e of events ?? []) if (!o.stages.some((s) => s.role === e.role)) throw new Error(`${flag} ${e.role}@${e.atS}: the topology has no role ${e.role} (it has ${o.stages.map((s) => s.role).join(', ')})`);
+  }
   const ctl = new ElasticController({ model: o.model, driver, log: o.log, ...(o.policy ? { policy: o.policy } : {}) });
   await ctl.start(o.stages);
   const timers: NodeJS.Timeout[] = [];
@@ -79,6 +96,18 @@ export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<Se
         driver.back(device);
       }, e.backS * 1000));
     }
+  }
+  for (const e of o.throttle ?? []) {
+    timers.push(setTimeout(() => {
+      const device = driver.deviceOf(e.role);
+      if (!device) return o.log(`throttle ${e.role}: no device runs ${e.role} now`);
+      o.log(`${device} (running ${e.role}) slows down to ${e.cores} of a core`);
+      try {
+        driver.throttle(device, e.cores);
+      } catch (err) {
+        o.log(`throttle ${device}: ${(err as Error).message}`);
+      }
+    }, e.atS * 1000));
   }
   try {
     const running = sender.run();

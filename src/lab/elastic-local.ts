@@ -1,12 +1,15 @@
 // The live musical chair on this machine: every device is a name (dev1, dev2, ...) and a node
 // process per device of the topology, as in the local demo. `lose` plays a device that loses its
 // power: its processes get SIGKILL (no goodbye on any connection) and it cannot be used until
-// `back`. The controller is not told: it finds both out by itself, as on a farm.
+// `back`; `throttle` plays a device that slows down (heat, a weak supply): its processes go into
+// a cgroup with a CPU quota, and so do the ones started on it later. The controller is not told:
+// it finds all of it out by itself, as on a farm.
 import type { Balance } from '../runtime/config.js';
 import type { StageSpec } from '../model/spec.js';
 import type { Deployment, ElasticDriver } from '../elastic/driver.js';
 import { launchLocalFarm, type LocalFarm } from './local-launch.js';
 import { processName } from '../runtime/process-name.js';
+import { createLimitGroup, execInGroup, type LimitGroup } from './emulate/cgroup.js';
 
 export interface LocalElasticOptions {
   model: string;
@@ -24,6 +27,7 @@ export class LocalElasticDriver implements ElasticDriver {
   private readonly names: string[];
   private readonly down = new Set<string>();
   private readonly running: { farm: LocalFarm; devices: string[] }[] = [];
+  private readonly groups = new Map<string, LimitGroup>();
 
   constructor(private readonly o: LocalElasticOptions) {
     this.names = Array.from({ length: o.devices }, (_, i) => `dev${i + 1}`);
@@ -39,7 +43,13 @@ export class LocalElasticDriver implements ElasticDriver {
 
   async deploy(stages: StageSpec[], devices: string[]): Promise<Deployment> {
     const o = this.o;
-    const farm = await launchLocalFarm({ model: o.model, stages, engine: o.engine, threads: o.threads, seed: o.seed, balance: o.balance, echo: o.echo, senderPort: o.senderPort });
+    let i = 0;
+    // a throttled device's new processes start inside its group (configs come in device order)
+    const command = (_cfg: unknown, argv: string[]) => {
+      const g = this.groups.get(devices[i++]!);
+      return g ? execInGroup(g, argv) : argv;
+    };
+    const farm = await launchLocalFarm({ model: o.model, stages, engine: o.engine, threads: o.threads, seed: o.seed, balance: o.balance, echo: o.echo, senderPort: o.senderPort, command });
     this.maxMessageBytes = farm.maxMessageBytes;
     const entry = { farm, devices };
     this.running.push(entry);
@@ -70,5 +80,19 @@ export class LocalElasticDriver implements ElasticDriver {
 
   back(device: string): void {
     this.down.delete(device);
+  }
+
+  /** The device slows down to `cores` of one core (root and a cgroup cpu controller needed). */
+  throttle(device: string, cores: number): void {
+    let g = this.groups.get(device);
+    if (!g) this.groups.set(device, (g = createLimitGroup(`pifarm-elastic-${process.pid}-${device}`, {})));
+    g.setCpuLimit(cores);
+    for (const r of this.running) r.farm.nodes.forEach((n, i) => r.devices[i] === device && n.child.pid && n.child.exitCode === null && g!.addPid(n.child.pid));
+  }
+
+  /** Removes the throttling groups (every process has stopped). */
+  async close(): Promise<void> {
+    for (const g of this.groups.values()) await g.remove().catch(() => {});
+    this.groups.clear();
   }
 }

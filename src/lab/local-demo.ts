@@ -16,7 +16,7 @@ import { topK } from '../model/imported.js';
 import type { LiveView } from '../runtime/live-view.js';
 import type { NodeConfig } from '../runtime/config.js';
 import { processName } from '../runtime/process-name.js';
-import { streamElastic, type LossEvent } from './elastic-demo.js';
+import { streamElastic, type LossEvent, type ThrottleEvent } from './elastic-demo.js';
 import type { ElasticPolicy } from '../elastic/decide.js';
 import type { SenderOptions } from '../runtime/sender-options.js';
 import type { NodeStats } from '../runtime/protocol.js';
@@ -49,7 +49,7 @@ export interface DemoOptions {
   inputs?: RunInputFlags;
   deadlineMs?: number;
   /** the live musical chair: re-plan and move when a device is lost or joins (elastic-demo.ts) */
-  elastic?: { lose?: LossEvent[]; devices?: number; policy?: Partial<ElasticPolicy> };
+  elastic?: { lose?: LossEvent[]; throttle?: ThrottleEvent[]; devices?: number; policy?: Partial<ElasticPolicy> };
 }
 
 

@@ -131,6 +131,11 @@ export class Sender {
     return n;
   }
 
+  /** Frames completed so far (the elastic controller's measured IPS). */
+  get completedFrames(): number {
+    return this.completions.length;
+  }
+
   /** Frames that entered epoch n and have no result yet. */
   inFlightIn(epoch: number): number {
     return this.epochs.inFlight(epoch).length;

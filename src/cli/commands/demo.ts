@@ -12,7 +12,7 @@ import { modelsDirOf } from '../model-import.js';
 import { loadImportedModel } from '../../model/imported.js';
 import { runImportedDemo } from '../../lab/imported-demo.js';
 import { writeRunReport } from '../../report/write.js';
-import { parseLoss, type LossEvent } from '../../lab/elastic-demo.js';
+import { parseLoss, parseThrottle, type LossEvent, type ThrottleEvent } from '../../lab/elastic-demo.js';
 
 const HELP = `usage: pifarm demo [--model alexnet|vgg16] [--preset NAME | --topology FILE] [--frames N]
                    [--warmup N] [--window N | --rate FPS] [--engine onnx|tfjs] [--threads N]
@@ -38,9 +38,12 @@ absolute difference is above 1e-4).
   --report     write DIR/<run id>/result.json and a self-contained HTML report (index.html)
   --elastic    the live musical chair: when a device is lost or joins, plan again for the devices
                there are and move to the new topology while frames keep flowing (devices dev1..devN,
-               one node process each; a join moves only for a predicted gain of 15% or more)
+               one node process each; a join or a device that slows down moves only for a
+               predicted gain of 15% or more)
   --lose ROLE@T1[-T2]  with --elastic: the device running ROLE loses its power T1 s into the stream
                (its processes are killed) and is back at T2 s; several: separate by commas
+  --throttle ROLE@T:CORES  with --elastic: the device running ROLE slows down to CORES of one core
+               T s into the stream (a CPU quota; needs root and a cgroup cpu controller)
   --devices N  with --elastic: devices of the farm (default: one per process of the topology)
 ${SOURCE_HELP}
 ${SERVE_HELP}
@@ -86,6 +89,7 @@ export const command: CliCommand = {
         deadline: { type: 'string' },
         elastic: { type: 'boolean' },
         lose: { type: 'string' },
+        throttle: { type: 'string' },
         devices: { type: 'string' },
       },
       HELP,
@@ -135,19 +139,20 @@ export const command: CliCommand = {
 };
 
 /** --elastic [--lose ROLE@T1[-T2] ...] [--devices N] */
-function elasticFlags(values: { elastic?: boolean; lose?: string; devices?: string }): { lose: LossEvent[]; devices?: number } | undefined {
+function elasticFlags(values: { elastic?: boolean; lose?: string; throttle?: string; devices?: string }): { lose: LossEvent[]; throttle: ThrottleEvent[]; devices?: number } | undefined {
   if (!values.elastic) {
-    if (values.lose || values.devices) throw new UsageError('--lose and --devices go with --elastic');
+    if (values.lose || values.throttle || values.devices) throw new UsageError('--lose, --throttle and --devices go with --elastic');
     return undefined;
   }
-  const lose = (values.lose ? values.lose.split(',') : []).map((v) => {
-    try {
-      return parseLoss(v);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  });
-  return { lose, ...(values.devices ? { devices: numberFlag(values.devices, 'devices', 0, { min: 1, integer: true }) } : {}) };
+  const each = <T>(v: string | undefined, parse: (x: string) => T): T[] =>
+    (v ? v.split(',') : []).map((x) => {
+      try {
+        return parse(x);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    });
+  return { lose: each(values.lose, parseLoss), throttle: each(values.throttle, parseThrottle), ...(values.devices ? { devices: numberFlag(values.devices, 'devices', 0, { min: 1, integer: true }) } : {}) };
 }
 
 const list = (v: string | undefined, flag: string): number[] | undefined =>

@@ -50,9 +50,24 @@ test('alexnet-6 --elastic: a block1 device lost and back, two live moves, every 
   }
 });
 
+test('alexnet-6 --elastic: a block1 device slowed to 5% of a core (a CPU quota) is found by its own times and the farm rebalances: IPS after the move is higher', () => {
+  const r = spawnSync(process.execPath, [cli, 'demo', '--preset', 'alexnet-6', '--elastic', '--throttle', 'block1@4:0.05', '--frames', '1200', '--window', '10', '--json'], { encoding: 'utf8', timeout: 150_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.completed, 1200);
+  assert.ok(j.check.ok);
+  assert.ok(j.moves.length >= 1, r.stderr);
+  const m = j.moves[0];
+  assert.match(m.why, /^dev1 runs at 0\.\d\dx \(planned 1\.00x\)$/, r.stderr);
+  // planned for the speeds measured: the slow device gets no work (or little), the prediction rises
+  assert.ok(m.predictedAfter > m.predictedBefore * 1.15, `${m.predictedBefore} -> ${m.predictedAfter}`);
+  assert.ok(m.measuredBefore > 0 && m.measuredAfter > m.measuredBefore, `measured here: ${m.measuredBefore} -> ${m.measuredAfter} IPS`);
+});
+
 test('--lose needs --elastic and a role of the topology; a bad spec says what is expected', () => {
   const run = (...a: string[]) => spawnSync(process.execPath, [cli, 'demo', '--preset', 'alexnet-5', ...a], { encoding: 'utf8', timeout: 60_000 });
-  assert.match(run('--lose', 'block1@3').stderr, /--lose and --devices go with --elastic/);
+  assert.match(run('--lose', 'block1@3').stderr, /--lose, --throttle and --devices go with --elastic/);
   assert.match(run('--elastic', '--lose', 'block1').stderr, /--lose block1: expected ROLE@SECONDS or ROLE@SECONDS-SECONDS/);
+  assert.match(run('--elastic', '--throttle', 'block1@2').stderr, /--throttle block1@2: expected ROLE@SECONDS:CORES/);
   assert.match(run('--elastic', '--lose', 'block9@2', '--frames', '5').stderr, /--lose block9@2: the topology has no role block9 \(it has block1, fc1, fc2\)/);
 });

@@ -29,6 +29,8 @@ export interface ControllerOptions {
   /** a planned move waits at most this for the old topology's frames (default 10 s), then re-sends them */
   drainMs?: number;
   log: (m: string) => void;
+  /** the topology that runs now: after start and after every move (the live view follows it) */
+  onDeploy?: (d: Deployment) => void;
 }
 
 interface Watched {
@@ -36,7 +38,12 @@ interface Watched {
   peer: Peer;
   device: string;
   lastAnswer: number;
+  /** probes in a row that failed at once (refused, reset): the process is gone, whatever the host */
+  refusals: number;
 }
+
+/** probes refused in a row that mean the node's process is gone (a silent host is the timeout's) */
+const REFUSALS = 3;
 
 export class ElasticController {
   readonly moves: MoveRecord[] = [];
@@ -71,6 +78,7 @@ export class ElasticController {
     const devices = this.o.driver.devices().slice(0, stages.reduce((a, s) => a + s.replicas * s.shards, 0));
     this.current = await this.o.driver.deploy(stages, devices);
     this.watch(this.current);
+    this.o.onDeploy?.(this.current);
     return this.current;
   }
 
@@ -102,7 +110,7 @@ export class ElasticController {
     for (const w of this.watched) w.peer.close();
     const now = Date.now();
     this.meter.reset();
-    this.watched = d.nodes.map((n) => ({ name: `${n.device}/${n.name}`, peer: new Peer(n.endpoint, this.o.driver.maxMessageBytes, () => {}, this.o.driver.secret), device: n.device, lastAnswer: now }));
+    this.watched = d.nodes.map((n) => ({ name: `${n.device}/${n.name}`, peer: new Peer(n.endpoint, this.o.driver.maxMessageBytes, () => {}, this.o.driver.secret), device: n.device, lastAnswer: now, refusals: 0 }));
   }
 
   private async tick(): Promise<void> {
@@ -115,14 +123,18 @@ export class ElasticController {
       w.peer.stats(lossMs).then(
         (s) => {
           w.lastAnswer = Date.now();
+          w.refusals = 0;
           this.meter.observe(w.name, s, w.lastAnswer);
         },
-        () => {},
+        (e: Error) => {
+          if (!/timeout/.test(e.message)) w.refusals++;
+        },
       );
-      if (now - w.lastAnswer > lossMs && !this.lostNow.has(w.device)) {
+      const silent = now - w.lastAnswer > lossMs;
+      if ((silent || w.refusals >= REFUSALS) && !this.lostNow.has(w.device)) {
         this.lostNow.add(w.device);
         this.losses.set(w.device, [...(this.losses.get(w.device) ?? []), now]);
-        this.o.log(`elastic: ${w.device} lost (no answer for ${((now - w.lastAnswer) / 1000).toFixed(1)} s)`);
+        this.o.log(`elastic: ${w.device} lost (${silent ? `no answer for ${((now - w.lastAnswer) / 1000).toFixed(1)} s` : `its node ${w.name.split('/')[1]} refuses connections`})`);
       }
     }
     const inUse = new Set(this.current.nodes.map((n) => n.device));
@@ -194,6 +206,7 @@ export class ElasticController {
     const switched = Date.now();
     this.current = next;
     this.watch(next);
+    this.o.onDeploy?.(next);
     for (const d of devices) {
       this.lostNow.delete(d);
       this.plannedSpeed.set(d, speeds.get(d) ?? 1);

@@ -6,8 +6,9 @@ import type { NodeStats } from '../runtime/protocol.js';
 import type { StageSpec } from '../model/spec.js';
 
 export interface DeployedNode {
-  /** "block1.r0" */
+  /** processName: "block1.0", "fc1.0.s1" */
   name: string;
+  role: string;
   device: string;
   endpoint: Endpoint;
 }

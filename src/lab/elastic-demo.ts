@@ -12,6 +12,9 @@ import { Sender, type SenderOptions, type SenderReport } from '../runtime/sender
 import type { MoveRecord } from '../report/types.js';
 import { LocalElasticDriver } from './elastic-local.js';
 import { freePorts } from './local-ports.js';
+import type { LiveView } from '../runtime/live-view.js';
+import type { Deployment } from '../elastic/driver.js';
+import { stagesText } from '../topology/choose.js';
 
 /** A device lost `atS` seconds into the stream, back at `backS` (never, without it). */
 export interface LossEvent {
@@ -48,6 +51,7 @@ export interface ElasticRunOptions {
   policy?: Partial<ElasticPolicy>;
   echo?: boolean;
   log: (m: string) => void;
+  live?: LiveView;
 }
 
 export interface ElasticStream {
@@ -77,7 +81,9 @@ export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<Se
   for (const [flag, events] of [['--lose', o.lose], ['--throttle', o.throttle]] as const) {
     for (const e of events ?? []) if (!o.stages.some((s) => s.role === e.role)) throw new Error(`${flag} ${e.role}@${e.atS}: the topology has no role ${e.role} (it has ${o.stages.map((s) => s.role).join(', ')})`);
   }
-  const ctl = new ElasticController({ model: o.model, driver, log: o.log, ...(o.policy ? { policy: o.policy } : {}) });
+  // the live view follows the topology that runs
+  const onDeploy = o.live ? (d: Deployment) => o.live!.watch(d.nodes.map((n) => ({ name: n.name, role: n.role, host: n.device, endpoint: n.endpoint })), { maxMessageBytes: driver.maxMessageBytes, topology: stagesText(d.stages) }) : undefined;
+  const ctl = new ElasticController({ model: o.model, driver, log: o.log, ...(o.policy ? { policy: o.policy } : {}), ...(onDeploy ? { onDeploy } : {}) });
   await ctl.start(o.stages);
   const timers: NodeJS.Timeout[] = [];
   const sender = new Sender({ ...senderOptions, first: ctl.deployment.first, listen: { host: '127.0.0.1', port: senderPort! }, keepInputs: true, log: o.log });

@@ -56,7 +56,7 @@ export class LocalElasticDriver implements ElasticDriver {
     return {
       stages,
       first: farm.first,
-      nodes: farm.nodes.map((n, i) => ({ name: processName({ role: n.config.role, replica: n.config.replica, shard: n.config.shard.index }, n.config.shard.count), device: devices[i]!, endpoint: n.config.listen })),
+      nodes: farm.nodes.map((n, i) => ({ name: processName({ role: n.config.role, replica: n.config.replica, shard: n.config.shard.index }, n.config.shard.count), role: n.config.role, device: devices[i]!, endpoint: n.config.listen })),
       stats: () => farm.stats(),
       stop: async () => {
         this.running.splice(this.running.indexOf(entry), 1);

@@ -89,7 +89,7 @@ export async function runDemo(o: DemoOptions): Promise<CheckedRun> {
   };
   log(`starting ${processes} node processes of ${o.name} (${o.engine}, ${threads} thread(s) each)${o.elastic ? ', elastic: re-planned live when a device is lost or joins' : ''}`);
   const streamed = await (o.elastic
-    ? streamElastic({ model: o.model, stages: o.stages, engine: o.engine, threads, seed, balance: o.balance, echo: o.echo, log, ...o.elastic }, senderOptions)
+    ? streamElastic({ model: o.model, stages: o.stages, engine: o.engine, threads, seed, balance: o.balance, echo: o.echo, log, ...o.elastic, ...(inputs.live ? { live: inputs.live } : {}) }, senderOptions)
     : streamLocal(o, threads, seed, senderOptions, inputs.live)
   ).finally(() => inputs.close());
   const { sent, stats, stages, moves } = streamed;

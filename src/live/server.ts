@@ -29,6 +29,7 @@ export class LiveServer implements LiveView {
   private readonly clients = new Set<ServerResponse>();
   private readonly timers: NodeJS.Timeout[] = [];
   private peers: { node: WatchedNode; peer: Peer }[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
   private image: { frame: number; url: string } | undefined;
   private encoding = false;
   private readonly registry;
@@ -76,20 +77,27 @@ export class LiveServer implements LiveView {
     Object.assign(this.state, c);
   }
 
-  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer }): void {
+  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer; topology?: string }): void {
+    // a live move watches the new topology's nodes instead
+    for (const { peer } of this.peers) peer.close();
+    clearInterval(this.watchTimer);
+    this.state.forgetNodes();
+    if (o.topology) this.state.topology = o.topology;
     this.peers = nodes.map((node) => ({ node, peer: new Peer(node.endpoint, o.maxMessageBytes, () => {}, o.secret) }));
-    this.every(1000, () => {
+    this.watchTimer = setInterval(() => {
       for (const { node, peer } of this.peers) {
         peer.stats(900).then(
           (s) => this.state.node(node.name, node.role, node.host, s),
           () => this.state.node(node.name, node.role, node.host, undefined),
         );
       }
-    });
+    }, 1000);
+    this.watchTimer.unref();
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    clearInterval(this.watchTimer);
     for (const { peer } of this.peers) peer.close();
     for (const c of this.clients) c.end();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));

@@ -48,7 +48,8 @@ export class LiveState {
 
   constructor(
     readonly model: string,
-    readonly topology: string,
+    /** changes with a live move */
+    public topology: string,
     readonly shape: [number, number, number],
     private readonly labels?: string[],
   ) {}
@@ -60,6 +61,11 @@ export class LiveState {
     while (this.done.length && this.done[0]!.at < now - WINDOW_MS) this.done.shift();
     this.latest = { frame: r.id, name: r.name, classes: topK(r.output, 5, this.labels) };
     if (r.input) this.latestInput = { bytes: r.input, frame: r.id };
+  }
+
+  /** A live move: the old topology's nodes are gone from the view. */
+  forgetNodes(): void {
+    this.nodes.clear();
   }
 
   node(name: string, role: string, host: string, s: NodeStats | undefined): void {

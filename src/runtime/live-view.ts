@@ -13,8 +13,8 @@ export interface WatchedNode {
 
 export interface LiveView {
   onResult(r: FrameResult): void;
-  /** the nodes of the run, polled for their stats (up or down, queue, service time) */
-  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer }): void;
+  /** the nodes of the run, polled for their stats (up or down, queue, service time); called again after a live move, with the new topology's name */
+  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer; topology?: string }): void;
   /** the source's counters and the sender's losses, as they change */
   counts(c: { offered: number; skipped: number; lost: number }): void;
 }

@@ -69,3 +69,34 @@ test('the live page and /metrics follow a run in Chromium, and show a node that 
   }
   assert.ok(out.length > 0);
 });
+
+test('the live view follows a live move: after a device is lost it watches the new topology\'s nodes on their devices', { timeout: 120_000 }, async () => {
+  const [port] = await freePorts(1);
+  const url = `http://127.0.0.1:${port}/`;
+  const demo = spawn(process.execPath, ['dist/src/cli/main.js', 'demo', '--preset', 'alexnet-6', '--elastic', '--lose', 'block1@2', '--frames', '600', '--rate', '30', '--serve', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  demo.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  demo.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number>((r) => demo.on('close', (code) => r(code ?? -1)));
+  type Moved = { topology: string; nodes: { name: string; host: string; up: boolean }[] };
+  const state = async (): Promise<Moved | undefined> => {
+    try {
+      return (await (await fetch(`${url}state`)).json()) as Moved;
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    await waitFor('the first topology on dev1..dev5', async () => (await state())?.nodes.filter((n) => n.up).length === 5, 60_000, 200);
+    assert.deepEqual((await state())!.nodes.map((n) => n.host).sort(), ['dev1', 'dev2', 'dev3', 'dev4', 'dev5']);
+    await waitFor('the new topology in the view', async () => (await state())?.topology === 'block1-fc1-fc2 x4', 30_000, 200);
+    await waitFor('its four nodes up', async () => (await state())?.nodes.filter((n) => n.up).length === 4, 10_000, 200);
+    const s = (await state())!;
+    assert.deepEqual(s.nodes.map((n) => n.host).sort(), ['dev2', 'dev3', 'dev4', 'dev5']);
+    assert.ok(s.nodes.every((n) => n.name.startsWith('block1-fc1-fc2.')), JSON.stringify(s.nodes));
+    assert.equal(await exited, 0, out);
+  } finally {
+    demo.kill('SIGTERM');
+    await exited;
+  }
+});

@@ -108,7 +108,6 @@ export const command: CliCommand = {
     const warmup = numberFlag(values.warmup, 'warmup', defaultWarmup(frames, values.source), { min: 0, integer: true });
     if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
     const elastic = elasticFlags(values);
-    if (elastic && values.serve) throw new UsageError('--serve does not follow live moves yet: give --elastic or --serve');
     const live = await startLive(values.serve, model, name, loadModelSpec(model).input);
     const report = await runDemo({
       model,

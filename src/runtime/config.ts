@@ -50,6 +50,11 @@ export interface NodeConfig {
   secretFile?: string;
   /** frames waiting for compute at most; more are dropped and counted (default 64) */
   queueCapacity?: number;
+  /**
+   * a next-stage replica that has not answered a probe for this long is down (default 2000): a
+   * farm whose stages take seconds a frame queues probes behind frames (they share a connection)
+   */
+  failTimeoutMs?: number;
   /** log every frame's hop on stderr (debugging) */
   verbose?: boolean;
   /** a stage of an imported model: its ONNX graph file, instead of generated layers (layers: []) */
@@ -137,6 +142,7 @@ export function validateNodeConfig(raw: unknown, file: string): NodeConfig {
   int(c.mergeCapacity, 'mergeCapacity', 1);
   if (c.secretFile !== undefined && typeof c.secretFile !== 'string') fail('secretFile', 'expected a path');
   if (c.queueCapacity !== undefined) int(c.queueCapacity, 'queueCapacity', 1);
+  if (c.failTimeoutMs !== undefined) int(c.failTimeoutMs, 'failTimeoutMs', 1);
   if (c.verbose !== undefined && typeof c.verbose !== 'boolean') fail('verbose', 'expected true or false');
   if (c.engineModule !== undefined && (typeof c.engineModule !== 'string' || !/^[@a-z0-9][\w./@-]*$/.test(c.engineModule))) fail('engineModule', 'expected a package name');
   if (c.selfTest !== undefined) {

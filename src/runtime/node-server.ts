@@ -102,6 +102,7 @@ export class NodeServer {
         balance: cfg.balance,
         byFrameId: cfg.shard.count > 1,
         window: failoverWindow(this.shapes.output),
+        failTimeoutMs: cfg.failTimeoutMs,
         log: this.log,
       });
     } else {

@@ -11,7 +11,7 @@ import type { Sender } from '../runtime/sender.js';
 import type { MoveRecord } from '../report/types.js';
 import type { StageSpec } from '../model/spec.js';
 import { decide, DEFAULT_POLICY, type DeviceView, type ElasticPolicy } from './decide.js';
-import type { Deployment, ElasticDriver } from './driver.js';
+import type { DeployedNode, Deployment, ElasticDriver } from './driver.js';
 import { SpeedMeter } from './speed.js';
 
 /** measured IPS around a move: over this long before the decision, and after the drain */
@@ -40,6 +40,8 @@ interface Watched {
   lastAnswer: number;
   /** probes in a row that failed at once (refused, reset): the process is gone, whatever the host */
   refusals: number;
+  /** a probe is out: no other is sent (a slow node would get one per tick, each costing it CPU) */
+  probing: boolean;
 }
 
 /** probes refused in a row that mean the node's process is gone (a silent host is the timeout's) */
@@ -110,7 +112,7 @@ export class ElasticController {
     for (const w of this.watched) w.peer.close();
     const now = Date.now();
     this.meter.reset();
-    this.watched = d.nodes.map((n) => ({ name: `${n.device}/${n.name}`, peer: new Peer(n.endpoint, this.o.driver.maxMessageBytes, () => {}, this.o.driver.secret), device: n.device, lastAnswer: now, refusals: 0 }));
+    this.watched = d.nodes.map((n) => ({ name: `${n.device}/${n.name}`, peer: new Peer(n.endpoint, this.o.driver.maxMessageBytes, () => {}, this.o.driver.secret), device: n.device, lastAnswer: now, refusals: 0, probing: false }));
   }
 
   private async tick(): Promise<void> {
@@ -120,16 +122,22 @@ export class ElasticController {
     this.progress.push({ at: now, done: this.sender.completedFrames });
     while (this.progress.length > 2 && now - this.progress[1]!.at > 60_000) this.progress.shift();
     for (const w of this.watched) {
-      w.peer.stats(lossMs).then(
-        (s) => {
-          w.lastAnswer = Date.now();
-          w.refusals = 0;
-          this.meter.observe(w.name, s, w.lastAnswer);
-        },
-        (e: Error) => {
-          if (!/timeout/.test(e.message)) w.refusals++;
-        },
-      );
+      if (!w.probing) {
+        w.probing = true;
+        w.peer
+          .stats(lossMs)
+          .then(
+            (s) => {
+              w.lastAnswer = Date.now();
+              w.refusals = 0;
+              this.meter.observe(w.name, s, w.lastAnswer);
+            },
+            (e: Error) => {
+              if (!/timeout/.test(e.message)) w.refusals++;
+            },
+          )
+          .finally(() => (w.probing = false));
+      }
       const silent = now - w.lastAnswer > lossMs;
       if ((silent || w.refusals >= REFUSALS) && !this.lostNow.has(w.device)) {
         this.lostNow.add(w.device);
@@ -155,12 +163,24 @@ export class ElasticController {
     }));
     const d = decide({ model: this.o.model, profile: this.o.profile, current: this.current.stages, devices: view, now, lastMoveAt: this.lastMoveAt }, this.policy);
     if (!d.move) return;
-    this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, view.some((v) => v.inUse && !v.alive), new Map(view.map((v) => [v.name, v.speed ?? v.plannedSpeed ?? 1])))
+    this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, !this.canFinish(this.current), new Map(view.map((v) => [v.name, v.speed ?? v.plannedSpeed ?? 1])))
       .catch((e: Error) => this.o.log(`elastic: the move (${d.why}) failed: ${e.message}; staying on ${stagesText(this.current.stages)}`))
       .finally(() => {
         this.moving = null;
         this.lastMoveAt = Date.now();
       });
+  }
+
+  /**
+   * The topology still has a whole live replica of every stage: its frames can finish there (the
+   * failover re-sent the lost replicas' frames to the others), so a move after a loss drains it
+   * like any move and the new topology fills meanwhile (re-sending them all would restart a
+   * pipeline of VGG16's 11 s latency from empty).
+   */
+  private canFinish(d: Deployment): boolean {
+    const replicaOf = (n: DeployedNode) => `${n.role}.${n.name.slice(n.role.length + 1).split('.')[0]}`;
+    const dead = new Set(d.nodes.filter((n) => this.lostNow.has(n.device)).map(replicaOf));
+    return d.stages.every((s) => d.nodes.some((n) => n.role === s.role && !dead.has(replicaOf(n))));
   }
 
   /** A device's measured speed (where its nodes have a baseline) and the one it was planned with. */
@@ -189,7 +209,7 @@ export class ElasticController {
     });
   }
 
-  private async move(why: string, stages: StageSpec[], devices: string[], before: number, after: number, loss: boolean, speeds: Map<string, number>): Promise<void> {
+  private async move(why: string, stages: StageSpec[], devices: string[], before: number, after: number, broken: boolean, speeds: Map<string, number>): Promise<void> {
     const at = Date.now();
     const measuredBefore = this.measuredIps(at - MEASURE_MS, at);
     this.o.log(`elastic: ${why}: starting ${stagesText(stages)} on ${devices.join(', ')} (predicted ${after.toFixed(2)} IPS, was ${before.toFixed(2)})`);
@@ -213,15 +233,15 @@ export class ElasticController {
     }
     const record: MoveRecord = { atMs: at - this.t0, why, from: stagesText(old.stages), to: stagesText(stages), devices, predictedBefore: before, predictedAfter: after, startMs: switched - at, resent: 0, drainMs: 0, ...(measuredBefore !== undefined ? { measuredBefore } : {}) };
     this.moves.push(record);
-    const drain = this.drain(old, oldEpoch, loss, record, switched);
+    const drain = this.drain(old, oldEpoch, broken, record, switched);
     this.draining.add(drain);
     void drain.finally(() => this.draining.delete(drain));
   }
 
-  /** The old topology: its frames finish there (or are re-sent at once after a loss), then it stops. */
-  private async drain(old: Deployment, epoch: number, loss: boolean, record: MoveRecord, since: number): Promise<void> {
+  /** The old topology: its frames finish there (or are re-sent at once when it cannot finish them), then it stops. */
+  private async drain(old: Deployment, epoch: number, broken: boolean, record: MoveRecord, since: number): Promise<void> {
     const limit = since + (this.o.drainMs ?? 10_000);
-    while (!loss && !this.stopped && this.sender!.inFlightIn(epoch) > 0 && Date.now() < limit) await new Promise((r) => setTimeout(r, 50));
+    while (!broken && !this.stopped && this.sender!.inFlightIn(epoch) > 0 && Date.now() < limit) await new Promise((r) => setTimeout(r, 50));
     record.resent = this.sender!.retire(epoch);
     await old.stop();
     record.drainMs = Date.now() - since;

@@ -71,6 +71,8 @@ export class Sender {
   /** frames re-sent into a new topology after the one they entered was retired */
   private movedFrames = 0;
   private ended = false;
+  /** frames to send: o.frames, or fewer once endStream() was called */
+  private limit: number;
   private firstMeasuredAt = NaN;
   private finish: () => void = () => {};
   private readonly finished = new Promise<void>((r) => (this.finish = r));
@@ -79,6 +81,7 @@ export class Sender {
     this.log = o.log ?? ((m: string) => console.error(m));
     this.shape = o.input;
     this.image = o.image ? loadImage(o.image, o.input) : null;
+    this.limit = o.frames;
     this.warmup = Math.min(o.warmup ?? 0, Math.max(0, o.frames - 1));
     this.window = o.rate ? null : Math.max(1, o.window ?? 8);
     this.idBase = o.idBase ?? 0;
@@ -129,6 +132,12 @@ export class Sender {
     const n = this.epochs.open(first);
     this.fill();
     return n;
+  }
+
+  /** Sends no more frames; the run ends once those in flight are back (a benchmark of fixed length). */
+  endStream(): void {
+    this.limit = Math.min(this.limit, this.nextId);
+    this.fill();
   }
 
   /** Frames completed so far (the elastic controller's measured IPS). */
@@ -216,13 +225,13 @@ export class Sender {
   /** Every frame is sent: the count is reached, or the source has ended. */
   private get allSent(): boolean {
     const src = this.o.source;
-    return this.nextId >= this.o.frames || (!!src && src.ended);
+    return this.nextId >= this.limit || (!!src && src.ended);
   }
 
   /** Closed loop: tops the window up; either way, ends the run once every frame is accounted for. */
   private fill(): void {
     if (this.window !== null) {
-      while (this.inflight.size < this.window && this.nextId < this.o.frames) {
+      while (this.inflight.size < this.window && this.nextId < this.limit) {
         if (!this.sendOne()) {
           if (!this.o.source!.ended) this.waitForSource();
           break;
@@ -234,7 +243,7 @@ export class Sender {
 
   /** Open loop: sends every frame that is due by now, and sleeps until the next one. */
   private tick(t0: number, periodMs: number): void {
-    const due = Math.min(this.o.frames, Math.floor((nowMs() - t0) / periodMs) + 1);
+    const due = Math.min(this.limit, Math.floor((nowMs() - t0) / periodMs) + 1);
     while (this.nextId < due) {
       if (this.sendOne()) continue;
       // a source with no frame ready: go on when it has one (or has ended)
@@ -315,7 +324,7 @@ export class Sender {
       window,
       rate: this.o.rate ?? null,
       // with a source, the frames it offered (a folder may hold fewer than asked)
-      frames: this.o.source ? this.nextId : this.o.frames,
+      frames: this.o.source || this.limit < this.o.frames ? this.nextId : this.o.frames,
       warmup,
       sent: this.sent,
       completed: completions.length,

@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   deploy: 'cold and warm deploy time and bytes on virtual Pis',
   farm: 'a preset or plan on emulated Pis, measured IPS vs predicted',
   'farm-vpi': 'a preset or plan on emulated virtual Pis (real SSH hosts), per-phase wall times',
+  elastic: 'the live musical chair on emulated Pis: a device lost and back mid-stream, IPS over time, recovery time',
   soak: 'memory and open files of a long local run',
   memory: 'peak RSS (VmHWM) of node processes per block vs the planner memory model',
 };

@@ -10,6 +10,8 @@ import type { Deployment, ElasticDriver } from '../elastic/driver.js';
 import { launchLocalFarm, type LocalFarm } from './local-launch.js';
 import { processName } from '../runtime/process-name.js';
 import { createLimitGroup, execInGroup, type LimitGroup } from './emulate/cgroup.js';
+import { EmulatedQuotas, type QuotaRule } from './elastic-quotas.js';
+import type { NodeConfig } from '../runtime/config.js';
 
 export interface LocalElasticOptions {
   model: string;
@@ -20,6 +22,15 @@ export interface LocalElasticOptions {
   senderPort: number;
   devices: number;
   echo?: boolean;
+  /**
+   * emulated Pis (elastic-quotas.ts): per stage of a topology, the fraction of one core each of
+   * its processes gets, from this machine's speed or from the stage's measured CPU per frame
+   */
+  cpuQuotas?: QuotaRule;
+  /** where the emulated quotas are told */
+  log?: (m: string) => void;
+  /** each node's failover timeout for its next stage (NodeConfig.failTimeoutMs) */
+  failTimeoutMs?: number;
 }
 
 export class LocalElasticDriver implements ElasticDriver {
@@ -28,6 +39,7 @@ export class LocalElasticDriver implements ElasticDriver {
   private readonly down = new Set<string>();
   private readonly running: { farm: LocalFarm; devices: string[] }[] = [];
   private readonly groups = new Map<string, LimitGroup>();
+  private serial = 0;
 
   constructor(private readonly o: LocalElasticOptions) {
     this.names = Array.from({ length: o.devices }, (_, i) => `dev${i + 1}`);
@@ -44,12 +56,20 @@ export class LocalElasticDriver implements ElasticDriver {
   async deploy(stages: StageSpec[], devices: string[]): Promise<Deployment> {
     const o = this.o;
     let i = 0;
+    const emulated = o.cpuQuotas ? new EmulatedQuotas(o.model, `pifarm-elastic-${process.pid}-${this.serial++}`, stages, o.cpuQuotas, o.log) : undefined;
     // a throttled device's new processes start inside its group (configs come in device order)
-    const command = (_cfg: unknown, argv: string[]) => {
+    const command = (cfg: NodeConfig, argv: string[]) => {
       const g = this.groups.get(devices[i++]!);
-      return g ? execInGroup(g, argv) : argv;
+      return emulated ? emulated.command(cfg, argv) : g ? execInGroup(g, argv) : argv;
     };
-    const farm = await launchLocalFarm({ model: o.model, stages, engine: o.engine, threads: o.threads, seed: o.seed, balance: o.balance, echo: o.echo, senderPort: o.senderPort, command });
+    let farm: LocalFarm;
+    try {
+      farm = await launchLocalFarm({ model: o.model, stages, engine: o.engine, threads: o.threads, seed: o.seed, balance: o.balance, echo: o.echo, senderPort: o.senderPort, command, tweak: (cfg) => void (o.failTimeoutMs && (cfg.failTimeoutMs = o.failTimeoutMs)) });
+    } catch (e) {
+      await emulated?.remove();
+      throw e;
+    }
+    await emulated?.start(farm);
     this.maxMessageBytes = farm.maxMessageBytes;
     const entry = { farm, devices };
     this.running.push(entry);
@@ -61,6 +81,7 @@ export class LocalElasticDriver implements ElasticDriver {
       stop: async () => {
         this.running.splice(this.running.indexOf(entry), 1);
         await farm.stop();
+        await emulated?.remove();
       },
     };
   }
@@ -84,6 +105,7 @@ export class LocalElasticDriver implements ElasticDriver {
 
   /** The device slows down to `cores` of one core (root and a cgroup cpu controller needed). */
   throttle(device: string, cores: number): void {
+    if (this.o.cpuQuotas) throw new Error('an emulated farm has its CPU quotas already: throttle a device of a local farm');
     let g = this.groups.get(device);
     if (!g) this.groups.set(device, (g = createLimitGroup(`pifarm-elastic-${process.pid}-${device}`, {})));
     g.setCpuLimit(cores);

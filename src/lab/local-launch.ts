@@ -94,7 +94,8 @@ export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
 
 export interface NodeProcesses {
   nodes: LocalNode[];
-  stats(): Promise<NodeStats[]>;
+  /** every node's counters; a node slower to answer than timeoutMs (default 2 s) fails it */
+  stats(timeoutMs?: number): Promise<NodeStats[]>;
   stop(): Promise<void>;
 }
 
@@ -168,7 +169,7 @@ export async function startNodeProcesses(
     await stop();
     throw e;
   }
-  return { nodes, stats: () => Promise.all(nodes.map((n) => askStats(n, o.maxMessageBytes, 2000, o.secret))), stop };
+  return { nodes, stats: (timeoutMs = 2000) => Promise.all(nodes.map((n) => askStats(n, o.maxMessageBytes, timeoutMs, o.secret))), stop };
 }
 
 export async function askStats(n: LocalNode, max: number, timeoutMs = 2000, secret?: Buffer): Promise<NodeStats> {

@@ -29,9 +29,12 @@ function median(xs: number[]): number {
 
 const WORKER = fileURLToPath(new URL('./measure-worker.js', import.meta.url));
 
-/** Times `layer` in a child process (argv optionally wrapped, e.g. to start it in a cgroup). */
-export function timeLayer(model: string, layer: string, repeats: number, wrap: (cmd: string[]) => string[] = (c) => c): Promise<LayerTiming> {
-  const [file, ...args] = wrap([process.execPath, WORKER, model, layer, String(repeats), '1']);
+/**
+ * Times `layer` in a child process (argv optionally wrapped, e.g. to start it in a cgroup); a
+ * stage's layers joined by commas time the stage (one shard of it with `shards`).
+ */
+export function timeLayer(model: string, layer: string, repeats: number, wrap: (cmd: string[]) => string[] = (c) => c, shards = 1): Promise<LayerTiming> {
+  const [file, ...args] = wrap([process.execPath, WORKER, model, layer, String(repeats), '1', String(shards)]);
   return new Promise((resolve, reject) => {
     execFile(file!, args, { timeout: 600_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`timing ${model}/${layer} failed: ${err.message}\n${stderr}`));

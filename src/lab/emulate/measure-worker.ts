@@ -1,6 +1,7 @@
 // Child process of the calibration: loads one layer with the onnx engine and times it.
 // Runs as its own process so it can be started inside a CPU-quota cgroup (see calibrate.ts).
-// argv: <model> <layer> <repeats> <threads>; prints one JSON line {ms, cpuMs, gflop}: wall and CPU
+// argv: <model> <layer[,layer...]> <repeats> <threads> [<shards>]: one layer, or a stage's layers
+// (the dense layer split in <shards>, shard 0 timed); prints one JSON line {ms, cpuMs, gflop}: wall and CPU
 // time of each run. CPU time is what tells this machine's per-core speed on a shared machine,
 // where the wall time of an unthrottled run includes waiting for other processes' CPU.
 import { createEngine } from '../../engine/index.js';
@@ -9,12 +10,18 @@ import { layerInfos } from '../../model/shapes.js';
 import { DEFAULT_SEED } from '../../model/weights.js';
 
 async function main(): Promise<void> {
-  const [model = 'vgg16', layer = 'conv3_1', repeatsArg = '5', threadsArg = '1'] = process.argv.slice(2);
+  const [model = 'vgg16', layer = 'conv3_1', repeatsArg = '5', threadsArg = '1', shardsArg = '1'] = process.argv.slice(2);
   const spec = loadModelSpec(model);
-  const info = layerInfos(spec).find((l) => l.layer.name === layer);
-  if (!info) throw new Error(`model ${model} has no layer "${layer}"`);
+  const layers = layer.split(',');
+  const all = layerInfos(spec);
+  const infos = layers.map((name) => {
+    const info = all.find((l) => l.layer.name === name);
+    if (!info) throw new Error(`model ${model} has no layer "${name}"`);
+    return info;
+  });
+  const shards = Number(shardsArg);
   const engine = await createEngine('onnx', { threads: Number(threadsArg) });
-  const block = await engine.load({ model: spec, layers: [layer], seed: DEFAULT_SEED, threads: Number(threadsArg) });
+  const block = await engine.load({ model: spec, layers, ...(shards > 1 ? { shard: { index: 0, count: shards } } : {}), seed: DEFAULT_SEED, threads: Number(threadsArg) });
   const x = new Float32Array(block.inputShape.reduce((a, b) => a * b, 1)).map((_, i) => (i % 97) / 97);
   await block.run(x); // warm-up: first run allocates and plans
   const ms: number[] = [];
@@ -28,7 +35,7 @@ async function main(): Promise<void> {
     cpuMs.push((d.user + d.system) / 1000);
   }
   await block.dispose();
-  process.stdout.write(`${JSON.stringify({ ms, cpuMs, gflop: (2 * info.macs) / 1e9 })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, gflop: infos.reduce((a, i) => a + (2 * i.macs) / 1e9, 0) / shards })}\n`);
 }
 
 main().catch((e: unknown) => {

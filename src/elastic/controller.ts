@@ -11,7 +11,7 @@ import type { Sender } from '../runtime/sender.js';
 import type { MoveRecord } from '../report/types.js';
 import type { StageSpec } from '../model/spec.js';
 import { decide, DEFAULT_POLICY, type DeviceView, type ElasticPolicy } from './decide.js';
-import type { DeployedNode, Deployment, ElasticDriver } from './driver.js';
+import { canFinish, type Deployment, type ElasticDriver } from './driver.js';
 import { SpeedMeter } from './speed.js';
 
 /** measured IPS around a move: over this long before the decision, and after the drain */
@@ -163,24 +163,12 @@ export class ElasticController {
     }));
     const d = decide({ model: this.o.model, profile: this.o.profile, current: this.current.stages, devices: view, now, lastMoveAt: this.lastMoveAt }, this.policy);
     if (!d.move) return;
-    this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, !this.canFinish(this.current), new Map(view.map((v) => [v.name, v.speed ?? v.plannedSpeed ?? 1])))
+    this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, !canFinish(this.current, this.lostNow), new Map(view.map((v) => [v.name, v.speed ?? v.plannedSpeed ?? 1])))
       .catch((e: Error) => this.o.log(`elastic: the move (${d.why}) failed: ${e.message}; staying on ${stagesText(this.current.stages)}`))
       .finally(() => {
         this.moving = null;
         this.lastMoveAt = Date.now();
       });
-  }
-
-  /**
-   * The topology still has a whole live replica of every stage: its frames can finish there (the
-   * failover re-sent the lost replicas' frames to the others), so a move after a loss drains it
-   * like any move and the new topology fills meanwhile (re-sending them all would restart a
-   * pipeline of VGG16's 11 s latency from empty).
-   */
-  private canFinish(d: Deployment): boolean {
-    const replicaOf = (n: DeployedNode) => `${n.role}.${n.name.slice(n.role.length + 1).split('.')[0]}`;
-    const dead = new Set(d.nodes.filter((n) => this.lostNow.has(n.device)).map(replicaOf));
-    return d.stages.every((s) => d.nodes.some((n) => n.role === s.role && !dead.has(replicaOf(n))));
   }
 
   /** A device's measured speed (where its nodes have a baseline) and the one it was planned with. */

@@ -14,11 +14,11 @@ import { loadImage, randomFrame } from './frames.js';
 import { MergeBuffer } from './merge.js';
 import { nowMs, service, type Frame, type NodeStats, type Tensor } from './protocol.js';
 import { closeServer, serveAvro } from './server-conn.js';
-import { figures, steadyWindow, throughput, type Completion } from './measure.js';
-import { mergeTraces, summarize } from './stats.js';
+import type { Completion } from './measure.js';
+import { mergeTraces } from './stats.js';
 import { concatFloat, floatValues, uint8Tensor } from './tensor.js';
 import type { NextStage } from './config.js';
-import type { SenderReport } from './sender-report.js';
+import { buildSenderReport, type SenderReport } from './sender-report.js';
 import { defaultSampleIds, type SenderOptions } from './sender-options.js';
 
 export type { SenderReport } from './sender-report.js';
@@ -312,37 +312,25 @@ export class Sender {
   }
 
   private report(t0: number, tEnd: number): SenderReport {
-    const { window, completions } = this;
-    // a source may have offered fewer frames than asked: the warm-up leaves at least one measured
-    const warmup = Math.min(this.warmup, Math.max(0, this.nextId - 1));
-    completions.sort((a, b) => a.at - b.at);
-    const { steady, steadyStart, steadyEnd } = steadyWindow(completions, { firstMeasured: this.firstMeasuredAt }, warmup, window, t0, tEnd);
-    const steadyMs = Math.max(0, steadyEnd - steadyStart);
-    const measured = completions.filter((x) => x.id >= warmup);
-    return {
-      mode: window === null ? 'open-loop' : 'closed-loop',
-      window,
-      rate: this.o.rate ?? null,
-      // with a source, the frames it offered (a folder may hold fewer than asked)
+    return buildSenderReport(this.o, {
+      window: this.window,
+      warmup: this.warmup,
+      offered: this.nextId,
       frames: this.o.source || this.limit < this.o.frames ? this.nextId : this.o.frames,
-      warmup,
       sent: this.sent,
-      completed: completions.length,
       dropped: this.dropped,
-      ...(this.o.deadlineMs !== undefined ? { pastDeadline: this.pastDeadline } : {}),
+      pastDeadline: this.pastDeadline,
       late: this.late,
       duplicates: this.duplicates,
       failover: this.epochs.stats(),
-      ...(this.epochs.current > 0 ? { moves: { epochs: this.epochs.current + 1, resent: this.movedFrames } } : {}),
-      wallMs: tEnd - t0,
-      steadyFrames: steady.length,
-      steadyMs,
-      ...throughput(completions, warmup, window, steady.length, steadyMs),
-      latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
-      processes: figures(steady, completions, { start: steadyStart, end: steadyEnd }),
+      epochs: this.epochs.current + 1,
+      movedFrames: this.movedFrames,
+      firstMeasuredAt: this.firstMeasuredAt,
+      completions: this.completions,
       samples: this.samples,
-      ...(this.o.source ? { sampleInputs: this.sampleInputs, source: { describe: this.o.source.describe, offered: this.nextId, skipped: this.o.source.skipped, ...(this.o.source.fps !== undefined ? { fps: this.o.source.fps } : {}), ...(this.o.source.error ? { error: this.o.source.error } : {}) } } : {}),
-      ...(this.o.keepTimeline ? { timeline: completions.map((x) => ({ id: x.id, sentAt: x.at - x.latency, doneAt: x.at, trace: x.trace })) } : {}),
-    };
+      sampleInputs: this.sampleInputs,
+      t0,
+      tEnd,
+    });
   }
 }

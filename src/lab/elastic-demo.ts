@@ -16,11 +16,15 @@ import type { LiveView } from '../runtime/live-view.js';
 import type { Deployment } from '../elastic/driver.js';
 import { stagesText } from '../topology/choose.js';
 
-/** A device lost `atS` seconds into the stream, back at `backS` (never, without it). */
+/**
+ * A device lost `atS` seconds into the stream, back at `backS` (never, without it); silent: it
+ * goes quiet (no FIN, no refusal) instead of losing its power.
+ */
 export interface LossEvent {
   role: string;
   atS: number;
   backS?: number;
+  silent?: boolean;
 }
 
 /** The device running `role` slows down to `cores` of one core `atS` seconds into the stream. */
@@ -62,11 +66,11 @@ export interface ElasticStream {
   moves: MoveRecord[];
 }
 
-/** "block1@3-9" -> { role: block1, atS: 3, backS: 9 }; errors say what is expected. */
+/** "block1@3-9" -> { role: block1, atS: 3, backS: 9 }, "block1@3:silent"; errors say what is expected. */
 export function parseLoss(spec: string): LossEvent {
-  const m = /^([\w-]+)@(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(spec.trim());
-  if (!m) throw new Error(`--lose ${spec}: expected ROLE@SECONDS or ROLE@SECONDS-SECONDS (e.g. block1@3-9: the device running block1 is lost 3 s into the stream and back at 9 s)`);
-  const e: LossEvent = { role: m[1]!, atS: Number(m[2]) };
+  const m = /^([\w-]+)@(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?(:silent)?$/.exec(spec.trim());
+  if (!m) throw new Error(`--lose ${spec}: expected ROLE@SECONDS or ROLE@SECONDS-SECONDS, and :silent for a device that goes quiet (e.g. block1@3-9: the device running block1 is lost 3 s into the stream and back at 9 s)`);
+  const e: LossEvent = { role: m[1]!, atS: Number(m[2]), ...(m[4] ? { silent: true } : {}) };
   if (m[3] !== undefined) {
     e.backS = Number(m[3]);
     if (e.backS <= e.atS) throw new Error(`--lose ${spec}: the device must come back after it was lost`);
@@ -92,8 +96,9 @@ export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<Se
     timers.push(setTimeout(() => {
       device = driver.deviceOf(e.role);
       if (!device) return o.log(`lose ${e.role}: no device runs ${e.role} now`);
-      o.log(`${device} (running ${e.role}) loses its power`);
-      driver.lose(device);
+      o.log(`${device} (running ${e.role}) ${e.silent ? 'goes silent' : 'loses its power'}`);
+      if (e.silent) driver.silence(device);
+      else driver.lose(device);
     }, e.atS * 1000));
     if (e.backS !== undefined) {
       timers.push(setTimeout(() => {

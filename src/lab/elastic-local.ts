@@ -96,11 +96,25 @@ export class LocalElasticDriver implements ElasticDriver {
   /** The device loses its power: every process on it is killed, and it stays unusable until back(). */
   lose(device: string): void {
     this.down.add(device);
-    for (const r of this.running) r.farm.nodes.forEach((n, i) => r.devices[i] === device && n.child.kill('SIGKILL'));
+    this.signal(device, 'SIGKILL');
+  }
+
+  /**
+   * The device goes quiet, as a Pi whose link is cut without a FIN: its processes are stopped
+   * (SIGSTOP: their connections stay open, nothing answers); back() finds them rebooted (killed).
+   */
+  silence(device: string): void {
+    this.down.add(device);
+    this.signal(device, 'SIGSTOP');
   }
 
   back(device: string): void {
+    this.signal(device, 'SIGKILL');
     this.down.delete(device);
+  }
+
+  private signal(device: string, sig: NodeJS.Signals): void {
+    for (const r of this.running) r.farm.nodes.forEach((n, i) => r.devices[i] === device && n.child.exitCode === null && n.child.kill(sig));
   }
 
   /** The device slows down to `cores` of one core (root and a cgroup cpu controller needed). */

@@ -40,8 +40,9 @@ absolute difference is above 1e-4).
                there are and move to the new topology while frames keep flowing (devices dev1..devN,
                one node process each; a join or a device that slows down moves only for a
                predicted gain of 15% or more)
-  --lose ROLE@T1[-T2]  with --elastic: the device running ROLE loses its power T1 s into the stream
-               (its processes are killed) and is back at T2 s; several: separate by commas
+  --lose ROLE@T1[-T2][:silent]  with --elastic: the device running ROLE loses its power T1 s into
+               the stream (its processes are killed) and is back at T2 s; :silent, it goes quiet
+               instead (its processes stopped: no FIN, as a cut link); several: separate by commas
   --throttle ROLE@T:CORES  with --elastic: the device running ROLE slows down to CORES of one core
                T s into the stream (a CPU quota; needs root and a cgroup cpu controller)
   --devices N  with --elastic: devices of the farm (default: one per process of the topology)

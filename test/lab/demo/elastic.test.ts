@@ -64,10 +64,31 @@ test('alexnet-6 --elastic: a block1 device slowed to 5% of a core (a CPU quota) 
   assert.ok(m.measuredBefore > 0 && m.measuredAfter > m.measuredBefore, `measured here: ${m.measuredBefore} -> ${m.measuredAfter} IPS`);
 });
 
+test('alexnet-6 --elastic: a block1 device that goes silent (its processes stopped, no FIN) is found lost about 2 s later by its silence; every frame once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pifarm-elastic-'));
+  const results = join(dir, 'frames.jsonl');
+  try {
+    const r = spawnSync(process.execPath, [cli, 'demo', '--preset', 'alexnet-6', '--elastic', '--lose', 'block1@3:silent', '--frames', '450', '--rate', '30', '--results', results, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.completed, 450, r.stderr);
+    assert.ok(j.check.ok);
+    assert.equal(j.moves.length, 1, JSON.stringify(j.moves));
+    assert.equal(j.moves[0].why, 'dev1 lost');
+    // a silent device refuses nothing: it is called lost after 2 s without an answer (probes every 250 ms)
+    assert.ok(j.moves[0].atMs > 4900 && j.moves[0].atMs < 7000, `acted on at ${j.moves[0].atMs} ms`);
+    const ids = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l).frame as number);
+    assert.deepEqual([...ids].sort((a, b) => a - b), Array.from({ length: 450 }, (_, i) => i));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--lose needs --elastic and a role of the topology; a bad spec says what is expected', () => {
   const run = (...a: string[]) => spawnSync(process.execPath, [cli, 'demo', '--preset', 'alexnet-5', ...a], { encoding: 'utf8', timeout: 60_000 });
   assert.match(run('--lose', 'block1@3').stderr, /--lose, --throttle and --devices go with --elastic/);
-  assert.match(run('--elastic', '--lose', 'block1').stderr, /--lose block1: expected ROLE@SECONDS or ROLE@SECONDS-SECONDS/);
+  assert.match(run('--elastic', '--lose', 'block1').stderr, /--lose block1: expected ROLE@SECONDS or ROLE@SECONDS-SECONDS, and :silent/);
+  assert.match(run('--elastic', '--lose', 'block1@3:quiet').stderr, /--lose block1@3:quiet: expected ROLE@SECONDS/);
   assert.match(run('--elastic', '--throttle', 'block1@2').stderr, /--throttle block1@2: expected ROLE@SECONDS:CORES/);
   assert.match(run('--elastic', '--lose', 'block9@2', '--frames', '5').stderr, /--lose block9@2: the topology has no role block9 \(it has block1, fc1, fc2\)/);
 });

@@ -1,7 +1,8 @@
 // The live musical chair on this machine: every device is a name (dev1, dev2, ...) and a node
 // process per device of the topology, as in the local demo. `lose` plays a device that loses its
-// power: its processes get SIGKILL (no goodbye on any connection) and it cannot be used until
-// `back`; `throttle` plays a device that slows down (heat, a weak supply): its processes go into
+// power: its processes get SIGKILL (the kernel resets their connections: refused at once) and it
+// cannot be used until `back`; `silence` one that goes quiet (SIGSTOP: connections open, no
+// answer, as a cut link); `throttle` plays a device that slows down (heat, a weak supply): its processes go into
 // a cgroup with a CPU quota, and so do the ones started on it later. The controller is not told:
 // it finds all of it out by itself, as on a farm.
 import type { Balance } from '../runtime/config.js';

@@ -29,8 +29,8 @@ export interface ControllerOptions {
   /** a planned move waits at most this for the old topology's frames (default 10 s), then re-sends them */
   drainMs?: number;
   log: (m: string) => void;
-  /** the topology that runs now: after start and after every move (the live view follows it) */
-  onDeploy?: (d: Deployment) => void;
+  /** the topology that runs now: after start, and after every move with its record (the live view follows it) */
+  onDeploy?: (d: Deployment, move?: MoveRecord) => void;
 }
 
 interface Watched {
@@ -214,13 +214,13 @@ export class ElasticController {
     const switched = Date.now();
     this.current = next;
     this.watch(next);
-    this.o.onDeploy?.(next);
     for (const d of devices) {
       this.lostNow.delete(d);
       this.plannedSpeed.set(d, speeds.get(d) ?? 1);
     }
     const record: MoveRecord = { atMs: at - this.t0, why, from: stagesText(old.stages), to: stagesText(stages), devices, predictedBefore: before, predictedAfter: after, startMs: switched - at, resent: 0, drainMs: 0, ...(measuredBefore !== undefined ? { measuredBefore } : {}) };
     this.moves.push(record);
+    this.o.onDeploy?.(next, record);
     const drain = this.drain(old, oldEpoch, broken, record, switched);
     this.draining.add(drain);
     void drain.finally(() => this.draining.delete(drain));

@@ -86,7 +86,14 @@ export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<Se
     for (const e of events ?? []) if (!o.stages.some((s) => s.role === e.role)) throw new Error(`${flag} ${e.role}@${e.atS}: the topology has no role ${e.role} (it has ${o.stages.map((s) => s.role).join(', ')})`);
   }
   // the live view follows the topology that runs
-  const onDeploy = o.live ? (d: Deployment) => o.live!.watch(d.nodes.map((n) => ({ name: n.name, role: n.role, host: n.device, endpoint: n.endpoint })), { maxMessageBytes: driver.maxMessageBytes, topology: stagesText(d.stages) }) : undefined;
+  const onDeploy = o.live
+    ? (d: Deployment, m?: MoveRecord) =>
+        o.live!.watch(d.nodes.map((n) => ({ name: n.name, role: n.role, host: n.device, endpoint: n.endpoint })), {
+          maxMessageBytes: driver.maxMessageBytes,
+          topology: stagesText(d.stages),
+          ...(m ? { move: `at ${(m.atMs / 1000).toFixed(1)} s, ${m.why}: ${m.from} => ${m.to} (predicted ${m.predictedBefore.toFixed(2)} -> ${m.predictedAfter.toFixed(2)} IPS)` } : {}),
+        })
+    : undefined;
   const ctl = new ElasticController({ model: o.model, driver, log: o.log, ...(o.policy ? { policy: o.policy } : {}), ...(onDeploy ? { onDeploy } : {}) });
   await ctl.start(o.stages);
   const timers: NodeJS.Timeout[] = [];

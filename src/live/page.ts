@@ -1,6 +1,6 @@
 // The live page: one self-contained HTML document (no script or style from anywhere else), which
 // shows the snapshot it was served with at once and follows /events (server-sent events, one
-// snapshot every half second) to redraw: the latest frame and its classes, IPS and latency, each stage, each node, the counts.
+// snapshot every half second) to redraw: the latest frame and its classes, IPS and latency, each stage, each node, the counts, the topology and its live moves.
 export function livePage(title: string, initial: unknown): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)} - pifarm live</title>
@@ -20,6 +20,8 @@ table{border-collapse:collapse}td,th{padding:.2em .6em;text-align:left;border-bo
   <div>latency p50 <span id="p50">-</span> ms, last <span id="last">-</span> ms</div>
   <div>completed <span id="completed">0</span>, offered <span id="offered">0</span>, skipped <span id="skipped">0</span>, lost <span id="lost">0</span></div></div>
 </div>
+<div>topology <span id="topology"></span></div>
+<ul id="moves"></ul>
 <h2>stages</h2><table id="stages"><tr><th>stage</th><th>replicas up</th><th>utilisation</th><th>queue</th><th>service ms</th></tr></table>
 <h2>nodes</h2><table id="nodes"><tr><th>node</th><th>host</th><th>state</th><th>queue</th><th>frames</th></tr></table>
 <script id="initial" type="application/json">${JSON.stringify(initial).replace(/</g, '\\u003c')}</script>
@@ -37,6 +39,8 @@ function draw(s) {
   if (s.image) $('frame').src = s.image;
   table('stages', s.stages.map((x) => [x.role, x.up + ' of ' + x.of, f(x.utilization * 100, 0) + ' %', x.queued, f(x.serviceMs, 2)]));
   table('nodes', s.nodes.map((n) => [n.name, n.host, n.up ? { cls: 'up', text: 'up' } : { cls: 'down', text: 'DOWN' }, n.queued, n.computed]));
+  $('topology').textContent = s.topology;
+  const moves = $('moves'); moves.replaceChildren(...(s.moves || []).map((m) => { const li = document.createElement('li'); li.textContent = 'moved ' + m; return li; }));
   document.body.dataset.state = 'live';
   document.body.dataset.completed = s.completed;
 }

@@ -77,12 +77,13 @@ export class LiveServer implements LiveView {
     Object.assign(this.state, c);
   }
 
-  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer; topology?: string }): void {
+  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer; topology?: string; move?: string }): void {
     // a live move watches the new topology's nodes instead
     for (const { peer } of this.peers) peer.close();
     clearInterval(this.watchTimer);
     this.state.forgetNodes();
     if (o.topology) this.state.topology = o.topology;
+    if (o.move) this.state.moves.push(o.move);
     this.peers = nodes.map((node) => ({ node, peer: new Peer(node.endpoint, o.maxMessageBytes, () => {}, o.secret) }));
     this.watchTimer = setInterval(() => {
       for (const { node, peer } of this.peers) {

@@ -34,6 +34,8 @@ export interface LiveSnapshot {
   latest: { frame: number; name: string; classes: TopClass[] } | null;
   stages: { role: string; utilization: number; queued: number; serviceMs: number | null; up: number; of: number }[];
   nodes: NodeView[];
+  /** live moves so far, one line each */
+  moves: string[];
 }
 
 export class LiveState {
@@ -42,6 +44,7 @@ export class LiveState {
   skipped = 0;
   lost = 0;
   latestInput: { bytes: Uint8Array; frame: number } | undefined;
+  readonly moves: string[] = [];
   private readonly done: { at: number; latency: number }[] = [];
   private latest: LiveSnapshot['latest'] = null;
   private readonly nodes = new Map<string, NodeView & { last?: { busyMs: number; computed: number; at: number } }>();
@@ -110,6 +113,7 @@ export class LiveState {
         return { role, utilization: up.length ? up.reduce((a, n) => a + (n.utilization ?? 0), 0) / up.length : 0, queued: mine.reduce((a, n) => a + n.queued, 0), serviceMs: svc.length ? svc.reduce((a, x) => a + x, 0) / svc.length : null, up: up.length, of: mine.length };
       }),
       nodes,
+      moves: this.moves.slice(-10),
     };
   }
 }

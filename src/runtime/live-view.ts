@@ -13,8 +13,8 @@ export interface WatchedNode {
 
 export interface LiveView {
   onResult(r: FrameResult): void;
-  /** the nodes of the run, polled for their stats (up or down, queue, service time); called again after a live move, with the new topology's name */
-  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer; topology?: string }): void;
+  /** the nodes of the run, polled for their stats (up or down, queue, service time); called again after a live move, with the new topology's name and a line that says the move */
+  watch(nodes: WatchedNode[], o: { maxMessageBytes: number; secret?: Buffer; topology?: string; move?: string }): void;
   /** the source's counters and the sender's losses, as they change */
   counts(c: { offered: number; skipped: number; lost: number }): void;
 }

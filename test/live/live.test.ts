@@ -70,7 +70,7 @@ test('the live page and /metrics follow a run in Chromium, and show a node that 
   assert.ok(out.length > 0);
 });
 
-test('the live view follows a live move: after a device is lost it watches the new topology\'s nodes on their devices', { timeout: 120_000 }, async () => {
+test('the live view follows a live move: after a device is lost it watches the new topology\'s nodes on their devices, and the page says the move', { timeout: 120_000 }, async () => {
   const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port}/`;
   const demo = spawn(process.execPath, ['dist/src/cli/main.js', 'demo', '--preset', 'alexnet-6', '--elastic', '--lose', 'block1@2', '--frames', '600', '--rate', '30', '--serve', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -78,7 +78,7 @@ test('the live view follows a live move: after a device is lost it watches the n
   demo.stdout.on('data', (d: Buffer) => (out += d.toString()));
   demo.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number>((r) => demo.on('close', (code) => r(code ?? -1)));
-  type Moved = { topology: string; nodes: { name: string; host: string; up: boolean }[] };
+  type Moved = { topology: string; moves: string[]; nodes: { name: string; host: string; up: boolean }[] };
   const state = async (): Promise<Moved | undefined> => {
     try {
       return (await (await fetch(`${url}state`)).json()) as Moved;
@@ -94,6 +94,12 @@ test('the live view follows a live move: after a device is lost it watches the n
     const s = (await state())!;
     assert.deepEqual(s.nodes.map((n) => n.host).sort(), ['dev2', 'dev3', 'dev4', 'dev5']);
     assert.ok(s.nodes.every((n) => n.name.startsWith('block1-fc1-fc2.')), JSON.stringify(s.nodes));
+    assert.equal(s.moves.length, 1, JSON.stringify(s.moves));
+    assert.match(s.moves[0]!, /^at \d+\.\d s, dev1 lost: block1 x2 -> fc1 x1 \(2 shards\) -> fc2 x1 => block1-fc1-fc2 x4 \(predicted/);
+    // the page, drawn by Chromium, says the topology that runs and the move
+    const dom = await page(url);
+    assert.match(dom, /topology <span id="topology">block1-fc1-fc2 x4<\/span>/);
+    assert.match(dom, /<li>moved at \d+\.\d s, dev1 lost: /);
     assert.equal(await exited, 0, out);
   } finally {
     demo.kill('SIGTERM');

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { findCuts, stageNodes } from '../model/onnx-cuts.js';
 import { graphPath, ImportedModelError, type ImportedModel } from '../model/imported.js';
-import { readOnnx, tensorFloats } from '../model/onnx-read.js';
+import { readOnnx, tensorFloats, type OnnxModel } from '../model/onnx-read.js';
 import { shardRange } from '../model/shapes.js';
 import { Bytes, tensor } from './onnx-proto.js';
 import { stageModel } from './onnx-stage.js';
@@ -19,19 +19,43 @@ export function importedStage(modelsDir: string, pkg: ImportedModel, from: numbe
   return stageModel(m, stageNodes(m, g, a, b), { name: a.tensor, dims: pkg.cuts[from]!.dims }, { name: b.tensor, dims: pkg.cuts[to]!.dims });
 }
 
+/** A stage's dense layer: its weights B (transposed or not) and its bias, initializers all. */
+interface DenseLayer {
+  weights: string;
+  transB: boolean;
+  bias?: string;
+}
+
 /**
- * Why the stage [from, to) cannot be split into shards by output units, or null: it must be one
- * Gemm (transA 0) whose B is a 2-D initializer, the imported twin of a built-in dense layer.
+ * The stage [from, to) as one dense layer, or why it is not one: a Gemm (transA 0) whose B is a
+ * 2-D initializer, or a MatMul by a 2-D initializer and an Add of a bias initializer (how Keras
+ * and PyTorch exports often write a dense layer): the imported twins of a built-in dense layer.
  */
+function denseLayer(m: OnnxModel, nodes: number[], what: string): DenseLayer | string {
+  const body = nodes.map((i) => m.nodes[i]!).filter((n) => n.op !== 'Constant');
+  const twoD = (name: string | undefined) => (name !== undefined && m.initializers.get(name)?.dims.length === 2 ? name : undefined);
+  const [n, add] = body;
+  if (body.length === 1 && n!.op === 'Gemm') {
+    if ((n!.ints.transA?.[0] ?? 0) !== 0) return `the Gemm ${n!.name} transposes its input (transA); pifarm splits only plain dense layers`;
+    const weights = twoD(n!.inputs[1]);
+    if (!weights) return `the Gemm ${n!.name}'s weights are not a 2-D initializer`;
+    return { weights, transB: (n!.ints.transB?.[0] ?? 0) === 1, ...(n!.inputs[2] ? { bias: n!.inputs[2] } : {}) };
+  }
+  if (body.length === 2 && n!.op === 'MatMul' && add!.op === 'Add' && add!.inputs.includes(n!.outputs[0]!)) {
+    const weights = twoD(n!.inputs[1]);
+    if (!weights) return `the MatMul ${n!.name}'s weights are not a 2-D initializer`;
+    const bias = add!.inputs.find((x) => x !== n!.outputs[0]);
+    if (!bias || !m.initializers.has(bias)) return `the Add ${add!.name} after the MatMul does not add a bias initializer`;
+    return { weights, transB: false, bias };
+  }
+  return `the stage ${what} is not one dense layer (a Gemm, or a MatMul and an Add of its bias): only a single dense layer is split into shards`;
+}
+
+/** Why the stage [from, to) cannot be split into shards by output units, or null. */
 export function shardProblem(modelsDir: string, pkg: ImportedModel, from: number, to: number): string | null {
   const { m, nodes } = stageParts(modelsDir, pkg, from, to);
-  const body = nodes.filter((i) => !['Constant'].includes(m.nodes[i]!.op));
-  const n = m.nodes[body[0]!]!;
-  if (body.length !== 1 || n.op !== 'Gemm') return `the stage ${pkg.cuts[from]!.tensor}..${pkg.cuts[to]!.tensor} is not one Gemm node (only a single dense layer is split into shards)`;
-  if ((n.ints.transA?.[0] ?? 0) !== 0) return `the Gemm ${n.name} transposes its input (transA); pifarm splits only plain dense layers`;
-  const b = m.initializers.get(n.inputs[1]!);
-  if (!b || b.dims.length !== 2) return `the Gemm ${n.name}'s weights are not a 2-D initializer`;
-  return null;
+  const d = denseLayer(m, nodes, `${pkg.cuts[from]!.tensor}..${pkg.cuts[to]!.tensor}`);
+  return typeof d === 'string' ? d : null;
 }
 
 function stageParts(modelsDir: string, pkg: ImportedModel, from: number, to: number) {
@@ -44,17 +68,16 @@ function stageParts(modelsDir: string, pkg: ImportedModel, from: number, to: num
 }
 
 /**
- * Shard `index` of `count` of a one-Gemm stage: the same node, its weights B and bias C cut to the
- * shard's output units (shardRange, as the built-in dense layers are cut), under their own names,
- * so the node's bytes are reused as they are. The next stage merges the shards in order.
+ * Shard `index` of `count` of a one-dense-layer stage: the same nodes, their weights B and bias cut
+ * to the shard's output units (shardRange, as the built-in dense layers are cut), under their own
+ * names, so the nodes' bytes are reused as they are. The next stage merges the shards in order.
  */
 export function importedShardStage(modelsDir: string, pkg: ImportedModel, from: number, to: number, index: number, count: number): Uint8Array {
-  const problem = shardProblem(modelsDir, pkg, from, to);
-  if (problem) throw new ImportedModelError(`${pkg.name}: ${problem}`);
   const { m, file, a, b, nodes } = stageParts(modelsDir, pkg, from, to);
-  const gemm = m.nodes[nodes.find((i) => m.nodes[i]!.op === 'Gemm')!]!;
-  const bt = m.initializers.get(gemm.inputs[1]!)!;
-  const transB = (gemm.ints.transB?.[0] ?? 0) === 1;
+  const dense = denseLayer(m, nodes, `${a.tensor}..${b.tensor}`);
+  if (typeof dense === 'string') throw new ImportedModelError(`${pkg.name}: ${dense}`);
+  const bt = m.initializers.get(dense.weights)!;
+  const { transB } = dense;
   const [rows, cols] = bt.dims as [number, number];
   const units = transB ? rows : cols;
   const k = transB ? cols : rows;
@@ -66,7 +89,7 @@ export function importedShardStage(modelsDir: string, pkg: ImportedModel, from: 
   else for (let i = 0; i < k; i++) cut.set(w.subarray(i * units + r.start, i * units + r.end), i * r.count);
   const shard = new Map(m.initializers);
   shard.set(bt.name, { ...bt, dims: transB ? [r.count, k] : [k, r.count], raw: tensor(bt.name, transB ? [r.count, k] : [k, r.count], 1, new Bytes(new Uint8Array(cut.buffer))).finish() });
-  const ct = gemm.inputs[2] ? m.initializers.get(gemm.inputs[2]) : undefined;
+  const ct = dense.bias ? m.initializers.get(dense.bias) : undefined;
   if (ct && ct.dims.reduce((x, d) => x * d, 1) === units) {
     const c = tensorFloats(ct, file).slice(r.start, r.end);
     const dims = ct.dims.length === 2 ? [1, r.count] : [r.count];

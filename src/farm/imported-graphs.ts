@@ -17,7 +17,7 @@ export interface ImportedGraphs {
   maxMessageBytes: number;
 }
 
-/** Each stage's graph (each shard's, for a split one-Gemm stage), written from the package. */
+/** Each stage's graph (each shard's, for a split one-dense-layer stage), written from the package. */
 export function importedGraphs(modelsDir: string, model: string, stages: StageSpec[], where = MODELS_DIR): ImportedGraphs {
   const m = loadImportedModel(modelsDir, model);
   const index = (t: string) => m.cuts.findIndex((c) => c.tensor === t);

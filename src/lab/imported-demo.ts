@@ -29,7 +29,7 @@ export interface ImportedDemoOptions {
   cuts?: number[];
   stages?: number;
   replicas?: number[];
-  /** shards per stage (a one-Gemm stage only) */
+  /** shards per stage (a stage of one dense layer only) */
   shards?: number[];
   frames: number;
   warmup: number;

@@ -102,7 +102,7 @@ export function topologyToYaml(t: TopologyFile, header: string[] = [], predicted
 /**
  * The stages of an imported model: `layers: FROM..TO` names two of its cut tensors (pifarm model
  * show lists them); the first stage starts at the input, each next one where the last ended, the
- * last ends at the output. A stage of one Gemm may be split into shards by output units.
+ * last ends at the output. A stage of one dense layer (a Gemm, or a MatMul and an Add) may be split into shards by output units.
  */
 function importedTopology(src: YamlSource, root: Record<string, unknown>, model: string, name: string, pkg: ImportedModel, modelsDir: string): TopologyFile {
   const cuts = pkg.cuts.map((c) => c.tensor);

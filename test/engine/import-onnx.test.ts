@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { importOnnx } from '../../src/engine/import-onnx.js';
 import { importedShardStage, importedStage, shardProblem } from '../../src/engine/imported-stage.js';
 import { loadImportedModel } from '../../src/model/imported.js';
-import { caffeAlexnetLike, imagenetHead, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp } from './onnx-fixtures.js';
+import { caffeAlexnetLike, imagenetHead, matmulHead, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp } from './onnx-fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pifarm-import-'));
 
@@ -125,8 +125,28 @@ test('a one-Gemm stage splits into shards by output units; the shards side by si
   const at = (t: string) => pkg.cuts.findIndex((c) => c.tensor === t);
   const [from, to] = [at('flat'), at('fc')];
   assert.equal(shardProblem(models, pkg, from, to), null);
-  assert.match(shardProblem(models, pkg, at('stem_relu'), at('b1_out'))!, /is not one Gemm node/);
+  assert.match(shardProblem(models, pkg, at('stem_relu'), at('b1_out'))!, /is not one dense layer \(a Gemm, or a MatMul and an Add of its bias\)/);
   const x = new ort.Tensor('float32', input([1, 8], 9), [1, 8]);
+  const whole = (await run(importedStage(models, pkg, from, to), 'flat', x)).data as Float32Array;
+  for (const count of [2, 3]) {
+    const parts: number[] = [];
+    for (let k = 0; k < count; k++) parts.push(...((await run(importedShardStage(models, pkg, from, to, k, count), 'flat', x)).data as Float32Array));
+    assert.equal(parts.length, 10);
+    assert.ok(parts.every((v, i) => Math.abs(v - whole[i]!) < 1e-6), `${count} shards`);
+  }
+});
+
+test('a MatMul and the Add of its bias (a dense layer as Keras and PyTorch write it) split into shards the same way', async () => {
+  const dir = tmp();
+  const models = join(dir, 'models');
+  const pkg = await importOnnx(file(dir, 'm.onnx', matmulHead()), { modelsDir: models, name: 'm' });
+  const at = (t: string) => pkg.cuts.findIndex((c) => c.tensor === t);
+  const [from, to] = [at('flat'), at('fc')];
+  assert.ok(from >= 0 && to > from, JSON.stringify(pkg.cuts.map((c) => c.tensor)));
+  assert.equal(shardProblem(models, pkg, from, to), null);
+  // a stage with more than the dense layer in it is not split
+  assert.match(shardProblem(models, pkg, at('gap'), to)!, /is not one dense layer/);
+  const x = new ort.Tensor('float32', input([1, 4], 5), [1, 4]);
   const whole = (await run(importedStage(models, pkg, from, to), 'flat', x)).data as Float32Array;
   for (const count of [2, 3]) {
     const parts: number[] = [];

@@ -101,3 +101,12 @@ export function imagenetHead(): Uint8Array {
   g.op('Softmax', [g.op('Gemm', [x, g.weight('fc_w', [1000, 4]), g.weight('fc_b', [1000])], 'fc', [{ name: 'transB', i: 1 }])], 'prob', [{ name: 'axis', i: 1 }]);
   return g.bytes(['data_0', [1, 3, 8, 8]], ['prob', [1, 1000]]);
 }
+
+/** a dense layer as Keras and PyTorch exports often write it: MatMul by [4, 10], then Add of a bias */
+export function matmulHead(): Uint8Array {
+  const g = new Graph(13);
+  const x = g.op('Flatten', [g.op('GlobalAveragePool', [g.conv('data_0', 'conv', 3, 4)], 'gap')], 'flat');
+  const fc = g.op('Add', [g.op('MatMul', [x, g.weight('fc_w', [4, 10])], 'mm'), g.weight('fc_b', [10], 0.1)], 'fc');
+  g.op('Softmax', [fc], 'prob', [{ name: 'axis', i: 1 }]);
+  return g.bytes(['data_0', [1, 3, 8, 8]], ['prob', [1, 10]]);
+}

@@ -54,7 +54,7 @@ An imported model (pifarm model import) runs the same way, cut at its cut points
   --stages N           N stages of about equal MACs (default 3), or
   --cuts I,J,...       the cut indexes (pifarm model show NAME) where stages begin
   --replicas R,S,...   replicas per stage (default 1 each)
-  --shards S,T,...     shards per stage: a stage of one dense layer (Gemm) split by output units`;
+  --shards S,T,...     shards per stage: a stage of one dense layer (a Gemm, or MatMul + Add) split by output units`;
 
 export const command: CliCommand = {
   name: 'demo',

@@ -34,7 +34,7 @@ test('a topology file of cut points: read as stages; a range that is not a cut, 
   assert.match(bad('  - { role: a, layers: data_0..b1_r1 }\n'), /t\.yaml:4:\d+: stages\.0\.layers: expected FROM\.\.TO, two cut points of mini \(data_0, stem, /);
   assert.match(bad('  - { role: a, layers: data_0..stem }\n  - { role: b, layers: b1_out..prob }\n'), /stages\.1\.layers: the stage must start at stem, where the one before it ends/);
   assert.match(bad('  - { role: a, layers: data_0..b1_out }\n'), /stages: the last stage ends at b1_out, not at the output prob/);
-  assert.match(bad('  - { role: a, layers: data_0..prob, shards: 2 }\n'), /t\.yaml:4:\d+: stages\.0\.shards: the stage data_0\.\.prob is not one Gemm node \(only a single dense layer is split into shards\)/);
+  assert.match(bad('  - { role: a, layers: data_0..prob, shards: 2 }\n'), /t\.yaml:4:\d+: stages\.0\.shards: the stage data_0\.\.prob is not one dense layer \(a Gemm, or a MatMul and an Add of its bias\): only a single dense layer is split into shards/);
   // the Gemm alone may be split
   const split = parseTopologyText('model: mini\nname: s\nstages:\n  - { role: a, layers: data_0..flat }\n  - { role: fc, layers: flat..fc, shards: 2 }\n  - { role: out, layers: fc..prob }\n', 't.yaml', models);
   assert.deepEqual(split.stages.map((x) => x.shards), [1, 2, 1]);

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseBuild } from '../engine/builds.js';
 import { createEngine, localCpu } from '../engine/index.js';
+import type { Engine, LoadedBlock } from '../engine/engine.js';
 import { size } from '../model/shapes.js';
 import { loadModelSpec, type ModelSpec } from '../model/spec.js';
 import { DEFAULT_TOLERANCE } from '../runtime/reference.js';
@@ -31,31 +32,27 @@ export function knownAnswers(stateDir: string, threads = 2, graphBytes?: (cfg: N
     if (g) {
       if (!bytes) return Promise.reject(new Error(`no stage graph for ${g.file} on this machine`));
       const key = createHash('sha256').update(bytes).update(JSON.stringify({ preprocess: g.preprocess, INPUT_SEED, reference })).digest('hex').slice(0, 24);
-      let p = pending.get(key);
-      if (!p) {
-        p = compute(join(dir, `${key}.json`), async () => {
-          const engine = await createEngine('onnx', { threads });
-          const block = await engine.loadGraph!({ bytes, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), threads });
-          try {
-            const out = await block.run(selfTestInput(size(block.inputShape), INPUT_SEED));
-            return makeSelfTest(out, INPUT_SEED, `${engine.describe()} on ${process.arch}`, DEFAULT_TOLERANCE);
-          } finally {
-            await block.dispose();
-          }
-        });
-        pending.set(key, p);
-      }
-      return p;
+      return answerOf(key, async () => {
+        const engine = await createEngine('onnx', { threads });
+        return { engine, block: await engine.loadGraph!({ bytes, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), threads }) };
+      });
     }
     // asked for every node of every deploy: the spec is read once, the answer from the cache
     const spec = specs.get(cfg.model) ?? specs.set(cfg.model, loadModelSpec(cfg.model)).get(cfg.model)!;
     const shard = cfg.shard.count > 1 ? cfg.shard : undefined;
     const key = createHash('sha256').update(JSON.stringify({ spec, layers: cfg.layers, shard, seed: cfg.seed, INPUT_SEED, reference })).digest('hex').slice(0, 24);
+    return answerOf(key, async () => {
+      const engine = await createEngine('auto', { threads });
+      return { engine, block: await engine.load({ model: spec, layers: cfg.layers, shard, seed: cfg.seed, threads }) };
+    });
+  };
+
+  /** The known answer under `key`: from the cache file, or computed once by the loaded block. */
+  function answerOf(key: string, load: () => Promise<{ engine: Engine; block: LoadedBlock }>): Promise<SelfTest> {
     let p = pending.get(key);
     if (!p) {
       p = compute(join(dir, `${key}.json`), async () => {
-        const engine = await createEngine('auto', { threads });
-        const block = await engine.load({ model: spec, layers: cfg.layers, shard, seed: cfg.seed, threads });
+        const { engine, block } = await load();
         try {
           const out = await block.run(selfTestInput(size(block.inputShape), INPUT_SEED));
           return makeSelfTest(out, INPUT_SEED, `${engine.describe()} on ${process.arch}`, DEFAULT_TOLERANCE);
@@ -66,7 +63,7 @@ export function knownAnswers(stateDir: string, threads = 2, graphBytes?: (cfg: N
       pending.set(key, p);
     }
     return p;
-  };
+  }
 }
 
 async function compute(file: string, make: () => Promise<SelfTest>): Promise<SelfTest> {

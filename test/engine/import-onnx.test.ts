@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 import { importOnnx } from '../../src/engine/import-onnx.js';
 import { importedShardStage, importedStage, shardProblem } from '../../src/engine/imported-stage.js';
-import { loadImportedModel } from '../../src/model/imported.js';
+import { loadImportedModel, type ImportedModel } from '../../src/model/imported.js';
 import { caffeAlexnetLike, imagenetHead, matmulHead, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp } from './onnx-fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pifarm-import-'));
@@ -44,6 +44,17 @@ async function chain(modelsDir: string, name: string, at: number[], x: ort.Tenso
 }
 
 const maxDiff = (a: ort.Tensor, b: ort.Tensor) => (a.data as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - (b.data as Float32Array)[i]!)), 0);
+
+/** The stage [from, to) in 2 and 3 shards: the shards' outputs side by side equal the whole stage's. */
+async function assertShardsMakeTheWhole(models: string, pkg: ImportedModel, from: number, to: number, x: ort.Tensor, units: number): Promise<void> {
+  const whole = (await run(importedStage(models, pkg, from, to), 'flat', x)).data as Float32Array;
+  for (const count of [2, 3]) {
+    const parts: number[] = [];
+    for (let k = 0; k < count; k++) parts.push(...((await run(importedShardStage(models, pkg, from, to, k, count), 'flat', x)).data as Float32Array));
+    assert.equal(parts.length, units);
+    assert.ok(parts.every((v, i) => Math.abs(v - whole[i]!) < 1e-6), `${count} shards`);
+  }
+}
 
 test('a ResNet-style net: cut points skip the inside of residual blocks; any split equals the whole model', async () => {
   const dir = tmp();
@@ -127,13 +138,7 @@ test('a one-Gemm stage splits into shards by output units; the shards side by si
   assert.equal(shardProblem(models, pkg, from, to), null);
   assert.match(shardProblem(models, pkg, at('stem_relu'), at('b1_out'))!, /is not one dense layer \(a Gemm, or a MatMul and an Add of its bias\)/);
   const x = new ort.Tensor('float32', input([1, 8], 9), [1, 8]);
-  const whole = (await run(importedStage(models, pkg, from, to), 'flat', x)).data as Float32Array;
-  for (const count of [2, 3]) {
-    const parts: number[] = [];
-    for (let k = 0; k < count; k++) parts.push(...((await run(importedShardStage(models, pkg, from, to, k, count), 'flat', x)).data as Float32Array));
-    assert.equal(parts.length, 10);
-    assert.ok(parts.every((v, i) => Math.abs(v - whole[i]!) < 1e-6), `${count} shards`);
-  }
+  await assertShardsMakeTheWhole(models, pkg, from, to, x, 10);
 });
 
 test('a MatMul and the Add of its bias (a dense layer as Keras and PyTorch write it) split into shards the same way', async () => {
@@ -147,11 +152,5 @@ test('a MatMul and the Add of its bias (a dense layer as Keras and PyTorch write
   // a stage with more than the dense layer in it is not split
   assert.match(shardProblem(models, pkg, at('gap'), to)!, /is not one dense layer/);
   const x = new ort.Tensor('float32', input([1, 4], 5), [1, 4]);
-  const whole = (await run(importedStage(models, pkg, from, to), 'flat', x)).data as Float32Array;
-  for (const count of [2, 3]) {
-    const parts: number[] = [];
-    for (let k = 0; k < count; k++) parts.push(...((await run(importedShardStage(models, pkg, from, to, k, count), 'flat', x)).data as Float32Array));
-    assert.equal(parts.length, 10);
-    assert.ok(parts.every((v, i) => Math.abs(v - whole[i]!) < 1e-6), `${count} shards`);
-  }
+  await assertShardsMakeTheWhole(models, pkg, from, to, x, 10);
 });

@@ -21,7 +21,7 @@ const MAY_IMPORT = {
   image: ['inventory', 'transport'],
   sources: ['model', 'report', 'runtime'],
   live: ['model', 'report', 'runtime'],
-  farm: ['engine', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
+  farm: ['elastic', 'engine', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
   elastic: ['model', 'report', 'runtime', 'topology'],
   lab: ['elastic', 'engine', 'farm', 'inventory', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],
   cli: ['elastic', 'engine', 'farm', 'image', 'inventory', 'lab', 'live', 'model', 'provision', 'report', 'runtime', 'sources', 'topology', 'transport'],

@@ -65,6 +65,8 @@ export class ElasticController {
   private readonly progress: { at: number; done: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private moving: Promise<void> | null = null;
+  /** the move under way: its devices, and how to call it off when one of them is lost */
+  private movingTo: { devices: Set<string>; abort: AbortController } | null = null;
   private readonly afterTimers: NodeJS.Timeout[] = [];
   private pendingAfter: { record: MoveRecord; from: number }[] = [];
   private stopped = false;
@@ -145,11 +147,13 @@ export class ElasticController {
         this.o.log(`elastic: ${w.device} lost (${silent ? `no answer for ${((now - w.lastAnswer) / 1000).toFixed(1)} s` : `its node ${w.name.split('/')[1]} refuses connections`})`);
       }
     }
+    for (const d of this.lostNow) this.callOffMoveTo(d);
     const inUse = new Set(this.current.nodes.map((n) => n.device));
     for (const d of this.o.driver.devices()) {
       if (inUse.has(d) && !this.lostNow.has(d)) continue;
       void this.o.driver.reachable(d).then((ok) => {
         if (ok && this.lostNow.has(d) && !inUse.has(d)) this.lostNow.delete(d);
+        if (!ok) this.callOffMoveTo(d);
         this.reachable.set(d, ok);
       });
     }
@@ -163,12 +167,20 @@ export class ElasticController {
     }));
     const d = decide({ model: this.o.model, profile: this.o.profile, current: this.current.stages, devices: view, now, lastMoveAt: this.lastMoveAt }, this.policy);
     if (!d.move) return;
+    this.movingTo = { devices: new Set(d.devices), abort: new AbortController() };
     this.moving = this.move(d.why, d.stages, d.devices, d.predictedBefore, d.predictedAfter, !canFinish(this.current, this.lostNow), new Map(view.map((v) => [v.name, v.speed ?? v.plannedSpeed ?? 1])))
       .catch((e: Error) => this.o.log(`elastic: the move (${d.why}) failed: ${e.message}; staying on ${stagesText(this.current.stages)}`))
       .finally(() => {
         this.moving = null;
+        this.movingTo = null;
         this.lastMoveAt = Date.now();
       });
+  }
+
+  /** A device of the topology being started is lost: that topology cannot be used, its start is called off. */
+  private callOffMoveTo(device: string): void {
+    const m = this.movingTo;
+    if (m?.devices.has(device) && !m.abort.signal.aborted) m.abort.abort(`${device} was lost while the new topology loaded`);
   }
 
   /** A device's measured speed (where its nodes have a baseline) and the one it was planned with. */
@@ -201,7 +213,7 @@ export class ElasticController {
     const at = Date.now();
     const measuredBefore = this.measuredIps(at - MEASURE_MS, at);
     this.o.log(`elastic: ${why}: starting ${stagesText(stages)} on ${devices.join(', ')} (predicted ${after.toFixed(2)} IPS, was ${before.toFixed(2)})`);
-    const next = await this.o.driver.deploy(stages, devices);
+    const next = await this.o.driver.deploy(stages, devices, this.movingTo?.abort.signal);
     const old = this.current;
     const oldEpoch = this.epoch;
     try {

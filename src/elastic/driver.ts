@@ -27,8 +27,11 @@ export interface ElasticDriver {
   devices(): string[];
   /** an idle device answers (a host of the inventory that is up again, a Pi that joined) */
   reachable(device: string): Promise<boolean>;
-  /** starts the stages' processes, one per device in order, and resolves once all are ready */
-  deploy(stages: StageSpec[], devices: string[]): Promise<Deployment>;
+  /**
+   * starts the stages' processes, one per device in order, and resolves once all are ready; once
+   * `signal` aborts (one of the devices was lost meanwhile) it stops what it started and rejects
+   */
+  deploy(stages: StageSpec[], devices: string[], signal?: AbortSignal): Promise<Deployment>;
   maxMessageBytes: number;
   secret?: Buffer;
   /** after the last topology stopped */

@@ -108,7 +108,12 @@ const DEGRADED_GRACE_MS = 10_000;
 async function senderPhase(plan: FarmPlan, so: SenderRunOptions, readyTimeoutMs: number, o: FarmOptions, sessions: HostSession[] = []): Promise<CheckedRun> {
   const nodes = plan.wiring.nodes.map((n, i) => ({ ...plan.farm.placements[i]!, address: plan.inv.hosts.find((h) => h.name === plan.farm.placements[i]!.host)?.address ?? n.listen.host, port: n.listen.port }));
   // Nodes down (host off, unit failed) do not stop the run while every stage keeps a complete
-  // replica: the runtime fails over to the live ones (farm/degraded.ts).
+  // replica: the runtime fails over to the live ones (farm/degraded.ts). An elastic run starts
+  // nodes of its own.
+  if (so.elastic) {
+    if (!senderIsLocal(plan)) throw new FarmError(`${plan.inv.file}: farm.sender: --elastic needs the sender on this machine (farm.sender: local), where the controller runs beside it`);
+    return runFarmSender(plan, so);
+  }
   try {
     await waitForFarm(nodes, readyTimeoutMs, DEGRADED_GRACE_MS, so.log ?? ((m) => console.error(`pifarm: ${m}`)));
   } catch (e) {

@@ -19,6 +19,7 @@ import { runResult } from '../report/run-result.js';
 import type { CheckedRun } from '../report/types.js';
 import type { FarmPlan } from './plan.js';
 import { FarmError } from './runner.js';
+import { streamElasticFarm, type ElasticFarmOptions, type ElasticFarmStream } from './elastic-run.js';
 
 export interface SenderRunOptions {
   frames: number;
@@ -38,6 +39,8 @@ export interface SenderRunOptions {
   serve?: string;
   /** --deadline MS */
   deadlineMs?: number;
+  /** --elastic: the live musical chair over SSH (elastic-run.ts) */
+  elastic?: ElasticFarmOptions;
   log?: (m: string) => void;
 }
 
@@ -76,6 +79,7 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
     ...(o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {}),
   };
   let sent: SentReport;
+  let elastic: ElasticFarmStream | undefined;
   if (senderIsLocal(plan)) {
     const live = o.serve ? new LiveServer(farm.model, farm.topologyName, input, pkg?.labels) : undefined;
     if (live) log(`live view on ${await live.listen(o.serve!)}`);
@@ -87,19 +91,22 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
       throw e;
     }
     inputs.live?.watch(watchedNodes(plan), { maxMessageBytes: wiring.maxMessageBytes, secret: Buffer.from(plan.secret, 'hex') });
+    const options = {
+      ...common,
+      input,
+      image: o.image,
+      ...(o.failTimeoutMs !== undefined ? { failTimeoutMs: o.failTimeoutMs } : {}),
+      secret: Buffer.from(plan.secret, 'hex'),
+      ...(inputs.source ? { source: inputs.source } : {}),
+      ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
+      ...(inputs.live ? { resultInputs: true, onCounts: (c: { offered: number; skipped: number; lost: number }) => inputs.live!.counts(c) } : {}),
+      log,
+    };
     try {
-      sent = await runSender({
-        ...common,
-        input,
-        listen: { host: plan.controlAddress, port: farm.sender.port },
-        image: o.image,
-        ...(o.failTimeoutMs !== undefined ? { failTimeoutMs: o.failTimeoutMs } : {}),
-        secret: Buffer.from(plan.secret, 'hex'),
-        ...(inputs.source ? { source: inputs.source } : {}),
-        ...(inputs.onResult ? { onResult: inputs.onResult } : {}),
-        ...(inputs.live ? { resultInputs: true, onCounts: (c: { offered: number; skipped: number; lost: number }) => inputs.live!.counts(c) } : {}),
-        log,
-      });
+      if (o.elastic) {
+        elastic = await streamElasticFarm(plan, o.elastic, options, inputs.live, log);
+        sent = elastic.sent;
+      } else sent = await runSender({ ...options, listen: { host: plan.controlAddress, port: farm.sender.port } });
     } finally {
       await inputs.close();
       await live?.close();
@@ -120,8 +127,10 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
     : await checkOutputs({ engine, spec: spec!, weightSeed: inv.farm.seed, frameSeed, threads, samples: sent.samples, image, ...(sent.sampleInputs ? { inputs: sent.sampleInputs } : {}) });
   // resident memory is read on the hosts by `pifarm status`, not here: no node stats
   // each process by the inventory host that ran it, in the stage table and the timeline
-  const hostNames = Object.fromEntries(farm.placements.map((p) => [processName(p, farm.stages[p.stageIndex]!.shards), p.host]));
-  const result = runResult({ kind: 'run', model: farm.model, topology: farm.topologyName, engine: engine.describe(), threads, stages: farm.stages, sent, check, hostNames, ...(pkg ? { bytesPerFrame: importedBytesPerFrame(pkg, farm.stages) } : {}) });
+  const hostNames = elastic ? elastic.hostNames : Object.fromEntries(farm.placements.map((p) => [processName(p, farm.stages[p.stageIndex]!.shards), p.host]));
+  const stages = elastic?.stages ?? farm.stages;
+  const result = runResult({ kind: 'run', model: farm.model, topology: farm.topologyName, engine: engine.describe(), threads, stages, sent, check, hostNames, ...(pkg ? { bytesPerFrame: importedBytesPerFrame(pkg, farm.stages) } : {}) });
+  if (elastic) result.moves = elastic.moves;
   if (pkg) result.top = [...sent.samples].map(([frame, out]) => ({ frame, classes: topClasses(pkg, out) }));
   return result;
 }

@@ -3,18 +3,16 @@
 // ROLE@T1[-T2]` plays a device losing its power T1 s into the stream (the one running ROLE's
 // first process; its processes are SIGKILLed) and coming back at T2. The controller is not told:
 // it finds the loss by its probes and the return by the device answering again, and moves.
-import { ElasticController } from '../elastic/controller.js';
+import { streamElastic as streamWithController, type ElasticStream } from '../elastic/stream.js';
 import type { ElasticPolicy } from '../elastic/decide.js';
 import type { StageSpec } from '../model/spec.js';
 import type { Balance } from '../runtime/config.js';
-import type { NodeStats } from '../runtime/protocol.js';
-import { Sender, type SenderOptions, type SenderReport } from '../runtime/sender.js';
-import type { MoveRecord } from '../report/types.js';
+import type { SenderOptions } from '../runtime/sender.js';
 import { LocalElasticDriver } from './elastic-local.js';
 import { freePorts } from './local-ports.js';
 import type { LiveView } from '../runtime/live-view.js';
-import type { Deployment } from '../elastic/driver.js';
-import { stagesText } from '../topology/choose.js';
+
+export type { ElasticStream } from '../elastic/stream.js';
 
 /**
  * A device lost `atS` seconds into the stream, back at `backS` (never, without it); silent: it
@@ -58,14 +56,6 @@ export interface ElasticRunOptions {
   live?: LiveView;
 }
 
-export interface ElasticStream {
-  sent: SenderReport;
-  /** the last topology's nodes after the run */
-  stats: NodeStats[];
-  stages: StageSpec[];
-  moves: MoveRecord[];
-}
-
 /** "block1@3-9" -> { role: block1, atS: 3, backS: 9 }, "block1@3:silent"; errors say what is expected. */
 export function parseLoss(spec: string): LossEvent {
   const m = /^([\w-]+)@(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?(:silent)?$/.exec(spec.trim());
@@ -85,19 +75,12 @@ export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<Se
   for (const [flag, events] of [['--lose', o.lose], ['--throttle', o.throttle]] as const) {
     for (const e of events ?? []) if (!o.stages.some((s) => s.role === e.role)) throw new Error(`${flag} ${e.role}@${e.atS}: the topology has no role ${e.role} (it has ${o.stages.map((s) => s.role).join(', ')})`);
   }
-  // the live view follows the topology that runs
-  const onDeploy = o.live
-    ? (d: Deployment, m?: MoveRecord) =>
-        o.live!.watch(d.nodes.map((n) => ({ name: n.name, role: n.role, host: n.device, endpoint: n.endpoint })), {
-          maxMessageBytes: driver.maxMessageBytes,
-          topology: stagesText(d.stages),
-          ...(m ? { move: `at ${(m.atMs / 1000).toFixed(1)} s, ${m.why}: ${m.from} => ${m.to} (predicted ${m.predictedBefore.toFixed(2)} -> ${m.predictedAfter.toFixed(2)} IPS)` } : {}),
-        })
-    : undefined;
-  const ctl = new ElasticController({ model: o.model, driver, log: o.log, ...(o.policy ? { policy: o.policy } : {}), ...(onDeploy ? { onDeploy } : {}) });
-  await ctl.start(o.stages);
+  return streamWithController({ model: o.model, stages: o.stages, driver, listen: { host: '127.0.0.1', port: senderPort! }, log: o.log, ...(o.policy ? { policy: o.policy } : {}), ...(o.live ? { live: o.live } : {}), onStreaming: () => playEvents(o, driver) }, senderOptions);
+}
+
+/** The losses and slow-downs of --lose and --throttle, on timers from the stream's start. */
+function playEvents(o: ElasticRunOptions, driver: LocalElasticDriver): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = [];
-  const sender = new Sender({ ...senderOptions, first: ctl.deployment.first, listen: { host: '127.0.0.1', port: senderPort! }, keepInputs: true, log: o.log });
   for (const e of o.lose ?? []) {
     let device: string | undefined;
     timers.push(setTimeout(() => {
@@ -127,14 +110,5 @@ export async function streamElastic(o: ElasticRunOptions, senderOptions: Omit<Se
       }
     }, e.atS * 1000));
   }
-  try {
-    const running = sender.run();
-    ctl.attach(sender);
-    const sent = await running;
-    const stats = await ctl.deployment.stats().catch(() => []);
-    return { sent, stats, stages: ctl.deployment.stages, moves: ctl.moves };
-  } finally {
-    for (const t of timers) clearTimeout(t);
-    await ctl.stop();
-  }
+  return timers;
 }

@@ -42,11 +42,15 @@ export function describeFailure(ctx: Pick<StepContext, 'host' | 'facts' | 'plan'
   return `${who}: ${what}; ${todo}${tail}`;
 }
 
-/** Waits for `instances` to be ready; throws ProvisionError naming the first failure or the wait. */
-export async function waitReady(ctx: StepContext, instances: string[]): Promise<NodeReadiness[]> {
+/**
+ * Waits for `instances` to be ready; throws ProvisionError naming the first failure or the wait,
+ * or the signal's reason once it aborts (a live move whose device was lost meanwhile).
+ */
+export async function waitReady(ctx: StepContext, instances: string[], signal?: AbortSignal): Promise<NodeReadiness[]> {
   const timeoutMs = ctx.plan.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   for (let delay = 200; ; delay = Math.min(2000, delay * 1.5)) {
+    if (signal?.aborted) throw new ProvisionError(`${ctx.host.name}: ${String(signal.reason)}`);
     const states = await readiness(ctx.t, instances);
     const failed = states.find((s) => s.state === 'failed' || s.state === 'stopped');
     if (failed) throw new ProvisionError(describeFailure(ctx, failed, await lastLogLines(ctx.t, failed.instance)));

@@ -112,11 +112,12 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
       await live?.close();
     }
   } else {
-    if (o.inputs?.source || o.inputs?.results || o.serve) throw new FarmError('--source, --results and --serve: with the sender on a Pi, frames are random for now; use farm.sender: local to stream photos, video or a camera from this machine');
+    if (o.inputs?.results || o.serve || o.inputs?.loop) throw new FarmError('--results, --serve and --loop: with the sender on a Pi, the run reports at its end; use farm.sender: local to follow each frame from this machine');
     if (!remote) throw new FarmError(`${inv.file}: farm.sender is ${farm.sender.host}, which is not among the selected hosts`);
     if (o.image) throw new FarmError('--image: the image must be on the sender host; with a sender on a Pi, send random frames (no --image)');
     if (pkg) throw new FarmError(`${inv.file}: farm.sender: ${farm.model} is an imported model, whose sender runs on this machine for now (farm.sender: local)`);
-    sent = await runRemoteSender(remote, { ...common, model: farm.model, listen: { host: '0.0.0.0', port: farm.sender.port }, balance: 'round-robin', mergeTimeoutMs: 5000, mergeCapacity: 64, secretFile: SECRET_PATH }, log);
+    const source = o.inputs?.source && o.inputs.source !== 'random' ? { source: o.inputs.source } : {};
+    sent = await runRemoteSender(remote, { ...common, ...source, model: farm.model, listen: { host: '0.0.0.0', port: farm.sender.port }, balance: 'round-robin', mergeTimeoutMs: 5000, mergeCapacity: 64, secretFile: SECRET_PATH }, log);
   }
   const threads = inv.farm.threads ?? 1;
   const engine = await createEngine(pkg ? 'onnx' : inv.farm.engine, { threads });

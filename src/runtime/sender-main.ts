@@ -10,6 +10,9 @@ import { loadModelSpec } from '../model/spec.js';
 import { readSecretFile } from './auth.js';
 import { validateNodeConfig, type Balance, type Endpoint, type NextStage } from './config.js';
 import { runSender } from './sender.js';
+import type { FrameSource } from './frame-source.js';
+// the one part of sources/ a Pi runs: ffmpeg's (no sharp), see sources/open-video.ts
+import { openFfmpegSource } from '../sources/open-video.js';
 
 /** What the control side writes for the sender (the farm engineer's wiring fills it). */
 export interface SenderConfig {
@@ -31,6 +34,9 @@ export interface SenderConfig {
   mergeCapacity: number;
   /** path of the farm secret (mode 0600), as the nodes' secretFile */
   secretFile?: string;
+  /** --source on this host: the camera, a stream, a device or a video file, through ffmpeg */
+  source?: string;
+  deadlineMs?: number;
 }
 
 export function validateSenderConfig(raw: unknown, file: string): SenderConfig {
@@ -48,6 +54,8 @@ export function validateSenderConfig(raw: unknown, file: string): SenderConfig {
   for (const k of ['frames', 'warmup', 'lastShards'] as const) if (!Number.isInteger(c[k]) || (c[k] as number) < (k === 'warmup' ? 0 : 1)) fail(k, 'expected a positive integer');
   if (c.window !== undefined && !(Number.isInteger(c.window) && (c.window as number) >= 1)) fail('window', 'expected an integer >= 1');
   if (c.rate !== undefined && !(typeof c.rate === 'number' && c.rate > 0)) fail('rate', 'expected frames per second > 0');
+  if (c.source !== undefined && (typeof c.source !== 'string' || c.source === '')) fail('source', 'expected a source spec (camera, a video file, rtsp://..., /dev/videoN)');
+  if (c.deadlineMs !== undefined && !(typeof c.deadlineMs === 'number' && c.deadlineMs > 0)) fail('deadlineMs', 'expected milliseconds > 0');
   if (c.sampleIds !== undefined && !(Array.isArray(c.sampleIds) && c.sampleIds.every((n) => Number.isInteger(n)))) fail('sampleIds', 'expected a list of frame ids');
   return c as unknown as SenderConfig;
 }
@@ -61,18 +69,27 @@ async function main(): Promise<number> {
   let cfg: SenderConfig;
   let input: [number, number, number];
   let secret: Buffer | undefined;
+  let source: FrameSource | undefined;
   try {
     cfg = validateSenderConfig(JSON.parse(readFileSync(values.config, 'utf8')), values.config);
     input = loadModelSpec(cfg.model).input;
     secret = cfg.secretFile ? readSecretFile(cfg.secretFile) : undefined;
+    source = cfg.source ? openFfmpegSource(cfg.source, input) : undefined;
   } catch (e) {
     console.error(`pifarm-sender: ${(e as Error).message}`);
     return 2;
   }
-  const r = await runSender({ ...cfg, input, secret, log: (m) => console.error(`pifarm-sender: ${m}`) });
-  const { samples, ...rest } = r;
-  console.log(JSON.stringify({ ...rest, samples: [...samples].map(([id, v]) => ({ id, output: Array.from(v) })) }));
-  return r.completed === r.frames ? 0 : 1;
+  const { source: _spec, ...rest0 } = cfg;
+  let r;
+  try {
+    r = await runSender({ ...rest0, input, secret, ...(source ? { source } : {}), log: (m) => console.error(`pifarm-sender: ${m}`) });
+  } finally {
+    // the camera and ffmpeg stop with the run: nothing is left running on the Pi
+    await source?.close();
+  }
+  const { samples, sampleInputs, ...rest } = r;
+  console.log(JSON.stringify({ ...rest, samples: [...samples].map(([id, v]) => ({ id, output: Array.from(v) })), ...(sampleInputs ? { sampleInputs: [...sampleInputs].map(([id, b]) => ({ id, bytes: Buffer.from(b).toString('base64') })) } : {}) }));
+  return r.completed === r.frames && !r.source?.error ? 0 : 1;
 }
 
 // Only when run as a program, so the control side can import the types and validator.

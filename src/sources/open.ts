@@ -7,9 +7,11 @@
 //   camera[:WIDTHxHEIGHT]      the Raspberry Pi camera: rpicam-vid MJPEG into ffmpeg, live
 import { existsSync, statSync } from 'node:fs';
 import type { FrameSource } from '../runtime/frame-source.js';
-import { FfmpegSource } from './ffmpeg.js';
 import { ImageSource, imageFiles } from './images.js';
+import { isLiveSpec, openLiveSource, openVideoFile } from './open-video.js';
 import { SourceError } from './source-error.js';
+
+export { isLiveSpec } from './open-video.js';
 
 const IMAGE = /\.(jpe?g|png|webp|tiff?|gif|avif)$/i;
 
@@ -21,24 +23,11 @@ export interface SourceOptions {
 export function openSource(spec: string, shape: [number, number, number], o: SourceOptions = {}): FrameSource | undefined {
   if (spec === 'random') return undefined;
   if (shape[2] !== 3) throw new SourceError(`--source ${spec}: the model takes ${shape[2]} channels; photos and video give 3`);
-  const cam = /^camera(?::(\d+)x(\d+))?$/.exec(spec);
-  if (cam) {
-    const [w, h] = cam[1] ? [cam[1], cam[2]!] : ['640', '480'];
-    return new FfmpegSource({ args: ['-f', 'mjpeg', '-i', 'pipe:0'], live: true, describe: 'camera', feeder: { command: 'rpicam-vid', args: ['-t', '0', '-n', '--codec', 'mjpeg', '--width', w, '--height', h, '-o', '-'] } }, shape);
-  }
-  if (/^(rtsp|rtsps|http|https|udp|tcp|rtmp):\/\//.test(spec)) return new FfmpegSource({ args: spec.startsWith('rtsp') ? ['-rtsp_transport', 'tcp', '-i', spec] : ['-i', spec], live: true, describe: spec }, shape);
-  if (/^\/dev\/video\d+$/.test(spec)) {
-    if (!existsSync(spec)) throw new SourceError(`--source ${spec}: no such device`);
-    return new FfmpegSource({ args: ['-f', 'v4l2', '-i', spec], live: true, describe: spec }, shape);
-  }
+  const live = openLiveSource(spec, shape);
+  if (live) return live;
   if (!existsSync(spec)) throw new SourceError(`--source ${spec}: no such file or folder (or: random, camera, /dev/videoN, rtsp://...)`);
   if (statSync(spec).isDirectory() || IMAGE.test(spec)) return new ImageSource(imageFiles(spec), shape, !!o.loop, spec);
-  return new FfmpegSource({ args: ['-i', spec], live: false, describe: spec }, shape);
-}
-
-/** A camera, device or network stream: it never ends by itself. */
-export function isLiveSpec(spec: string): boolean {
-  return /^camera(:|$)/.test(spec) || /^\/dev\/video\d+$/.test(spec) || /^(rtsp|rtsps|http|https|udp|tcp|rtmp):\/\//.test(spec);
+  return openVideoFile(spec, shape);
 }
 
 /** Frames to stream when --frames is not given: a live source 300, files all of them. */

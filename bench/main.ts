@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   farm: 'a preset or plan on emulated Pis, measured IPS vs predicted',
   'farm-vpi': 'a preset or plan on emulated virtual Pis (real SSH hosts), per-phase wall times',
   elastic: 'the live musical chair on emulated Pis: a device lost and back mid-stream, IPS over time, recovery time',
+  source: 'decode + preprocess frames/s and CPU per frame (JPEG 640x480, 1920x1080, MJPEG pipe); the latency a source adds on the local farm at 30 fps',
   soak: 'memory and open files of a long local run',
   memory: 'peak RSS (VmHWM) of node processes per block vs the planner memory model',
 };

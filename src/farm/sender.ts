@@ -56,6 +56,8 @@ type SentReport = Omit<SenderReport, 'samples'> & { samples: Map<number, Float32
 export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?: HostSession): Promise<CheckedRun> {
   const { farm, wiring, inv } = plan;
   const log = o.log ?? ((m: string) => console.error(m));
+  // --source, else the inventory's farm.source
+  if (inv.farm.source && !o.inputs?.source) o = { ...o, inputs: { ...o.inputs, source: inv.farm.source } };
   // an imported model: its package says the input and holds the whole graph for the check
   const pkg = inv.farm.modelsDir ? loadImportedModel(inv.farm.modelsDir, farm.model) : undefined;
   const spec = pkg ? undefined : loadModelSpec(farm.model);

@@ -22,7 +22,7 @@ export const DEFAULT_SSH_PORT = 22;
 export const LOCAL = 'local';
 
 const TOP_KEYS = ['hosts', 'defaults', 'groups', 'farm', 'ssh'];
-const FARM_KEYS = ['model', 'topology', 'assignment', 'sender', 'ports', 'engine', 'threads', 'seed', 'models'];
+const FARM_KEYS = ['model', 'topology', 'assignment', 'sender', 'ports', 'engine', 'threads', 'seed', 'models', 'source'];
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function loadInventory(file: string): Inventory {
@@ -221,6 +221,9 @@ function readFarm(src: YamlSource, raw: unknown, file: string, hosts: HostSpec[]
   if (!topology || !sender) return undefined;
   const farm: FarmSpec = { model, topology, sender, ports, engine, seed, ...(imported ? { modelsDir } : {}) };
   if (threads !== undefined) farm.threads = threads;
+  const source = raw.source === undefined ? undefined : f.str('source', 'what the sender streams: random, camera[:WxH], a video file, a photo or folder, rtsp://..., /dev/videoN');
+  // a file or folder beside a local sender is found from the inventory's folder; on a Pi it is the Pi's path
+  if (source) farm.source = sender === LOCAL && !/^(random|camera(:.*)?|\/.*|[a-z]+:\/\/.*)$/.test(source) ? resolve(dirname(file), source) : source;
   const assignment = checkFarmTopology(src, raw, farm, file, hosts);
   if (assignment) farm.assignment = assignment;
   return farm;

@@ -88,6 +88,8 @@ export interface FarmSpec {
   seed: number;
   /** the folder of imported models (farm.models, else <state dir>/models); set when `model` is one of them */
   modelsDir?: string;
+  /** what the sender streams when `--source` does not say (sources/open.ts) */
+  source?: string;
 }
 
 export interface Inventory {

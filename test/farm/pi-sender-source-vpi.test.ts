@@ -3,10 +3,10 @@
 // one does; pifarm starts it, reads it at the farm's rate (the newest frame wins, the rest are
 // counted as skipped), stops it at the end (nothing left running), and checks the outputs against
 // the whole model on the frames the Pi sent. A video file on the Pi streams every frame; a source
-// that is not there is a clear error naming the host.
+// that is not there (--source over the inventory's) is a clear error naming the host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
@@ -42,10 +42,12 @@ test('a sender Pi streams its camera (a stand-in rpicam-vid) and a video file th
   const left = await pis.exec('vpi5', 'pgrep -a -x ffmpeg; pgrep -a -x rpicam-vid; true');
   assert.equal(left.stdout.trim(), '', `left running on the sender Pi: ${left.stdout}`);
 
-  // a clip made on the Pi: every one of its 48 frames
+  // a clip made on the Pi, named by the inventory (farm.source): every one of its 48 frames
   const clip = await pis.exec('vpi5', 'ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=24 -t 2 -pix_fmt yuv420p /root/clip.mp4');
   assert.equal(clip.code, 0, clip.stderr);
-  const v = (await runCommand(o, { frames: 48, warmup: 2, inputs: { source: '/root/clip.mp4' }, log: () => {} })).report!;
+  appendFileSync(o.inventoryFile, '  source: /root/clip.mp4\n');
+  const v = (await runCommand(o, { frames: 48, warmup: 2, log: () => {} })).report!;
+  assert.equal(v.sender.source?.describe, '/root/clip.mp4');
   assert.equal(v.completed, 48);
   assert.equal(v.sender.source?.offered, 48);
   assert.ok(v.check.ok);

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
 import { hostAddress, resolveFarm } from '../../src/topology/resolve.js';
-import { writeInventory } from './helpers.js';
+import { tempDir, writeInventory } from './helpers.js';
 
 test('defaults < group vars < host settings; ~ expands; documented defaults', () => {
   const inv = loadInventory(
@@ -98,4 +98,23 @@ test('a host with slots runs that many processes on consecutive ports; hostAddre
   assert.equal(hostAddress(farm, 'small'), '10.0.0.3');
   assert.equal(hostAddress(farm, 'local'), '127.0.0.1');
   assert.throws(() => hostAddress(farm, 'nobody'), /unknown host "nobody"/);
+});
+
+test('farm.source: what the sender streams; a local file is found from the inventory folder, a Pi path and a camera as given', () => {
+  const farm = (source: string, sender = 'local') => [
+    'hosts:',
+    '  pi1: 192.168.1.3',
+    '  pi2: 192.168.1.4',
+    'farm:',
+    '  model: alexnet',
+    '  topology: auto',
+    `  sender: ${sender}`,
+    `  source: ${source}`,
+  ];
+  const file = writeInventory(farm('clips/yard.mp4'));
+  assert.equal(loadInventory(file).farm.source, join(tempDir(), 'clips/yard.mp4'));
+  assert.equal(loadInventory(writeInventory(farm('camera:1280x720'))).farm.source, 'camera:1280x720');
+  assert.equal(loadInventory(writeInventory(farm('rtsp://cam.local/stream'))).farm.source, 'rtsp://cam.local/stream');
+  assert.equal(loadInventory(writeInventory(farm('clips/yard.mp4', 'pi1'))).farm.source, 'clips/yard.mp4');
+  assert.throws(() => loadInventory(writeInventory(farm('[1, 2]'))), /:8:\d+: farm\.source: expected what the sender streams/);
 });

@@ -42,7 +42,7 @@ export function formatRun(r: CheckedRun, where: string): string {
     ...dropLines(r),
     ...moveLines(r),
     ...(r.sender.pastDeadline !== undefined ? [`deadline: ${r.sender.pastDeadline} frame(s) given up past it (of the ${r.dropped} dropped); their late results are not counted`] : []),
-    ...(r.sender.source ? [`source: ${r.sender.source.describe}${r.sender.source.fps !== undefined ? ` (${r.sender.source.fps.toFixed(1)} frames/s)` : ''}: ${r.sender.source.offered} frame(s) offered${r.sender.source.skipped ? `, ${r.sender.source.skipped} skipped (the farm was busy: the newest frame wins)` : ''}${r.sender.source.error ? `; it stopped: ${r.sender.source.error}` : ''}`] : []),
+    ...(r.sender.source ? [`source: ${r.sender.source.describe}${r.sender.source.fps !== undefined ? ` (${r.sender.source.fps.toFixed(1)} frames/s)` : ''}: ${r.sender.source.offered} frame(s) offered${r.sender.source.skipped ? `, ${r.sender.source.skipped} skipped (the farm was busy: the newest frame wins)` : ''}${r.sender.source.unreadable?.length ? `; ${r.sender.source.unreadable.length} file(s) not images, skipped: ${r.sender.source.unreadable.join(', ')}` : ''}${r.sender.source.error ? `; it stopped: ${r.sender.source.error}` : ''}`] : []),
     '',
     table(
       ['stage', 'layers', 'replicas', 'shards', 'service ms', 'utilisation', 'rss MB', 'load peak MB'],

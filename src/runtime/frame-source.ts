@@ -21,6 +21,8 @@ export interface FrameSource {
   readonly ended: boolean;
   /** why it ended before its end: an unreadable file, a stream that stopped */
   readonly error: string | undefined;
+  /** files of a folder that are not images it can read: skipped with a warning, the rest run */
+  readonly unreadable?: readonly string[];
   /** frames made and never taken (live sources) */
   readonly skipped: number;
   /** frames the source made per second so far (live sources; a file is read as fast as it is taken) */

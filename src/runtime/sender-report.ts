@@ -43,7 +43,7 @@ export interface SenderReport {
   /** with a source: the sampled frames' inputs (for the output check) */
   sampleInputs?: Map<number, Uint8Array>;
   /** with a source: what it read, frames it offered, frames it skipped (live), why it ended early */
-  source?: { describe: string; offered: number; skipped: number; fps?: number; error?: string };
+  source?: { describe: string; offered: number; skipped: number; fps?: number; error?: string; unreadable?: string[] };
   /** with keepTimeline: every completed frame, in completion order, times on the sender clock */
   timeline?: { id: number; sentAt: number; doneAt: number; trace: Hop[] }[];
 }
@@ -100,7 +100,7 @@ export function buildSenderReport(o: SenderOptions, t: SenderTally): SenderRepor
     latencyMs: summarize((measured.length ? measured : completions).map((x) => x.latency)),
     processes: figures(steady, completions, { start: steadyStart, end: steadyEnd }),
     samples: t.samples,
-    ...(o.source ? { sampleInputs: t.sampleInputs, source: { describe: o.source.describe, offered: t.offered, skipped: o.source.skipped, ...(o.source.fps !== undefined ? { fps: o.source.fps } : {}), ...(o.source.error ? { error: o.source.error } : {}) } } : {}),
+    ...(o.source ? { sampleInputs: t.sampleInputs, source: { describe: o.source.describe, offered: t.offered, skipped: o.source.skipped, ...(o.source.fps !== undefined ? { fps: o.source.fps } : {}), ...(o.source.error ? { error: o.source.error } : {}), ...(o.source.unreadable?.length ? { unreadable: [...o.source.unreadable] } : {}) } } : {}),
     ...(o.keepTimeline ? { timeline: completions.map((x) => ({ id: x.id, sentAt: x.at - x.latency, doneAt: x.at, trace: x.trace })) } : {}),
   };
 }

@@ -1,7 +1,9 @@
 // Photos as frames: a file or a folder of JPEG, PNG, WebP (what libvips reads), each brought to the
 // model's input by sharp: resized to cover it and cut in the centre, three channels, raw bytes.
 // Decoding runs on libvips' own threads, two files ahead of the sender, so the event loop only
-// hands over finished frames.
+// hands over finished frames. In a folder, a file that is not an image is skipped with a warning
+// (a camera's card often holds a broken or half-written file) and the rest run; one photo that
+// cannot be read ends the run, as there is nothing else to send.
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
@@ -43,6 +45,8 @@ export class ImageSource implements FrameSource {
   readonly live = false;
   readonly skipped = 0;
   error: string | undefined;
+  readonly unreadable: string[] = [];
+  private readonly bad = new Set<string>();
   /** frames being decoded or decoded, in file order (decoded in parallel, handed over in order) */
   private readonly slots: Slot[] = [];
   private next = 0;
@@ -54,6 +58,7 @@ export class ImageSource implements FrameSource {
     private readonly shape: [number, number, number],
     private readonly loop: boolean,
     readonly describe: string,
+    private readonly warn: (m: string) => void = (m) => console.error(`pifarm: warning: ${m}`),
   ) {
     this.decodeAhead();
   }
@@ -61,7 +66,7 @@ export class ImageSource implements FrameSource {
   get ended(): boolean {
     if (this.stopped) return true;
     if (this.error) return !this.slots[0]?.frame;
-    return !this.loop && this.next >= this.files.length && this.slots.length === 0;
+    return (!this.loop || this.bad.size === this.files.length) && this.next >= this.files.length && this.slots.length === 0;
   }
 
   take(): SourceFrame | undefined {
@@ -82,6 +87,19 @@ export class ImageSource implements FrameSource {
     this.wake();
   }
 
+  private unreadableFile(file: string, slot: Slot, why: string): void {
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    if (this.files.length === 1) this.error ??= why;
+    else if (!this.bad.has(file)) {
+      this.bad.add(file);
+      this.unreadable.push(basename(file));
+      this.warn(`${why}; skipped, the folder's other files go on`);
+      if (this.bad.size === this.files.length) this.error ??= `${this.describe}: no file in it is an image pifarm can read`;
+    }
+    this.decodeAhead();
+    this.wake();
+  }
+
   private wake(): void {
     const w = this.waiters;
     this.waiters = [];
@@ -89,8 +107,9 @@ export class ImageSource implements FrameSource {
   }
 
   private decodeAhead(): void {
-    while (!this.stopped && !this.error && this.slots.length < AHEAD && (this.loop || this.next < this.files.length)) {
+    while (!this.stopped && !this.error && this.slots.length < AHEAD && (this.loop ? this.bad.size < this.files.length : this.next < this.files.length)) {
       const file = this.files[this.next++ % this.files.length]!;
+      if (this.bad.has(file)) continue;
       const slot: Slot = { done: false };
       this.slots.push(slot);
       decodeImage(file, this.shape).then(
@@ -99,13 +118,7 @@ export class ImageSource implements FrameSource {
           slot.done = true;
           this.wake();
         },
-        (e: Error) => {
-          // a file that is not an image ends the run with a clear message and the figures so far
-          this.error ??= e.message;
-          slot.done = true;
-          this.slots.splice(this.slots.indexOf(slot));
-          this.wake();
-        },
+        (e: Error) => this.unreadableFile(file, slot, e.message),
       );
     }
     if (this.ended) this.wake();

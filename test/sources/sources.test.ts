@@ -71,7 +71,7 @@ test('the Pi camera: live frames, the newest wins (skipped ones counted); a came
   assert.match(stops.stdout, /source: camera \(\d+\.\d frames\/s\): \d+ frame\(s\) offered.*; it stopped: camera: the stream stopped after \d+ frames/);
 });
 
-test('sources that fail say which and why: a missing folder at once, a file that is not an image with the figures so far', () => {
+test('sources that fail say which and why: a missing folder at once, a corrupt JPEG in a folder skipped with a warning, one that is the whole source with the figures so far', () => {
   const missing = pifarm(['demo', '--source', '/nonexistent/photos']);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /^pifarm: --source \/nonexistent\/photos: no such file or folder/m);
@@ -79,8 +79,25 @@ test('sources that fail say which and why: a missing folder at once, a file that
   mkdirSync(join(dir, 'in'));
   copyFileSync(PHOTOS[0]!, join(dir, 'in', 'a.png'));
   writeFileSync(join(dir, 'in', 'b.jpg'), 'not a JPEG at all');
-  const bad = pifarm(['demo', '--preset', 'alexnet-5', '--source', join(dir, 'in')]);
-  assert.equal(bad.status, 1);
-  assert.match(bad.stdout, /source: .*in: 1 frame\(s\) offered; it stopped: .*b\.jpg: not an image pifarm can read/);
-  assert.match(bad.stdout, /completed 1, dropped 0/);
+  copyFileSync(PHOTOS[3]!, join(dir, 'in', 'c.jpg'));
+  const folder = pifarm(['demo', '--preset', 'alexnet-5', '--source', join(dir, 'in')]);
+  assert.equal(folder.status, 0, folder.stderr);
+  assert.match(folder.stderr, /^pifarm: warning: .*b\.jpg: not an image pifarm can read .*; skipped, the folder's other files go on/m);
+  assert.match(folder.stdout, /source: .*in: 2 frame\(s\) offered; 1 file\(s\) not images, skipped: b\.jpg/);
+  assert.match(folder.stdout, /completed 2, dropped 0/);
+  const one = pifarm(['demo', '--preset', 'alexnet-5', '--source', join(dir, 'in', 'b.jpg')]);
+  assert.equal(one.status, 1);
+  assert.match(one.stdout, /source: .*b\.jpg: 0 frame\(s\) offered; it stopped: .*b\.jpg: not an image pifarm can read/);
+});
+
+test('a stream that refuses and a host without ffmpeg: each a clear message, never a hang', () => {
+  // port 9 on loopback: nothing listens, the connection is refused at once
+  const refused = pifarm(['demo', '--preset', 'alexnet-5', '--source', 'http://127.0.0.1:9/live.mjpeg', '--frames', '10']);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stdout, /source: http:\/\/127\.0\.0\.1:9\/live\.mjpeg.*it stopped: .*(refused|Connection)/i);
+  const empty = mkdtempSync(join(tmpdir(), 'pifarm-empty-path-'));
+  writeFileSync(join(empty, 'clip.mp4'), 'a video ffmpeg would read');
+  const noFfmpeg = pifarm(['demo', '--preset', 'alexnet-5', '--source', join(empty, 'clip.mp4'), '--frames', '10'], { PATH: empty });
+  assert.equal(noFfmpeg.status, 1);
+  assert.match(noFfmpeg.stdout, /it stopped: ffmpeg: spawn ffmpeg ENOENT \(install ffmpeg on the sender's host: apt-get install ffmpeg\)/);
 });

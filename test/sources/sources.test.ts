@@ -59,8 +59,10 @@ test('the Pi camera: live frames, the newest wins (skipped ones counted); a came
   // 10 frames a second taken from a 60 fps camera: the frames in between are skipped, not queued
   const live = pifarm(['demo', '--preset', 'alexnet-5', '--source', 'camera', '--frames', '20', '--rate', '10', '--json'], { PATH: `${fakeCamera(60, 0)}:${process.env.PATH}` });
   assert.equal(live.status, 0, live.stderr);
-  const j = JSON.parse(live.stdout) as { completed: number; sender: { source: { describe: string; offered: number; skipped: number; fps: number } }; check: { ok: boolean } };
+  const j = JSON.parse(live.stdout) as { completed: number; dropped: number; sender: { source: { describe: string; offered: number; skipped: number; fps: number } }; check: { ok: boolean } };
   assert.equal(j.completed, 20);
+  // the counts add up: every frame the camera made was taken (offered) or skipped; every one taken completed or was lost
+  assert.equal(j.sender.source.offered, j.completed + j.dropped);
   assert.equal(j.sender.source.describe, 'camera');
   assert.ok(j.sender.source.skipped > 40, `skipped ${j.sender.source.skipped} of a 60 fps camera in 2 s at 10 fps`);
   assert.ok(j.sender.source.fps > 40 && j.sender.source.fps < 80, `the camera's rate as measured: ${j.sender.source.fps}`);

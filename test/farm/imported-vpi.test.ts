@@ -13,6 +13,7 @@ import { importTfjs } from '../../src/engine/import-tfjs.js';
 import { runCommand, simpleCommand, upCommand } from '../../src/farm/commands.js';
 import { freePorts } from '../../src/lab/local-ports.js';
 import { waitFor } from '../wait.js';
+import { parseMetrics } from '../live/prometheus.js';
 import type { FarmOptions } from '../../src/farm/options.js';
 import { nsfwMobilenet, NSFW_LABELS } from '../engine/nsfw-fixture.js';
 
@@ -64,7 +65,8 @@ test('an imported MobileNetV2 on three virtual Pis: stage graphs deployed, every
   let metrics = '';
   await waitFor('every node up in /metrics', async () => {
     metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-    return ['vpi1', 'vpi2', 'vpi3'].every((h) => new RegExp(`^pifarm_node_up\\{model="nsfw",node="[a-z]+\\.0",host="${h}"\\} 1$`, 'm').test(metrics));
+    const m = parseMetrics(metrics);
+    return ['vpi1', 'vpi2', 'vpi3'].every((host) => m.value('pifarm_node_up', { model: 'nsfw', host }) === 1);
   }, 60_000, 300);
   const r = await running;
   assert.equal(r.report?.completed, 400, r.runError);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { freePorts } from '../../src/lab/local-ports.js';
 import { waitFor } from '../wait.js';
+import { parseMetrics } from './prometheus.js';
 
 const PHOTOS = ['/usr/lib/python3/dist-packages/skimage/data/chelsea.png', '/usr/share/darknet/data/dog.jpg', '/usr/share/darknet/data/horses.jpg'];
 
@@ -48,10 +49,10 @@ test('the live page and /metrics follow a run in Chromium, and show a node that 
     assert.match(dom, /<img id="frame" alt="latest frame" src="data:image\/jpeg;base64,/);
     assert.match(dom, /id="frame-name">frame \d+: (chelsea\.png|dog\.jpg|horses\.jpg)</);
     assert.equal((dom.match(/class="up">up</g) ?? []).length, 5, 'the five node processes up');
-    const metrics = await (await fetch(`${url}metrics`)).text();
-    assert.match(metrics, /^pifarm_frames_completed\{model="alexnet"\} [1-9]\d*$/m);
-    assert.match(metrics, /^pifarm_node_up\{model="alexnet",node="block1\.1",host="local"\} 1$/m);
-    assert.match(metrics, /^# TYPE pifarm_stage_service_ms gauge$/m);
+    const metrics = parseMetrics(await (await fetch(`${url}metrics`)).text());
+    assert.ok((metrics.value('pifarm_frames_completed', { model: 'alexnet' }) ?? 0) >= 1);
+    assert.equal(metrics.value('pifarm_node_up', { model: 'alexnet', node: 'block1.1', host: 'local' }), 1);
+    assert.equal(metrics.type('pifarm_stage_service_ms'), 'GAUGE');
 
     // a replica dies (SIGKILL): the page and /metrics say so, and frames keep completing
     const pid = spawnSync('pgrep', ['-f', '-n', 'node-main.js --config .*-block1\\.1\\.json'], { encoding: 'utf8' }).stdout.trim();
@@ -61,7 +62,7 @@ test('the live page and /metrics follow a run in Chromium, and show a node that 
     const before = (await state()).completed;
     const down = await page(url);
     assert.match(down, /<td>block1\.1<\/td><td>local<\/td><td class="down">DOWN<\/td>/);
-    assert.match(await (await fetch(`${url}metrics`)).text(), /^pifarm_node_up\{model="alexnet",node="block1\.1",host="local"\} 0$/m);
+    assert.equal(parseMetrics(await (await fetch(`${url}metrics`)).text()).value('pifarm_node_up', { model: 'alexnet', node: 'block1.1', host: 'local' }), 0);
     await waitFor('frames completing on the other replica', async () => (await state()).completed > before + 5, 30_000, 200);
   } finally {
     demo.kill('SIGTERM');

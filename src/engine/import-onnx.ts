@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findCuts, describeNode, stageNodes } from '../model/onnx-cuts.js';
 import { OnnxReadError, readOnnx, type OnnxModel } from '../model/onnx-read.js';
+import { inlineExternalData } from './onnx-external.js';
 import { probeModel, stageModel } from './onnx-stage.js';
 import type { ImportedModel, Preprocess } from '../model/imported.js';
 import { META_FILE } from '../model/imported.js';
@@ -85,11 +86,15 @@ export async function importOnnx(file: string, o: ImportOptions): Promise<Import
 /** An ONNX graph's bytes (read from `file`, or converted from it) as a model package. */
 export async function importGraph(bytes: Uint8Array, file: string, format: ImportedModel['format'], o: ImportOptions): Promise<ImportedModel> {
   const m = readOnnx(bytes, file);
-  const external = [...m.initializers.values()].filter((t) => t.external);
-  if (external.length) throw new OnnxReadError(`${file}: ${external.length} initializer(s) keep their data in other files (external data, e.g. ${external[0]!.name}); save the model with its weights inside (onnx.save_model(..., save_as_external_data=False))`);
   const notes: string[] = [];
   cutPostProcessing(m, notes);
-  const trimmed = notes.length > 0;
+  // the graph is written again (not kept as it was read) when part of it was cut off or its data lived outside it
+  let rewrite = notes.length > 0;
+  if ([...m.initializers.values()].some((t) => t.external)) {
+    const inlined = inlineExternalData(m, file);
+    notes.push(`external data: ${inlined.tensors} initializer(s) read from ${inlined.files.join(', ')} into the package's graph`);
+    rewrite = true;
+  }
   const name = o.name ?? basename(file).replace(/\.(onnx|json)$/i, '');
   if (!NAME.test(name)) throw new OnnxReadError(`--name: "${name}" is not a model name (letters, digits, . _ -, up to 64)`);
   const cuts = findCuts(m, file);
@@ -116,7 +121,7 @@ export async function importGraph(bytes: Uint8Array, file: string, format: Impor
   if (imagenet) notes.push(`labels: ImageNet's ${classes} classes (the output has ${classes}; give --labels FILE for others)`);
   const macs = m.nodes.map((_, i) => (weighed.includes(i) ? nodeMacs(m, i, dimsOf(m.nodes[i]!.outputs[0]!)) : 0));
   // the graph as pifarm runs it: the file itself, or without the post-processing cut off
-  const graph = trimmed ? stageModel(m, m.nodes.map((_, i) => i), { name: input.name }, { name: cuts.output }) : bytes;
+  const graph = rewrite ? stageModel(m, m.nodes.map((_, i) => i), { name: input.name }, { name: cuts.output }) : bytes;
   const sha = createHash('sha256').update(graph).digest('hex');
   const pkg: ImportedModel = {
     name,

@@ -29,6 +29,8 @@ export interface OnnxTensorInfo {
   dataBytes: number;
   /** the data lives in another file (external data) */
   external: boolean;
+  /** where, for external data: the file (relative to the model's folder), and the bytes in it */
+  externalData?: { location: string; offset: number; length?: number };
   raw: Uint8Array;
 }
 
@@ -150,12 +152,29 @@ function readTensor(raw: Uint8Array): OnnxTensorInfo {
     else if (f === 8 && w === 2) t.name = text(r.bytes());
     else if (f === 9 && w === 2) t.dataBytes = r.bytes().length;
     else if (f === 14 && w === 0) t.external = r.varint() === 1;
+    else if (f === 13 && w === 2) readExternalEntry(r.bytes(), t);
     else if ([4, 5, 6, 7, 10, 11].includes(f) && w === 2) typed += r.bytes().length;
     else return false;
     return true;
   });
   if (!t.dataBytes) t.dataBytes = typed;
   return t;
+}
+
+/** One StringStringEntryProto of TensorProto.external_data: location, offset or length. */
+function readExternalEntry(raw: Uint8Array, t: OnnxTensorInfo): void {
+  let key = '';
+  let value = '';
+  fields(raw, (f, w, r) => {
+    if (f === 1 && w === 2) key = text(r.bytes());
+    else if (f === 2 && w === 2) value = text(r.bytes());
+    else return false;
+    return true;
+  });
+  const e = (t.externalData ??= { location: '', offset: 0 });
+  if (key === 'location') e.location = value;
+  else if (key === 'offset') e.offset = Number(value);
+  else if (key === 'length') e.length = Number(value);
 }
 
 function readValueInfo(raw: Uint8Array): OnnxValueInfo {

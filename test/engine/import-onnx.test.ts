@@ -3,15 +3,15 @@
 // that leave nothing half-imported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 import { importOnnx } from '../../src/engine/import-onnx.js';
 import { importedShardStage, importedStage, shardProblem } from '../../src/engine/imported-stage.js';
-import { loadImportedModel, type ImportedModel } from '../../src/model/imported.js';
-import { caffeAlexnetLike, imagenetHead, matmulHead, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp } from './onnx-fixtures.js';
+import { graphPath, loadImportedModel, type ImportedModel } from '../../src/model/imported.js';
+import { caffeAlexnetLike, imagenetHead, matmulHead, notAnImage, resnetLike, RESNET_INSIDE_BLOCKS, unknownOp, type ExternalData } from './onnx-fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pifarm-import-'));
 
@@ -153,4 +153,27 @@ test('a MatMul and the Add of its bias (a dense layer as Keras and PyTorch write
   assert.match(shardProblem(models, pkg, at('gap'), to)!, /is not one dense layer/);
   const x = new ort.Tensor('float32', input([1, 4], 5), [1, 4]);
   await assertShardsMakeTheWhole(models, pkg, from, to, x, 10);
+});
+
+test('external data: weights kept in a file beside the graph are read into the package; a missing or short data file is a clear error', async () => {
+  const dir = tmp();
+  const models = join(dir, 'models');
+  const ext: ExternalData = { location: 'resnet-mini.weights', chunks: [] };
+  const onnxFile = file(dir, 'resnet-ext.onnx', resnetLike(7, ext));
+  await assert.rejects(importOnnx(onnxFile, { modelsDir: models }), /resnet-ext\.onnx: initializer b1_c1_w: its data file resnet-mini\.weights is not in .*; copy the \.onnx file with the data files it names/);
+  assert.ok(!existsSync(join(models, 'resnet-ext')), 'nothing half-imported');
+  const weights = Buffer.concat(ext.chunks);
+  writeFileSync(join(dir, 'resnet-mini.weights'), weights);
+  const pkg = await importOnnx(onnxFile, { modelsDir: models });
+  assert.match(pkg.notes.join('\n'), /external data: \d+ initializer\(s\) read from resnet-mini\.weights into the package's graph/);
+  const x = new ort.Tensor('float32', input([1, 3, 32, 32]), [1, 3, 32, 32]);
+  // onnxruntime reading the external file itself, the same net written inline, the package and its stages: all one answer
+  const s = await ort.InferenceSession.create(onnxFile);
+  const fromFiles = Object.values(await s.run({ data_0: x }))[0]!;
+  await s.release();
+  assert.ok(maxDiff(fromFiles, await run(resnetLike(7), 'data_0', x)) < 1e-6);
+  assert.ok(maxDiff(fromFiles, await run(readFileSync(graphPath(models, pkg)), 'data_0', x)) < 1e-6);
+  assert.ok(maxDiff(fromFiles, await chain(models, pkg.name, [0, 4, pkg.cuts.length - 1], x)) < 1e-5);
+  writeFileSync(join(dir, 'resnet-mini.weights'), weights.subarray(0, 100));
+  await assert.rejects(importOnnx(onnxFile, { modelsDir: models, name: 'short' }), /initializer b1_c1_w: resnet-mini\.weights holds 100 bytes; the tensor \(8x8x3x3, type 1\) wants 2304 at offset 0/);
 });

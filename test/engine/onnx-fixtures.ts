@@ -2,7 +2,7 @@
 // weights, for the import tests: a ResNet-style net (Conv, BatchNormalization, skip connections,
 // GlobalAveragePool, Gemm, Softmax) on an NCHW "data_0" input, a Caffe-style AlexNet head (LRN,
 // grouped convolution, MaxPool), and broken variants.
-import { Bytes, model, node, tensor, valueInfo, type Message } from '../../src/engine/onnx-proto.js';
+import { Bytes, Message, model, node, tensor, valueInfo } from '../../src/engine/onnx-proto.js';
 
 const FLOAT = 1;
 
@@ -14,17 +14,42 @@ function random(seed: number): () => number {
   };
 }
 
+/** Weights of 1 KB or more kept outside the graph, as exporters write large models: in `location`, one after another. */
+export interface ExternalData {
+  location: string;
+  chunks: Uint8Array[];
+}
+
+/** A TensorProto whose data is at `offset` in `location` (external_data entries, data_location EXTERNAL). */
+function externalTensor(name: string, dims: number[], location: string, offset: number, length: number): Message {
+  const m = new Message();
+  for (const d of dims) m.varint(1, d);
+  m.varint(2, FLOAT);
+  m.string(8, name);
+  for (const [k, v] of [['location', location], ['offset', String(offset)], ['length', String(length)]]) m.message(13, new Message().string(1, k!).string(2, v!));
+  return m.varint(14, 1);
+}
+
 class Graph {
   readonly nodes: Message[] = [];
   readonly inits: Message[] = [];
   private readonly rnd: () => number;
-  constructor(seed = 7) {
+  private externalBytes = 0;
+  constructor(
+    seed = 7,
+    private readonly external?: ExternalData,
+  ) {
     this.rnd = random(seed);
   }
   weight(name: string, dims: number[], scale = 0.3, offset = 0): string {
     const n = dims.reduce((a, d) => a * d, 1);
     const v = new Float32Array(n).map(() => offset + scale * this.rnd());
-    this.inits.push(tensor(name, dims, FLOAT, new Bytes(new Uint8Array(v.buffer))));
+    const data = new Uint8Array(v.buffer);
+    if (this.external && data.length >= 1024) {
+      this.inits.push(externalTensor(name, dims, this.external.location, this.externalBytes, data.length));
+      this.external.chunks.push(data);
+      this.externalBytes += data.length;
+    } else this.inits.push(tensor(name, dims, FLOAT, new Bytes(data)));
     return name;
   }
   op(op: string, inputs: string[], out: string, attrs: Parameters<typeof node>[3] = []): string {
@@ -52,8 +77,8 @@ class Graph {
 export const RESNET_INSIDE_BLOCKS = ['b1_c1', 'b1_bn1', 'b1_r1', 'b1_c2', 'b1_bn2', 'b2_c1', 'b2_bn1', 'b2_r1', 'b2_c2', 'b2_bn2'];
 
 /** data_0 [1,3,32,32] -> stem -> two residual blocks -> GAP -> Gemm(10) -> Softmax */
-export function resnetLike(seed = 7): Uint8Array {
-  const g = new Graph(seed);
+export function resnetLike(seed = 7, external?: ExternalData): Uint8Array {
+  const g = new Graph(seed, external);
   let x = g.op('Relu', [g.bn(g.conv('data_0', 'stem', 3, 8), 'stem_bn', 8)], 'stem_relu');
   for (const b of ['b1', 'b2']) {
     const skip = x;

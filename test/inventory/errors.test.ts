@@ -30,7 +30,7 @@ test('unknown keys, at the top, on a host and in farm', () => {
   assert.deepEqual(errors(edit(4, '  pi1: { address: 192.168.1.3, prot: 2222 }')), [
     'F:4:32: hosts.pi1.prot: unknown key "prot"; expected one of address, port, user, identity, agent, jump, arch, ram, cores, gflops, power, slots, local, engine, image, vars',
   ]);
-  assert.deepEqual(errors([...farm5(), '  engin: onnx']), ['F:15:3: farm.engin: unknown key "engin"; expected one of model, topology, assignment, sender, ports, engine, threads, seed, models']);
+  assert.deepEqual(errors([...farm5(), '  engin: onnx']), ['F:15:3: farm.engin: unknown key "engin"; expected one of model, topology, assignment, sender, ports, engine, threads, seed, models, source']);
 });
 
 test('an all-numeric dotted address that is not IPv4, as a scalar and in a mapping', () => {

@@ -139,7 +139,8 @@ export async function importGraph(bytes: Uint8Array, file: string, format: Impor
     cuts: cuts.cuts.map((c, k) => {
       const dims = k === 0 ? inDims : dimsOf(c.tensor) ?? [];
       const next = cuts.cuts[k + 1];
-      return { tensor: c.tensor, after: c.after, dims, bytes: dims.reduce((a, x) => a * x, 1) * 4, macsToNext: next ? stageNodes(m, cuts, c, next).reduce((a, i) => a + macs[i]!, 0) : 0 };
+      const inside = next ? stageNodes(m, cuts, c, next) : [];
+      return { tensor: c.tensor, after: c.after, dims, bytes: dims.reduce((a, x) => a * x, 1) * 4, macsToNext: inside.reduce((a, i) => a + macs[i]!, 0), opsToNext: inside.map((i) => m.nodes[i]!.op) };
     }),
     notes,
     ...(labels ? { labels } : {}),

@@ -24,6 +24,8 @@ export interface ImportedCut {
   bytes: number;
   /** MACs of the nodes from here to the next cut */
   macsToNext: number;
+  /** the operators from here to the next cut, in graph order (what a preset's blocks are matched on) */
+  opsToNext?: string[];
 }
 
 export interface ImportedModel {

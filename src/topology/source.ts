@@ -5,6 +5,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { allPresets } from '../model/spec.js';
 import type { StageSpec } from '../model/spec.js';
 import { loadTopologyFile } from './file.js';
+import { presetOnImported } from './imported-preset.js';
+import { loadImportedModel } from '../model/imported.js';
 
 export const AUTO = 'auto';
 
@@ -33,7 +35,11 @@ export function chooseTopology(model: string, topology: string, baseDir: string,
   const presets = allPresets();
   const p = presets.find((x) => x.name === topology);
   const mine = presets.filter((x) => x.model === model).map((x) => x.name);
-  if (modelsDir && mine.length === 0) throw new Error(`${model} is an imported model: the paper's presets are for ${[...new Set(presets.map((x) => x.model))].join(' and ')}; give "auto" or the path of a topology file (stages from cut point to cut point, pifarm model show ${model})`);
+  if (modelsDir && mine.length === 0) {
+    // an imported AlexNet or VGG16 runs the paper's presets, matched by its layers (imported-preset.ts)
+    if (!p) throw new Error(`unknown topology "${topology}" for the imported model ${model}: give "auto", the path of a topology file (stages from cut point to cut point, pifarm model show ${model}), or a preset of the paper (${presets.map((x) => x.name).join(', ')}) if ${model} is an AlexNet or a VGG16`);
+    return { kind: 'preset', name: p.name, stages: presetOnImported(loadImportedModel(modelsDir, model), p), devices: p.devices };
+  }
   if (!p) throw new Error(`unknown topology "${topology}"; expected a preset of ${model} (${mine.join(', ')}), "auto", or the path of a topology file`);
   if (p.model !== model) throw new Error(`preset ${topology} is for ${p.model}, but farm.model is ${model}; presets of ${model}: ${mine.join(', ')}`);
   return { kind: 'preset', name: p.name, stages: p.stages, devices: p.devices };

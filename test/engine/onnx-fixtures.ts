@@ -135,3 +135,42 @@ export function matmulHead(): Uint8Array {
   g.op('Softmax', [fc], 'prob', [{ name: 'axis', i: 1 }]);
   return g.bytes(['data_0', [1, 3, 8, 8]], ['prob', [1, 10]]);
 }
+
+const pool2 = (g: Graph, x: string, name: string) => g.op('MaxPool', [x], name, [{ name: 'kernel_shape', ints: [2, 2] }, { name: 'strides', ints: [2, 2] }]);
+const dense = (g: Graph, x: string, name: string, units: number, inputs: number) => g.op('Gemm', [x, g.weight(`${name}_w`, [units, inputs], 0.2), g.weight(`${name}_b`, [units], 0.1)], name, [{ name: 'transB', i: 1 }]);
+
+/** The zoo's VGG16 (Caffe names: conv1_1 .. conv5_3, pool1 .. pool5, fc6 .. fc8, prob), 4 channels wide on a 32x32 input */
+export function vgg16ZooLike(seed = 17): Uint8Array {
+  const g = new Graph(seed);
+  let x = 'data_0';
+  let cin = 3;
+  [2, 2, 3, 3, 3].forEach((convs, b) => {
+    for (let i = 1; i <= convs; i++) {
+      x = g.op('Relu', [g.conv(x, `conv${b + 1}_${i}`, cin, 4)], `relu${b + 1}_${i}`);
+      cin = 4;
+    }
+    x = pool2(g, x, `pool${b + 1}`);
+  });
+  x = g.op('Flatten', [x], 'flatten');
+  x = g.op('Relu', [dense(g, x, 'fc6', 16, 4)], 'relu6');
+  x = g.op('Relu', [dense(g, x, 'fc7', 16, 16)], 'relu7');
+  g.op('Softmax', [dense(g, x, 'fc8', 10, 16)], 'prob', [{ name: 'axis', i: 1 }]);
+  return g.bytes(['data_0', [1, 3, 32, 32]], ['prob', [1, 10]]);
+}
+
+/** The zoo's bvlcalexnet in miniature: five convolutions (LRN after the first two, grouped 2-4-5), three max-pools, fc6 .. fc8 */
+export function alexnetZooLike(seed = 19): Uint8Array {
+  const g = new Graph(seed);
+  const lrn = (x: string, name: string) => g.op('LRN', [x], name, [{ name: 'size', i: 5 }, { name: 'alpha', f: 1e-4 }, { name: 'beta', f: 0.75 }]);
+  let x = lrn(g.op('Relu', [g.conv('data_0', 'conv1', 3, 8, 3, 1, 2)], 'relu1'), 'norm1');
+  x = pool2(g, x, 'pool1');
+  x = pool2(g, lrn(g.op('Relu', [g.conv(x, 'conv2', 8, 8, 3, 2)], 'relu2'), 'norm2'), 'pool2');
+  x = g.op('Relu', [g.conv(x, 'conv3', 8, 8)], 'relu3');
+  x = g.op('Relu', [g.conv(x, 'conv4', 8, 8, 3, 2)], 'relu4');
+  x = pool2(g, g.op('Relu', [g.conv(x, 'conv5', 8, 8, 3, 2)], 'relu5'), 'pool5');
+  x = g.op('Flatten', [x], 'flatten');
+  x = g.op('Relu', [dense(g, x, 'fc6', 16, 8 * 4 * 4)], 'relu6');
+  x = g.op('Relu', [dense(g, x, 'fc7', 16, 16)], 'relu7');
+  g.op('Softmax', [dense(g, x, 'fc8', 10, 16)], 'prob', [{ name: 'axis', i: 1 }]);
+  return g.bytes(['data_0', [1, 3, 64, 64]], ['prob', [1, 10]]);
+}

@@ -1,7 +1,7 @@
 // `pifarm demo`: a preset (or a planner's topology file) as local processes on this machine, frames
 // streamed through it, the report, and the output check against the whole model in one process.
 import { parseFlags, numberFlag, pickFlags, UsageError, type CliCommand } from '../command.js';
-import { loadModelSpec, modelNames } from '../../model/spec.js';
+import { findPreset, loadModelSpec, modelNames } from '../../model/spec.js';
 import { DEFAULT_FRAMES, runDemo } from '../../lab/local-demo.js';
 import { chooseRunTopology, DEFAULT_PRESET } from '../../topology/choose.js';
 import { formatRun } from '../format-run.js';
@@ -11,6 +11,7 @@ import { defaultFramesFor } from '../../sources/open.js';
 import { modelsDirOf } from '../model-import.js';
 import { loadImportedModel } from '../../model/imported.js';
 import { runImportedDemo } from '../../lab/imported-demo.js';
+import { presetOnImported } from '../../topology/imported-preset.js';
 import { writeRunReport } from '../../report/write.js';
 import { parseLoss, parseThrottle, type LossEvent, type ThrottleEvent } from '../../lab/elastic-demo.js';
 
@@ -54,7 +55,9 @@ An imported model (pifarm model import) runs the same way, cut at its cut points
   --stages N           N stages of about equal MACs (default 3), or
   --cuts I,J,...       the cut indexes (pifarm model show NAME) where stages begin
   --replicas R,S,...   replicas per stage (default 1 each)
-  --shards S,T,...     shards per stage: a stage of one dense layer (a Gemm, or MatMul + Add) split by output units`;
+  --shards S,T,...     shards per stage: a stage of one dense layer (a Gemm, or MatMul + Add) split by output units
+  --preset P           the paper's preset on an imported AlexNet or VGG16 (its layers matched: the same
+                       convolutions, max-pools and dense layers), e.g. --preset vgg16-11`;
 
 export const command: CliCommand = {
   name: 'demo',
@@ -168,9 +171,17 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
   const frames = numberFlag(str('frames'), 'frames', str('source') && str('source') !== 'random' ? defaultFramesFor(str('source')!) : 20, { min: 1, integer: true });
   const warmup = numberFlag(str('warmup'), 'warmup', defaultWarmup(frames, str('source')), { min: 0, integer: true });
   if (warmup >= frames) throw new UsageError(`--warmup ${warmup} leaves no frame to measure out of --frames ${frames}`);
-  const cuts = list(str('cuts'), 'cuts');
-  const replicas = list(str('replicas'), 'replicas');
-  const shards = list(str('shards'), 'shards');
+  let cuts = list(str('cuts'), 'cuts');
+  let replicas = list(str('replicas'), 'replicas');
+  let shards = list(str('shards'), 'shards');
+  // --preset P: the paper's topology on an imported AlexNet or VGG16, matched by its layers
+  if (str('preset')) {
+    if (cuts || replicas || shards || str('stages')) throw new UsageError('--preset gives the stages, replicas and shards: leave out --cuts, --stages, --replicas and --shards');
+    const stages = presetOnImported(model, findPreset(str('preset')!));
+    cuts = stages.slice(1).map((st) => model.cuts.findIndex((c) => c.tensor === st.layers[0]));
+    replicas = stages.map((st) => st.replicas);
+    shards = stages.map((st) => st.shards);
+  }
   const r = await runImportedDemo({
     modelsDir,
     model,

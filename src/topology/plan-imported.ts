@@ -15,13 +15,15 @@ export interface ImportedPlan {
   serviceS: number[];
 }
 
-export function planImported(m: ImportedModel, nodes: number, device: DeviceProfile = PI3, cm: CostModel = DEFAULT_COST_MODEL): ImportedPlan {
+/** `segmentS`: measured seconds of each cut range (profile-imported.ts), instead of MACs at the device's GFLOPS. */
+export function planImported(m: ImportedModel, nodes: number, device: DeviceProfile = PI3, cm: CostModel = DEFAULT_COST_MODEL, segmentS?: number[]): ImportedPlan {
   if (nodes < 1) throw new Error(`no node device to run ${m.name} on`);
   let best: ImportedPlan | undefined;
   for (let k = 1; k <= Math.min(nodes, m.cuts.length - 1); k++) {
     const at = balancedCuts(m, k);
     const macs = at.slice(0, -1).map((from, i) => m.cuts.slice(from, at[i + 1]).reduce((a, c) => a + c.macsToNext, 0));
-    const serviceS = macs.map((x) => (2 * x) / (device.gflops * 1e9) + 2 * HOP_OVERHEAD_S);
+    const computeS = segmentS ? at.slice(0, -1).map((from, i) => segmentS.slice(from, at[i + 1]).reduce((a, x) => a + x, 0)) : macs.map((x) => (2 * x) / (device.gflops * 1e9));
+    const serviceS = computeS.map((x) => x + 2 * HOP_OVERHEAD_S);
     const replicas = serviceS.map(() => 1);
     for (let spare = nodes - serviceS.length; spare > 0; spare--) {
       let slow = 0;

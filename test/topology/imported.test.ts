@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { importOnnx } from '../../src/engine/import-onnx.js';
 import { parseTopologyText } from '../../src/topology/file.js';
 import { planImported } from '../../src/topology/plan-imported.js';
+import { profileImportedLocal } from '../../src/topology/profile-imported.js';
+import { spawnSync } from 'node:child_process';
 import { PI3 } from '../../src/topology/cost-model.js';
 import { resnetLike } from '../engine/onnx-fixtures.js';
 
@@ -52,4 +54,22 @@ test('auto for an imported model: every node used, stages between cut points, th
     assert.ok(plan.predictedIps > 0 && Number.isFinite(plan.predictedIps));
   }
   assert.ok(planImported(pkg, 5).predictedIps > planImported(pkg, 1).predictedIps, 'more devices, more IPS');
+});
+
+test('plan --profile local for an imported model: every cut range timed here; the plan follows the measured times, not the MACs', async () => {
+  const { models, pkg } = await mini();
+  const measured = await profileImportedLocal(models, pkg, { runs: 3 });
+  assert.equal(measured.segmentS.length, pkg.cuts.length - 1);
+  assert.ok(measured.segmentS.every((s) => s > 0 && s < 1), measured.segmentS.join(' '));
+  // a range that the MACs call cheap but is measured dear (the GAP at the end: no MACs) takes the replicas
+  const gap = pkg.cuts.findIndex((c) => c.tensor === 'b2_out');
+  const dear = measured.segmentS.map((s, k) => (k === gap ? 1 : s));
+  const plan = planImported(pkg, 4, PI3, undefined, dear);
+  const holding = plan.stages.find((s) => pkg.cuts.findIndex((c) => c.tensor === s.layers[0]) <= gap && pkg.cuts.findIndex((c) => c.tensor === s.layers[1]) > gap)!;
+  assert.equal(holding.replicas, Math.max(...plan.stages.map((s) => s.replicas)));
+  assert.ok(holding.replicas >= 2, JSON.stringify(plan.stages));
+  assert.ok(plan.predictedIps < 5, `the measured 1 s range bounds the farm: ${plan.predictedIps}`);
+  const cli = spawnSync(process.execPath, ['dist/src/cli/main.js', 'plan', '--model', pkg.name, '--models', models, '--devices', '4', '--profile', 'local', '--json'], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(JSON.parse(cli.stdout).plan.yaml, /each node as fast as this machine \(onnxruntime-node on this machine, 1 thread\(s\): every cut range measured\)/);
 });

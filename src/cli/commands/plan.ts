@@ -17,6 +17,7 @@ import { chooseBuild } from '../../engine/builds.js';
 import { localCpu } from '../../engine/index.js';
 import { isImportedModel, loadImportedModel } from '../../model/imported.js';
 import { planImported } from '../../topology/plan-imported.js';
+import { profileImportedLocal } from '../../topology/profile-imported.js';
 import { modelsDirOf } from '../model-import.js';
 
 const HELP = `usage: pifarm plan --model ${modelNames().join('|')} --devices N [-i INVENTORY] [--mix pi3=N,pi4=M]
@@ -47,7 +48,8 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)
   -o FILE           write the topology YAML there (else it is printed)
   --model NAME      may name an imported model (pifarm model import; --models DIR): planned over
-                    its cut points with --devices, --device-gflops, --bandwidth-mbit, --local`;
+                    its cut points with --devices, --device-gflops, --bandwidth-mbit, --local, and
+                    --profile local (each range between cut points timed in onnxruntime here)`;
 
 export const command: CliCommand = {
   name: 'plan',
@@ -83,7 +85,7 @@ export const command: CliCommand = {
     const model = values.model ?? inv?.farm.model ?? preset?.model;
     if (!model) throw new UsageError(`plan: give --model (${modelNames().join(' or ')})\n\n${HELP}`);
     if (!modelNames().includes(model)) {
-      if (isImportedModel(modelsDirOf(values.models), model)) return planImportedModel(model, values);
+      if (isImportedModel(modelsDirOf(values.models), model)) return await planImportedModel(model, values);
       throw new UsageError(`--model: unknown model "${model}"; valid models: ${modelNames().join(', ')}, or one imported into ${modelsDirOf(values.models)} (pifarm model import)`);
     }
     if (preset && preset.model !== model) throw new UsageError(`--preset ${preset.name} is a ${preset.model} preset, not ${model}`);
@@ -207,16 +209,19 @@ function formatPlan(p: Plan, req: PlanRequest): string {
 }
 
 /** `plan --model NAME` of an imported model: the heuristic over its cut points (topology/plan-imported.ts). */
-function planImportedModel(model: string, values: { devices?: string; 'device-gflops'?: string; 'bandwidth-mbit'?: string; local?: boolean; json?: boolean; output?: string; models?: string }): number {
+async function planImportedModel(model: string, values: { devices?: string; 'device-gflops'?: string; 'bandwidth-mbit'?: string; local?: boolean; json?: boolean; output?: string; models?: string; profile?: string }): Promise<number> {
   const pkg = loadImportedModel(modelsDirOf(values.models), model);
+  if (values.profile && values.profile !== 'local') throw new UsageError(`--profile ${values.profile}: an imported model is profiled on this machine only for now (--profile local); the profiler a Pi runs knows the built-in layers`);
   if (values.devices === undefined) throw new UsageError('plan: give --devices N (nodes plus the sender) for an imported model');
   const devices = numberFlag(values.devices, 'devices', 0, { min: 2, integer: true });
   const gflops = values['device-gflops'] !== undefined ? numberFlag(values['device-gflops'], 'device-gflops', 0, { min: 0.001 }) : PI3.gflops;
   const cm = { ...DEFAULT_COST_MODEL, sharedMedium: !values.local, ...(values['bandwidth-mbit'] !== undefined ? { bandwidthMbit: numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 }) } : {}) };
-  const plan = planImported(pkg, devices - 1, { ...PI3, gflops }, cm);
+  const measured = values.profile === 'local' ? await profileImportedLocal(modelsDirOf(values.models), pkg, { log: values.json ? undefined : (m) => console.error(`pifarm: ${m}`) }) : undefined;
+  const plan = planImported(pkg, devices - 1, { ...PI3, gflops }, cm, measured?.segmentS);
   const name = `plan-${model}-${devices}`;
+  const speed = measured ? `each node as fast as this machine (${measured.describe}: every cut range measured)` : `${gflops} GFLOPS each`;
   const yaml = topologyToYaml({ model, name, stages: plan.stages, devices }, [
-    `written by pifarm plan: ${model} (imported) on ${devices} devices (${devices - 1} nodes + the sender), ${gflops} GFLOPS each`,
+    `written by pifarm plan: ${model} (imported) on ${devices} devices (${devices - 1} nodes + the sender), ${speed}`,
     `predicted ${plan.predictedIps.toFixed(3)} IPS (stage counts tried at cut points of about equal MACs; a heuristic, not the exact search of the built-in models)`,
   ]);
   if (values.output) writeFileSync(values.output, yaml);
@@ -225,7 +230,7 @@ function planImportedModel(model: string, values: { devices?: string; 'device-gf
     return 0;
   }
   console.log(table(['stage', 'from', 'to', 'replicas', 'predicted s/frame'], plan.stages.map((s, i) => [s.role, s.layers[0]!, s.layers[1]!, String(s.replicas), plan.serviceS[i]!.toFixed(3)])));
-  console.log(`\npredicted ${plan.predictedIps.toFixed(3)} IPS on ${devices - 1} nodes of ${gflops} GFLOPS\n`);
+  console.log(`\npredicted ${plan.predictedIps.toFixed(3)} IPS on ${devices - 1} nodes, ${speed}\n`);
   console.log(values.output ? `wrote ${values.output}; use it as farm.topology` : yaml.trimEnd());
   return 0;
 }

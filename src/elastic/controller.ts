@@ -10,7 +10,7 @@ import { Peer } from '../runtime/peer.js';
 import type { Sender } from '../runtime/sender.js';
 import type { MoveRecord } from '../report/types.js';
 import type { StageSpec } from '../model/spec.js';
-import { decide, DEFAULT_POLICY, type DeviceView, type ElasticPolicy } from './decide.js';
+import { decide, DEFAULT_POLICY, planFor, type DeviceView, type ElasticPolicy } from './decide.js';
 import { canFinish, type Deployment, type ElasticDriver } from './driver.js';
 import { SpeedMeter } from './speed.js';
 
@@ -77,9 +77,21 @@ export class ElasticController {
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
   }
 
-  /** Starts the first topology on the first devices. */
+  /**
+   * Starts the first topology on the first devices that answer; when fewer answer than it has
+   * processes, the plan for those instead (a Pi that is off at the start is a loss before it).
+   */
   async start(stages: StageSpec[]): Promise<Deployment> {
-    const devices = this.o.driver.devices().slice(0, stages.reduce((a, s) => a + s.replicas * s.shards, 0));
+    const all = this.o.driver.devices();
+    const answering = (await Promise.all(all.map(async (d) => ((await this.o.driver.reachable(d)) ? d : undefined)))).filter((d): d is string => d !== undefined);
+    const processes = stages.reduce((a, s) => a + s.replicas * s.shards, 0);
+    if (answering.length === 0) throw new Error(`none of the ${all.length} device(s) answers: ${all.join(', ')}`);
+    if (answering.length < processes) {
+      const down = all.filter((d) => !answering.includes(d));
+      stages = planFor(this.o.model, answering.length, this.o.profile).stages;
+      this.o.log(`elastic: ${down.join(', ')} do(es) not answer: starting ${stagesText(stages)} on the ${answering.length} that do`);
+    }
+    const devices = answering.slice(0, stages.reduce((a, s) => a + s.replicas * s.shards, 0));
     this.current = await this.o.driver.deploy(stages, devices);
     this.watch(this.current);
     this.o.onDeploy?.(this.current);

@@ -31,14 +31,16 @@ test('a sender Pi streams its camera (a stand-in rpicam-vid) and a video file th
   const cam = await pis.exec('vpi5', `printf '#!/bin/sh\\nexec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc=size=640x480:rate=60 -f mjpeg -q:v 5 pipe:1\\n' > /usr/local/bin/rpicam-vid && chmod 755 /usr/local/bin/rpicam-vid`);
   assert.equal(cam.code, 0, cam.stderr);
   const logs: string[] = [];
-  const r = await runCommand(o, { frames: 30, warmup: 2, rate: 10, inputs: { source: 'camera' }, log: (m) => logs.push(m) });
+  const r = await runCommand(o, { frames: 20, warmup: 2, rate: 5, inputs: { source: 'camera' }, log: (m) => logs.push(m) });
   const j = r.report!;
-  assert.equal(j.completed, 30, logs.join('\n'));
+  assert.equal(j.completed, 20, logs.join('\n'));
   assert.equal(j.sender.source?.describe, 'camera');
-  // taken at 10 a second from a 60 fps camera: the ones in between were skipped, not queued
-  assert.ok((j.sender.source?.skipped ?? 0) > 40, `skipped ${j.sender.source?.skipped}`);
+  // taken at 5 a second from a camera faster than that (60 fps asked; under CI load a virtual Pi's
+  // ffmpeg made 13): the ones in between were skipped, not queued
+  assert.ok((j.sender.source?.fps ?? 0) > 5, `the camera made ${j.sender.source?.fps} frames/s`);
+  assert.ok((j.sender.source?.skipped ?? 0) > 0, `skipped ${j.sender.source?.skipped}`);
   assert.ok(j.check.ok && j.check.compared > 0, `check: ${JSON.stringify(j.check)}`);
-  assert.ok(logs.some((l) => /streaming up to 30 frames from camera/.test(l)), logs.join('\n'));
+  assert.ok(logs.some((l) => /streaming up to 20 frames from camera/.test(l)), logs.join('\n'));
   const left = await pis.exec('vpi5', 'pgrep -a -x ffmpeg; pgrep -a -x rpicam-vid; true');
   assert.equal(left.stdout.trim(), '', `left running on the sender Pi: ${left.stdout}`);
 

@@ -6,7 +6,7 @@
 // of 640x480 JPEGs, interleaved: the latency a source adds (p50/p95 of frame latency, source
 // minus random) and whether the sender kept 30 frames/s while the farm ran.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** `count` JPEGs of w x h: scikit-image's chelsea.png (a real photo) where installed, each a little shifted so none repeats. */
 async function jpegFolder(dir: string, w: number, h: number, count: number): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
     const base = existsSync(PHOTO) ? sharp(PHOTO).resize(w + i, h + i, { fit: 'cover' }).extract({ left: i, top: i, width: w, height: h }) : sharp({ create: { width: w, height: h, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
@@ -74,8 +75,8 @@ export async function run(argv: string[]): Promise<void> {
   sharp.cache(false);
   try {
     console.log(`source bench, ${availableParallelism()} cores, ${frames} frames per measurement, ${rounds} interleaved rounds (medians); input ${existsSync(PHOTO) ? 'chelsea.png (scikit-image) as JPEG' : 'gaussian noise as JPEG (python3-skimage not installed)'}, to ${INPUT[1]}x${INPUT[0]}`);
-    const vga = await jpegFolder(dir, 640, 480, 24);
-    const hd = await jpegFolder(dir, 1920, 1080, 24);
+    const vga = await jpegFolder(join(dir, 'vga'), 640, 480, 24);
+    const hd = await jpegFolder(join(dir, 'hd'), 1920, 1080, 24);
     const mjpeg = join(dir, 'clip.mjpeg');
     const ff = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x480:rate=30', '-frames:v', String(frames), '-f', 'mjpeg', '-q:v', '5', mjpeg]);
     if (ff.status !== 0) throw new Error(`ffmpeg could not make the MJPEG clip: ${ff.stderr}`);
@@ -91,18 +92,15 @@ export async function run(argv: string[]): Promise<void> {
       const d = got.get(name)!;
       console.log(`  ${name.padEnd(28)} ${median(d.map((x) => x.fps)).toFixed(1).padStart(7)} frames/s  CPU ${median(d.map((x) => x.cpuMsPerFrame)).toFixed(2)} ms/frame (${cpu === 'self' ? 'this process, libvips threads included' : 'the ffmpeg process'})  rounds ${d.map((x) => x.fps.toFixed(0)).join(' ')}`);
     }
-    await farmWithSource(vga, dir, Number(values['farm-frames']), rounds);
+    await farmWithSource(join(dir, 'vga'), Number(values['farm-frames']), rounds);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The local alexnet-6 farm at 30 frames/s: random frames against the 640x480 JPEGs, interleaved. */
-async function farmWithSource(files: string[], dir: string, frames: number, rounds: number): Promise<void> {
+async function farmWithSource(folder: string, frames: number, rounds: number): Promise<void> {
   const { model, stages } = presetStages('alexnet-6');
-  const folder = join(dir, 'vga');
-  spawnSync('mkdir', ['-p', folder]);
-  for (const f of files) spawnSync('cp', [f, folder]);
   const runs: Record<'random' | 'jpeg', { p50: number; p95: number; ips: number }[]> = { random: [], jpeg: [] };
   for (let r = 0; r < rounds; r++) {
     for (const kind of ['random', 'jpeg'] as const) {

@@ -9,7 +9,7 @@ import type { DeviceProfile } from '../topology/cost-model.js';
 import { Peer } from '../runtime/peer.js';
 import type { Sender } from '../runtime/sender.js';
 import type { MoveRecord } from '../report/types.js';
-import type { StageSpec } from '../model/spec.js';
+import { processCount, type StageSpec } from '../model/spec.js';
 import { decide, DEFAULT_POLICY, planFor, type DeviceView, type ElasticPolicy } from './decide.js';
 import { canFinish, type Deployment, type ElasticDriver } from './driver.js';
 import { SpeedMeter } from './speed.js';
@@ -84,14 +84,13 @@ export class ElasticController {
   async start(stages: StageSpec[]): Promise<Deployment> {
     const all = this.o.driver.devices();
     const answering = (await Promise.all(all.map(async (d) => ((await this.o.driver.reachable(d)) ? d : undefined)))).filter((d): d is string => d !== undefined);
-    const processes = stages.reduce((a, s) => a + s.replicas * s.shards, 0);
     if (answering.length === 0) throw new Error(`none of the ${all.length} device(s) answers: ${all.join(', ')}`);
-    if (answering.length < processes) {
+    if (answering.length < processCount(stages)) {
       const down = all.filter((d) => !answering.includes(d));
       stages = planFor(this.o.model, answering.length, this.o.profile).stages;
       this.o.log(`elastic: ${down.join(', ')} do(es) not answer: starting ${stagesText(stages)} on the ${answering.length} that do`);
     }
-    const devices = answering.slice(0, stages.reduce((a, s) => a + s.replicas * s.shards, 0));
+    const devices = answering.slice(0, processCount(stages));
     this.current = await this.o.driver.deploy(stages, devices);
     this.watch(this.current);
     this.o.onDeploy?.(this.current);

@@ -6,6 +6,7 @@
 // of many small ranges is a little overestimated.
 import { importedStage } from '../engine/imported-stage.js';
 import type { ImportedModel } from '../model/imported.js';
+import { medianSeconds } from './profile.js';
 
 export interface ImportedProfile {
   /** seconds per frame of each range cut k -> cut k+1 */
@@ -24,15 +25,7 @@ export async function profileImportedLocal(modelsDir: string, m: ImportedModel, 
     try {
       const dims = from.dims.map((d) => (d < 0 ? 1 : d));
       const x = new ort.Tensor('float32', new Float32Array(dims.reduce((a, d) => a * d, 1)).fill(0.5), dims);
-      const feed = { [from.tensor]: x };
-      await session.run(feed);
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const t0 = performance.now();
-        await session.run(feed);
-        times.push((performance.now() - t0) / 1000);
-      }
-      segmentS.push(times.sort((a, b) => a - b)[Math.floor(runs / 2)]!);
+      segmentS.push(await medianSeconds(() => session.run({ [from.tensor]: x }), runs));
     } finally {
       await session.release();
     }

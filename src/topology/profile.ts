@@ -15,6 +15,18 @@ export interface ProfileOptions {
   runs?: number;
 }
 
+/** One warm-up run, then `runs` timed ones: the median, in seconds. */
+export async function medianSeconds(run: () => Promise<unknown>, runs: number): Promise<number> {
+  await run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
 export async function profileLocal(model: string, opts: ProfileOptions = {}): Promise<DeviceProfile> {
   const spec = loadModelSpec(model);
   const engine = await createEngine(opts.engine ?? 'onnx', opts.threads !== undefined ? { threads: opts.threads } : {});
@@ -26,15 +38,7 @@ export async function profileLocal(model: string, opts: ProfileOptions = {}): Pr
     const block = await engine.load({ model: spec, layers: [li.layer.name], seed: DEFAULT_SEED, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
     try {
       const input = new Float32Array(size(block.inputShape)).fill(0.5);
-      await block.run(input);
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const t0 = performance.now();
-        await block.run(input);
-        times.push((performance.now() - t0) / 1000);
-      }
-      times.sort((a, b) => a - b);
-      layerSeconds[li.layer.name] = times[Math.floor(times.length / 2)]!;
+      layerSeconds[li.layer.name] = await medianSeconds(() => block.run(input), runs);
     } finally {
       await block.dispose();
     }

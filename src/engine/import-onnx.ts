@@ -1,9 +1,10 @@
 // `pifarm model import FILE.onnx`: a trained model as a pifarm model package. The graph is read
 // (onnx-read.ts), post-processing that is not a tensor (ONNX-ML ZipMap) is cut off, onnxruntime
 // checks that it can run every operator, one run on a blank input tells the shape of every cut
-// tensor and of every Conv/Gemm/MatMul output (for MACs), and the package is written under the
-// models folder: the original file (named by its hash) and meta.json. Written into a temporary
-// folder and renamed when complete, so a failed import leaves nothing.
+// tensor and of every float tensor (for MACs and each cut range's work, segment-work.ts), and
+// the package is written under the models folder: the original file (named by its hash) and
+// meta.json. Written into a temporary folder and renamed when complete, so a failed import leaves
+// nothing.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -12,6 +13,7 @@ import { findCuts, describeNode, stageNodes } from '../model/onnx-cuts.js';
 import { OnnxReadError, readOnnx, type OnnxModel } from '../model/onnx-read.js';
 import { inlineExternalData } from './onnx-external.js';
 import { probeModel, stageModel } from './onnx-stage.js';
+import { floatTensors, segmentWork } from './segment-work.js';
 import type { ImportedModel, Preprocess } from '../model/imported.js';
 import { META_FILE } from '../model/imported.js';
 
@@ -103,7 +105,7 @@ export async function importGraph(bytes: Uint8Array, file: string, format: Impor
   const ort = (await import('onnxruntime-node')) as Ort;
 
   const weighed = m.nodes.map((_, i) => i).filter((i) => ['Conv', 'Gemm', 'MatMul'].includes(m.nodes[i]!.op));
-  const extra = [...new Set([...cuts.cuts.slice(1, -1).map((c) => c.tensor), ...weighed.flatMap((i) => m.nodes[i]!.outputs.slice(0, 1))])];
+  const extra = [...new Set([...cuts.cuts.slice(1, -1).map((c) => c.tensor), ...floatTensors(m, input.name, cuts.constantNodes)])];
   const probe = await session(ort, probeModel(m, extra), m, file);
   const inDims = input.dims.map((x, i) => (i === 0 && x < 0 ? 1 : x));
   const feed = { [input.name]: new ort.Tensor('float32', new Float32Array(inDims.reduce((a, x) => a * x, 1)), inDims) };
@@ -140,7 +142,15 @@ export async function importGraph(bytes: Uint8Array, file: string, format: Impor
       const dims = k === 0 ? inDims : dimsOf(c.tensor) ?? [];
       const next = cuts.cuts[k + 1];
       const inside = next ? stageNodes(m, cuts, c, next) : [];
-      return { tensor: c.tensor, after: c.after, dims, bytes: dims.reduce((a, x) => a * x, 1) * 4, macsToNext: inside.reduce((a, i) => a + macs[i]!, 0), opsToNext: inside.map((i) => m.nodes[i]!.op) };
+      return {
+        tensor: c.tensor,
+        after: c.after,
+        dims,
+        bytes: dims.reduce((a, x) => a * x, 1) * 4,
+        macsToNext: inside.reduce((a, i) => a + macs[i]!, 0),
+        opsToNext: inside.map((i) => m.nodes[i]!.op),
+        ...(next ? { workToNext: segmentWork(m, inside, cuts.constantNodes, (t) => (t === input.name ? inDims : dimsOf(t))) } : {}),
+      };
     }),
     notes,
     ...(labels ? { labels } : {}),

@@ -20,7 +20,7 @@ export function importedStage(modelsDir: string, pkg: ImportedModel, from: numbe
 }
 
 /** A stage's dense layer: its weights B (transposed or not) and its bias, initializers all. */
-interface DenseLayer {
+export interface DenseLayer {
   weights: string;
   transB: boolean;
   bias?: string;
@@ -31,7 +31,7 @@ interface DenseLayer {
  * 2-D initializer, or a MatMul by a 2-D initializer and an Add of a bias initializer (how Keras
  * and PyTorch exports often write a dense layer): the imported twins of a built-in dense layer.
  */
-function denseLayer(m: OnnxModel, nodes: number[], what: string): DenseLayer | string {
+export function denseLayer(m: OnnxModel, nodes: number[], what: string): DenseLayer | string {
   const body = nodes.map((i) => m.nodes[i]!).filter((n) => n.op !== 'Constant');
   const twoD = (name: string | undefined) => (name !== undefined && m.initializers.get(name)?.dims.length === 2 ? name : undefined);
   const [n, add] = body;

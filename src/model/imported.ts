@@ -26,6 +26,20 @@ export interface ImportedCut {
   macsToNext: number;
   /** the operators from here to the next cut, in graph order (what a preset's blocks are matched on) */
   opsToNext?: string[];
+  /** what the nodes from here to the next cut hold and move: the cost model's inputs (packages imported before it lack it) */
+  workToNext?: SegmentWork;
+}
+
+/** The cost model's view of the nodes between two neighbouring cut points (engine/segment-work.ts). */
+export interface SegmentWork {
+  /** bytes of every weight (initializer) the nodes read */
+  weightBytes: number;
+  /** input + output bytes of every convolution, pooling and LRN node, summed: the activation traffic */
+  activationBytes: number;
+  /** the largest input + output pair of one node */
+  largestPairBytes: number;
+  /** output units, when the nodes are one dense layer that splits into shards */
+  denseUnits?: number;
 }
 
 export interface ImportedModel {
@@ -73,6 +87,13 @@ export function loadImportedModel(modelsDir: string, name: string): ImportedMode
 /** The graph file of a package. */
 export function graphPath(modelsDir: string, m: ImportedModel): string {
   return join(modelsDir, m.name, m.graphFile);
+}
+
+/** The work of cut range k -> k+1; a package imported before pifarm recorded it is imported again. */
+export function segmentWork(m: ImportedModel, k: number): SegmentWork {
+  const w = m.cuts[k]?.workToNext;
+  if (!w) throw new ImportedModelError(`${m.name}: the package does not say what each cut range holds and moves (it was imported by an older pifarm); import it again with pifarm model import`);
+  return w;
 }
 
 /** Cut indexes (0 first, the output last) splitting the model into `n` stages of about equal MACs. */

@@ -119,16 +119,35 @@ export function usableMb(d: DeviceProfile): number {
   return d.ramMb - OS_RESERVED_MB;
 }
 
+/** What a layer (or a range of an imported graph) does per frame: the inputs of the time formula. */
+export interface Work {
+  macs: number;
+  /** input + output bytes read and written (0 for a dense layer, whose time is its weights) */
+  activationBytes: number;
+  weightBytes: number;
+}
+
+/** Seconds for `w` (or its 1/shards slice) on a device; `pages` when the process pages. */
+export function workSeconds(w: Work, d: DeviceProfile, shards = 1, pages = false): number {
+  const scale = d.gflops / PI3_EFFECTIVE_GFLOPS;
+  const compute = (2 * w.macs) / shards / (PI3_PEAK_FLOPS * scale);
+  const activations = w.activationBytes / (PI3_ACTIVATION_BW * scale);
+  const weights = (w.weightBytes / shards / (PI3_WEIGHT_BW * scale)) * (pages ? PAGING_SLOWDOWN : 1);
+  return compute + activations + weights;
+}
+
 /** Seconds for one layer (or its 1/shards slice) on a device; `pages` when the process pages. */
 export function layerSeconds(l: LayerInfo, d: DeviceProfile, shards = 1, pages = false): number {
   const measured = d.layerSeconds?.[l.layer.name];
   if (measured !== undefined) return (measured / shards) * (pages ? PAGING_SLOWDOWN : 1);
+  const activationBytes = l.layer.type === 'dense' ? 0 : size(l.inShape) * FLOAT_BYTES + l.outBytes;
+  return workSeconds({ macs: l.macs, activationBytes, weightBytes: l.paramBytes }, d, shards, pages);
+}
+
+/** An instance's own work per frame beyond its layers: receiving its full input, sending its slice of the output (copying both once). */
+export function ioSeconds(inBytes: number, outBytes: number, d: DeviceProfile): number {
   const scale = d.gflops / PI3_EFFECTIVE_GFLOPS;
-  const inBytes = size(l.inShape) * FLOAT_BYTES;
-  const compute = (2 * l.macs) / shards / (PI3_PEAK_FLOPS * scale);
-  const activations = (l.layer.type === 'dense' ? 0 : inBytes + l.outBytes) / (PI3_ACTIVATION_BW * scale);
-  const weights = (l.paramBytes / shards / (PI3_WEIGHT_BW * scale)) * (pages ? PAGING_SLOWDOWN : 1);
-  return compute + activations + weights;
+  return (2 * HOP_OVERHEAD_S) / scale + (inBytes + outBytes) / (PI3_ACTIVATION_BW * scale);
 }
 
 export interface StageCost {
@@ -187,12 +206,7 @@ export function stageCost(info: StageInfo, d: DeviceProfile, cm: CostModel = DEF
   const pages = weightsMb > PAGING_THRESHOLD * usableMb(d);
   const memoryMb = stageMemoryMb(info, cm);
   const compute = info.layers.reduce((a, l) => a + layerSeconds(l, d, stage.shards, pages), 0);
-  // an instance receives its full input and sends its slice of the output, copying both once
-  const inBytes = info.inBytes / stage.shards;
-  const outBytes = info.outBytes / stage.shards;
-  const scale = d.gflops / PI3_EFFECTIVE_GFLOPS;
-  const io = 2 * HOP_OVERHEAD_S / scale + (inBytes + outBytes) / (PI3_ACTIVATION_BW * scale);
-  const serviceS = compute + io;
+  const serviceS = compute + ioSeconds(info.inBytes / stage.shards, info.outBytes / stage.shards, d);
   return { serviceS, computeS: compute, ips: stage.replicas / serviceS, memoryMb, fits: memoryMb <= usableMb(d), pages, weightsMb };
 }
 
@@ -246,7 +260,11 @@ export function evaluateTopology(model: string, stages: StageSpec[], cm: CostMod
     const d = Array.isArray(devices) ? devices[i]! : devices;
     return { ...stageCost(info, d, cm), role: info.stage.role, layers: info.stage.layers, replicas: info.stage.replicas, shards: info.stage.shards, device: d.name, inBytes: info.inBytes };
   });
-  const bytes = networkBytes(infos);
+  return evaluationOf(model, per, networkBytes(infos), cm);
+}
+
+/** The evaluation of costed stages whose frames put `bytes` on the network: the slowest stage or the network bounds it. */
+export function evaluationOf(model: string, per: StageEvaluation[], bytes: number, cm: CostModel): Evaluation {
   const net = networkIps(bytes, cm);
   const worst = per.reduce((a, s) => (s.ips < a.ips ? s : a));
   const predictedIps = Math.min(worst.ips, net);

@@ -1,41 +1,42 @@
-// `topology: auto` for an imported model. Not the exact search the built-in models get (that
-// needs each operator's cost on a Pi, which only the built-in layer types have), a heuristic on
-// the package's cut points: for every stage count k, the k stages of about equal MACs; the nodes
-// left over go one at a time to the stage with the most MACs per replica; the k with the highest
-// predicted IPS wins (fewer stages on ties). A stage's time is 2 x its MACs at the device's
-// effective GFLOPS plus the per-message overhead; the shared medium carries every cut tensor sent.
-import { balancedCuts, type ImportedModel } from '../model/imported.js';
-import type { StageSpec } from '../model/spec.js';
-import { DEFAULT_COST_MODEL, HOP_OVERHEAD_S, networkIps, PI3, type CostModel, type DeviceProfile } from './cost-model.js';
+// `topology: auto` and `pifarm plan --model NAME` for an imported model: the same exact search as
+// the built-in models (plan.ts, plan-search.ts) over the ranges between the graph's cut points,
+// each costed from what the import recorded (imported-cost.ts): MACs, weights, activation
+// traffic, memory; a range that is one dense layer may be split into shards. Stages are named s0,
+// s1, ... (a graph's tensor names are not role names).
+import type { ImportedModel } from '../model/imported.js';
+import { processCount, type StageSpec } from '../model/spec.js';
+import { MB } from './cost-model.js';
+import { evaluateImported, importedSegments } from './imported-cost.js';
+import { searchMethod, searchPlan, type Plan, type PlanRequest } from './plan.js';
+import { assignHosts } from './plan-pick.js';
 
-export interface ImportedPlan {
-  stages: StageSpec[];
-  predictedIps: number;
-  /** per stage: predicted seconds per frame on one device */
-  serviceS: number[];
-}
-
-/** `segmentS`: measured seconds of each cut range (profile-imported.ts), instead of MACs at the device's GFLOPS. */
-export function planImported(m: ImportedModel, nodes: number, device: DeviceProfile = PI3, cm: CostModel = DEFAULT_COST_MODEL, segmentS?: number[]): ImportedPlan {
-  if (nodes < 1) throw new Error(`no node device to run ${m.name} on`);
-  let best: ImportedPlan | undefined;
-  for (let k = 1; k <= Math.min(nodes, m.cuts.length - 1); k++) {
-    const at = balancedCuts(m, k);
-    const macs = at.slice(0, -1).map((from, i) => m.cuts.slice(from, at[i + 1]).reduce((a, c) => a + c.macsToNext, 0));
-    const computeS = segmentS ? at.slice(0, -1).map((from, i) => segmentS.slice(from, at[i + 1]).reduce((a, x) => a + x, 0)) : macs.map((x) => (2 * x) / (device.gflops * 1e9));
-    const serviceS = computeS.map((x) => x + 2 * HOP_OVERHEAD_S);
-    const replicas = serviceS.map(() => 1);
-    for (let spare = nodes - serviceS.length; spare > 0; spare--) {
-      let slow = 0;
-      serviceS.forEach((s, i) => {
-        if (s / replicas[i]! > serviceS[slow]! / replicas[slow]!) slow = i;
-      });
-      replicas[slow]!++;
-    }
-    const bytes = at.reduce((a, c) => a + m.cuts[c]!.bytes, 0);
-    const ips = Math.min(...serviceS.map((s, i) => replicas[i]! / s), networkIps(bytes, cm));
-    const stages = at.slice(0, -1).map((from, i) => ({ role: `s${i}`, layers: [m.cuts[from]!.tensor, m.cuts[at[i + 1]!]!.tensor], replicas: replicas[i]!, shards: 1 }));
-    if (!best || ips > best.predictedIps * (1 + 1e-9)) best = { stages, predictedIps: ips, serviceS };
-  }
-  return best!;
+export function planImported(m: ImportedModel, req: Omit<PlanRequest, 'model'>): Plan {
+  const t0 = performance.now();
+  const { sp, picked, spareGiven, classes, cm, states, candidates } = searchPlan(importedSegments(m), { ...req, model: m.name }, m.name);
+  const stages: StageSpec[] = picked.map((p, i) => ({ role: `s${i}`, layers: [m.cuts[p.from]!.tensor, m.cuts[p.to]!.tensor], replicas: p.replicas, shards: p.shards }));
+  const profiles = picked.map((p) => classes[p.cls]!.profile);
+  const total = sp.counts.reduce((a, b) => a + b, 0);
+  const evaluation = evaluateImported(m, stages, cm, profiles);
+  const reasons = [
+    `${m.name} is cut only at its ${m.cuts.length - 2} cut points (tensors every path from input to output passes through); the search tried every run of the ${sp.L} ranges between them`,
+    ...evaluation.stages.filter((s) => s.shards > 1).map((s) => `${s.role} (${s.layers.join('..')}) is one dense layer of ${s.weightsMb.toFixed(1)} MB per shard, split in ${s.shards}: each process holds and reads 1/${s.shards} of its weights`),
+    ...[...spareGiven].map(([at, n]) => `${stages[at]!.role} got ${n} more replica(s) from the devices the optimum left over (the slowest stage of their class)`),
+    `bottleneck: ${evaluation.bottleneck.why}`,
+    `memory per process: ${evaluation.stages.map((s) => `${s.role} ${s.memoryMb.toFixed(0)} MB`).join(', ')} (every weight of an imported stage is an onnxruntime initializer; ${(m.params * 4 / MB).toFixed(0)} MB of weights in all)`,
+  ];
+  const plan: Plan = {
+    model: m.name,
+    name: `plan-${m.name}-${total + 1}`,
+    stages,
+    stageDevices: profiles.map((p) => p.name),
+    evaluation,
+    devices: total + 1,
+    unusedDevices: total - processCount(stages),
+    search: { method: searchMethod(sp, 'cut-point'), states, candidates, ms: 0 },
+    reasons,
+  };
+  const hosts = assignHosts(classes, picked);
+  if (hosts) plan.hosts = hosts;
+  plan.search.ms = performance.now() - t0;
+  return plan;
 }

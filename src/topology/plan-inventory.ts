@@ -1,10 +1,13 @@
 // Planning for an inventory (farm.topology: auto): the inventory's hosts become device classes
 // (hosts with the same gflops and RAM are one class; a host with slots: N counts N times) and the
-// plan's instances are placed on them in inventory order. The sender's host computes nothing.
+// plan's instances are placed on them in inventory order. An imported model is planned over its
+// cut points (plan-imported.ts) on the same classes. The sender's host computes nothing.
 import type { Inventory } from '../inventory/types.js';
 import { allOnControlMachine } from '../inventory/control-machine.js';
 import { PI3, type DeviceProfile } from './cost-model.js';
 import { planTopology, PlanError, type DeviceClass, type Plan } from './plan.js';
+import { planImported } from './plan-imported.js';
+import { loadImportedModel } from '../model/imported.js';
 
 export interface InventoryPlanOptions {
   bandwidthMbit?: number;
@@ -41,6 +44,8 @@ export function planForInventory(inv: Inventory, opts: InventoryPlanOptions = {}
   const classes = inventoryClasses(inv, opts.profile);
   if (!classes.length) throw new PlanError(`${inv.file}: topology "auto" found no hosts to run nodes on`);
   const allLocal = allOnControlMachine(inv.hosts);
-  const plan = planTopology({ model: inv.farm.model, classes, sharedMedium: !allLocal, ...(opts.bandwidthMbit !== undefined ? { bandwidthMbit: opts.bandwidthMbit } : {}) });
+  const req = { classes, sharedMedium: !allLocal, ...(opts.bandwidthMbit !== undefined ? { bandwidthMbit: opts.bandwidthMbit } : {}) };
+  // farm.modelsDir is set for an imported model only (inventory/load.ts)
+  const plan = inv.farm.modelsDir ? planImported(loadImportedModel(inv.farm.modelsDir, inv.farm.model), req) : planTopology({ model: inv.farm.model, ...req });
   return plan as Plan & { hosts: string[][] };
 }

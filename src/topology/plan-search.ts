@@ -1,11 +1,31 @@
-// The planner's search phase: exact dynamic programming over layer boundaries (see plan.ts). A
-// state is (layers done, devices used of each class); its value is the Pareto set of partial
+// The planner's search phase: exact dynamic programming over segment boundaries (see plan.ts). A
+// state is (segments done, devices used of each class); its value is the Pareto set of partial
 // pipelines. The result is the frontier of complete pipelines, one Pareto set per devices-used
 // vector, from which plan-pick.ts chooses.
-import { loadModelSpec, type StageSpec } from '../model/spec.js';
-import { stageInfos } from '../model/shapes.js';
-import { modelLayers, networkIps, stageCost, transferSeconds, type CostModel } from './cost-model.js';
+import { networkIps, transferSeconds, type CostModel, type DeviceProfile } from './cost-model.js';
 import type { DeviceClass } from './plan.js';
+
+/**
+ * What the search cuts: a chain of segments (a built-in model's layers, builtin-segments.ts, or
+ * the ranges between an imported graph's cut points, imported-cost.ts), any contiguous run of
+ * which is a stage.
+ */
+export interface Segments {
+  readonly count: number;
+  /** bytes of the model's output (what the last stage sends the sender) */
+  readonly outBytes: number;
+  /** output units when segment i alone is one dense layer, which may be split into shards */
+  denseUnits(i: number): number | undefined;
+  /** one instance of the stage [from, to) in `shards` shards on `device` */
+  stage(from: number, to: number, shards: number, device: DeviceProfile, cm: CostModel): StageOption;
+}
+
+export interface StageOption {
+  serviceS: number;
+  /** bytes the stage receives per frame (every shard its copy) */
+  bytesIn: number;
+  fits: boolean;
+}
 
 /** the largest split of one dense layer the planner considers */
 export const MAX_SHARDS = 8;
@@ -42,28 +62,24 @@ export function covers(a: Key, b: Key, full: boolean): boolean {
   return a.ips > b.ips || a.bytes < b.bytes || a.stages < b.stages || a.latency <= b.latency;
 }
 
-/** The search's context: the layers, the device classes, their cost of each possible stage. */
+/** The search's context: the segments, the device classes, their cost of each possible stage. */
 export class SearchSpace {
-  readonly layers: ReturnType<typeof modelLayers>;
   readonly L: number;
   readonly counts: number[];
   /** mixed-radix index of the used-devices vector */
   readonly radix: number[];
   readonly stride: number[];
   readonly nUsed: number;
-  private readonly options: ({ serviceS: number; bytesIn: number; fits: boolean } | undefined)[] = [];
-  private readonly spec;
+  private readonly options: (StageOption | undefined)[] = [];
 
   constructor(
-    readonly model: string,
+    readonly segments: Segments,
     readonly classes: DeviceClass[],
     readonly cm: CostModel,
     /** seconds; Infinity: no cap */
     readonly cap: number,
   ) {
-    this.spec = loadModelSpec(model);
-    this.layers = modelLayers(model);
-    this.L = this.layers.length;
+    this.L = segments.count;
     this.counts = classes.map((c) => c.count);
     this.radix = this.counts.map((c) => c + 1);
     this.nUsed = this.radix.reduce((a, b) => a * b, 1);
@@ -74,15 +90,12 @@ export class SearchSpace {
     return this.cap !== Infinity;
   }
 
-  /** A stage of layers [from, to) on one device of class `cls` in `shards` shards, costed once. */
-  option(from: number, to: number, cls: number, shards: number): { serviceS: number; bytesIn: number; fits: boolean } {
+  /** A stage of segments [from, to) on one device of class `cls` in `shards` shards, costed once. */
+  option(from: number, to: number, cls: number, shards: number): StageOption {
     const key = ((from * (this.L + 1) + to) * this.classes.length + cls) * (MAX_SHARDS + 1) + shards;
     let o = this.options[key];
     if (!o) {
-      const stage: StageSpec = { role: 'x', layers: this.layers.slice(from, to).map((l) => l.layer.name), replicas: 1, shards };
-      const info = stageInfos(this.spec, [stage])[0]!;
-      const c = stageCost(info, this.classes[cls]!.profile, this.cm);
-      o = { serviceS: c.serviceS, bytesIn: info.inBytes, fits: c.fits };
+      o = this.segments.stage(from, to, shards, this.classes[cls]!.profile, this.cm);
       this.options[key] = o;
     }
     return o;
@@ -98,7 +111,7 @@ export class SearchSpace {
   }
 
   get lastOut(): number {
-    return this.layers[this.L - 1]!.outBytes;
+    return this.segments.outBytes;
   }
 
   /** The best single stage (the whole model replicated on every device of one class): a lower bound that prunes. */
@@ -122,7 +135,7 @@ export interface SearchResult {
 
 /** Every non-dominated pipeline over all cuts, replicas and shards whose stage IPS reaches `floor`. */
 export function searchPipelines(sp: SearchSpace, floor: number): SearchResult {
-  const { L, nUsed, layers, counts, stride } = sp;
+  const { L, nUsed, counts, stride } = sp;
   const full = sp.capped;
   const frontier: (Entry[] | undefined)[] = new Array((L + 1) * nUsed);
   frontier[0] = [{ ips: Infinity, bytes: 0, stages: 0, latency: 0, prev: null, stage: null }];
@@ -140,8 +153,8 @@ export function searchPipelines(sp: SearchSpace, floor: number): SearchResult {
       let ceiling = 0;
       for (const e of here) ceiling = Math.max(ceiling, e.ips);
       for (let to = from + 1; to <= L; to++) {
-        const single = to - from === 1 && layers[from]!.layer.type === 'dense';
-        const maxShards = single ? Math.min(MAX_SHARDS, layers[from]!.layer.units!) : 1;
+        const units = to - from === 1 ? sp.segments.denseUnits(from) : undefined;
+        const maxShards = units ? Math.min(MAX_SHARDS, units) : 1;
         for (let cls = 0; cls < counts.length; cls++) {
           const free = counts[cls]! - used[cls]!;
           for (let shards = 1; shards <= Math.min(maxShards, free); shards++) {

@@ -15,8 +15,9 @@
 // replica at a time, to the slowest stage of their class (the paper's rule).
 import { processCount, type StageSpec } from '../model/spec.js';
 import type { LayerInfo } from '../model/shapes.js';
-import { DEFAULT_COST_MODEL, PI3, evaluateTopology, type CostModel, type DeviceProfile, type Evaluation } from './cost-model.js';
-import { SearchSpace, searchPipelines } from './plan-search.js';
+import { DEFAULT_COST_MODEL, PI3, evaluateTopology, modelLayers, networkIps, type CostModel, type DeviceProfile, type Evaluation } from './cost-model.js';
+import { SearchSpace, searchPipelines, type PickedStage, type Segments } from './plan-search.js';
+import { builtInSegments } from './builtin-segments.js';
 import { assignHosts, giveSpare, pickBest, stagesOf } from './plan-pick.js';
 import { roleName } from './plan-names.js';
 import { explainPlan } from './plan-explain.js';
@@ -85,21 +86,39 @@ export function costModelOf(req: PlanRequest): CostModel {
   return { bandwidthMbit: req.bandwidthMbit ?? DEFAULT_COST_MODEL.bandwidthMbit, sharedMedium: req.sharedMedium ?? DEFAULT_COST_MODEL.sharedMedium, strictMemory: req.strictMemory ?? false };
 }
 
-export function planTopology(req: PlanRequest): Plan {
-  const t0 = performance.now();
+/** The search's choice over some segments, before its stages are named: what both planners share. */
+export interface SearchedPlan {
+  sp: SearchSpace;
+  picked: PickedStage[];
+  /** replicas given to each stage index from the devices the optimum left over */
+  spareGiven: Map<number, number>;
+  classes: DeviceClass[];
+  cm: CostModel;
+  states: number;
+  candidates: number;
+}
+
+/** The exact search over `segments` for the request's devices (nodes of `what`, for errors). */
+export function searchPlan(segments: Segments, req: PlanRequest, what: string): SearchedPlan {
   const classes = requestClasses(req);
   const cm = costModelOf(req);
-  const sp = new SearchSpace(req.model, classes, cm, req.maxLatencyS ?? Infinity);
-  const result = searchPipelines(sp, pruningFloor(req, sp, classes));
+  const sp = new SearchSpace(segments, classes, cm, req.maxLatencyS ?? Infinity);
+  const result = searchPipelines(sp, pruningFloor(segments, req, sp, classes, what));
   const best = pickBest(sp, result);
   if (!best) {
     const total = sp.counts.reduce((a, b) => a + b, 0);
     const within = sp.capped ? ` within a latency of ${(sp.cap * 1000).toFixed(0)} ms` : '';
-    throw new PlanError(`no topology of ${req.model} fits ${total} node device(s) of ${classes.map((c) => `${c.profile.name} (${c.profile.ramMb} MB)`).join(', ')}${within}; add devices or RAM${sp.capped ? ', or allow more latency' : ''}`);
+    throw new PlanError(`no topology of ${what} fits ${total} node device(s) of ${classes.map((c) => `${c.profile.name} (${c.profile.ramMb} MB)`).join(', ')}${within}; add devices or RAM${sp.capped ? ', or allow more latency' : ''}`);
   }
   const picked = stagesOf(best);
   const spareGiven = giveSpare(sp, picked);
-  const layers = sp.layers;
+  return { sp, picked, spareGiven, classes, cm, states: result.states, candidates: result.candidates };
+}
+
+export function planTopology(req: PlanRequest): Plan {
+  const t0 = performance.now();
+  const { sp, picked, spareGiven, classes, cm, states, candidates } = searchPlan(builtInSegments(req.model), req, req.model);
+  const layers = modelLayers(req.model);
   const stages: StageSpec[] = picked.map((p) => ({ role: roleName(layers.slice(p.from, p.to) as LayerInfo[], layers), layers: layers.slice(p.from, p.to).map((l) => l.layer.name), replicas: p.replicas, shards: p.shards }));
   const profiles = picked.map((p) => classes[p.cls]!.profile);
   const total = sp.counts.reduce((a, b) => a + b, 0);
@@ -111,7 +130,7 @@ export function planTopology(req: PlanRequest): Plan {
     evaluation: evaluateTopology(req.model, stages, cm, profiles),
     devices: total + 1,
     unusedDevices: total - processCount(stages),
-    search: { method: `exact dynamic programming over layer cuts with Pareto sets of (stage IPS, network bytes, stages${sp.capped ? ', latency' : ''})`, states: result.states, candidates: result.candidates, ms: 0 },
+    search: { method: searchMethod(sp, 'layer'), states, candidates, ms: 0 },
     reasons: [],
   };
   plan.reasons = explainPlan(plan, profiles, spareGiven, cm);
@@ -121,17 +140,28 @@ export function planTopology(req: PlanRequest): Plan {
   return plan;
 }
 
+export function searchMethod(sp: SearchSpace, cut: string): string {
+  return `exact dynamic programming over ${cut} cuts with Pareto sets of (stage IPS, network bytes, stages${sp.capped ? ', latency' : ''})`;
+}
+
+/** The predicted IPS of the picked stages: the slowest stage or the network. */
+function pickedIps(sp: SearchSpace, picked: PickedStage[]): number {
+  const bytes = picked.reduce((a, p) => a + sp.option(p.from, p.to, p.cls, p.shards).bytesIn, 0) + sp.lastOut;
+  return Math.min(...picked.map((p) => p.replicas / sp.option(p.from, p.to, p.cls, p.shards).serviceS), networkIps(bytes, sp.cm));
+}
+
 /**
  * A lower bound on the optimum: a partial pipeline below it can never win, which prunes most
  * candidates. The best single stage on one class; in a mixed farm, the best plan on any one class
  * alone is feasible too (a much higher floor).
  */
-function pruningFloor(req: PlanRequest, sp: SearchSpace, classes: DeviceClass[]): number {
+function pruningFloor(segments: Segments, req: PlanRequest, sp: SearchSpace, classes: DeviceClass[], what: string): number {
   let floor = sp.singleStageIps();
   if (classes.length > 1) {
     for (const c of classes) {
       try {
-        floor = Math.max(floor, planTopology({ ...req, classes: [c], devices: undefined }).evaluation.predictedIps);
+        const alone = searchPlan(segments, { ...req, classes: [c], devices: undefined }, what);
+        floor = Math.max(floor, pickedIps(alone.sp, alone.picked));
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;
       }

@@ -7,8 +7,6 @@ import type { StageSpec } from '../model/spec.js';
 import { chooseTopology } from './source.js';
 import { instances } from '../model/spec.js';
 import { planForInventory, type InventoryPlanOptions } from './plan-inventory.js';
-import { planImported } from './plan-imported.js';
-import { loadImportedModel } from '../model/imported.js';
 import type { Placement, ResolvedFarm } from './types.js';
 
 export class ResolveError extends Error {
@@ -30,12 +28,7 @@ export function resolveFarm(inv: Inventory, opts: ResolveOptions = {}): Resolved
   }
   let stages: StageSpec[];
   let hostsPerStage: string[][];
-  if (choice.kind === 'auto' && farm.modelsDir) {
-    // an imported model: its own plan over the cut points (plan-imported.ts), hosts in order
-    const nodes = inv.hosts.reduce((a, h) => a + (Number.isFinite(hostSlots(h)) ? hostSlots(h) : 0), 0) - (farm.sender !== 'local' ? 1 : 0);
-    stages = planImported(loadImportedModel(farm.modelsDir, farm.model), nodes).stages;
-    hostsPerStage = assignInOrder(inv, stages);
-  } else if (choice.kind === 'auto') {
+  if (choice.kind === 'auto') {
     const plan = planForInventory(inv, opts.plan);
     stages = plan.stages;
     hostsPerStage = plan.hosts;

@@ -174,3 +174,13 @@ export function alexnetZooLike(seed = 19): Uint8Array {
   g.op('Softmax', [dense(g, x, 'fc8', 10, 16)], 'prob', [{ name: 'axis', i: 1 }]);
   return g.bytes(['data_0', [1, 3, 64, 64]], ['prob', [1, 10]]);
 }
+
+/** One conv, then a dense layer of 67 MB (8192 -> 2048) and a small one: a model whose dense layer is its weight */
+export function wideDense(seed = 23): Uint8Array {
+  const g = new Graph(seed);
+  let x = g.op('Relu', [g.conv('data_0', 'conv1', 3, 8)], 'relu1');
+  x = g.op('Flatten', [x], 'flatten');
+  x = g.op('Relu', [dense(g, x, 'fc6', 2048, 8 * 32 * 32)], 'relu6');
+  g.op('Softmax', [dense(g, x, 'fc7', 10, 2048)], 'prob', [{ name: 'axis', i: 1 }]);
+  return g.bytes(['data_0', [1, 3, 32, 32]], ['prob', [1, 10]]);
+}

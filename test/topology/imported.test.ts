@@ -10,8 +10,10 @@ import { parseTopologyText } from '../../src/topology/file.js';
 import { planImported } from '../../src/topology/plan-imported.js';
 import { profileImportedLocal } from '../../src/topology/profile-imported.js';
 import { spawnSync } from 'node:child_process';
-import { PI3 } from '../../src/topology/cost-model.js';
-import { resnetLike } from '../engine/onnx-fixtures.js';
+import { PI3, PI4 } from '../../src/topology/cost-model.js';
+import { evaluateImported } from '../../src/topology/imported-cost.js';
+import { topologyToYaml } from '../../src/topology/file.js';
+import { resnetLike, wideDense } from '../engine/onnx-fixtures.js';
 
 async function mini(): Promise<{ models: string; pkg: Awaited<ReturnType<typeof importOnnx>> }> {
   const dir = mkdtempSync(join(tmpdir(), 'pifarm-imported-topo-'));
@@ -43,33 +45,61 @@ test('a topology file of cut points: read as stages; a range that is not a cut, 
   assert.throws(() => parseTopologyText('model: nothing-here\nstages: []\n', 't.yaml', models), /model: expected one of alexnet, vgg16, or a model imported into/);
 });
 
-test('auto for an imported model: every node used, stages between cut points, the best predicted IPS of the stage counts tried', async () => {
+test('auto for an imported model: every node used, stages between cut points, the exact search over them', async () => {
   const { pkg } = await mini();
   for (const nodes of [1, 2, 5]) {
-    const plan = planImported(pkg, nodes, PI3);
-    assert.equal(plan.stages.reduce((a, s) => a + s.replicas, 0), nodes);
+    const plan = planImported(pkg, { devices: nodes + 1, profile: PI3 });
+    assert.equal(plan.stages.reduce((a, s) => a + s.replicas * s.shards, 0), nodes);
     assert.equal(plan.stages[0]!.layers[0], 'data_0');
     assert.equal(plan.stages[plan.stages.length - 1]!.layers[1], 'prob');
     plan.stages.forEach((s, i) => i > 0 && assert.equal(s.layers[0], plan.stages[i - 1]!.layers[1]));
-    assert.ok(plan.predictedIps > 0 && Number.isFinite(plan.predictedIps));
+    assert.ok(plan.evaluation.predictedIps > 0 && Number.isFinite(plan.evaluation.predictedIps));
+    assert.match(plan.search.method, /exact dynamic programming over cut-point cuts/);
   }
-  assert.ok(planImported(pkg, 5).predictedIps > planImported(pkg, 1).predictedIps, 'more devices, more IPS');
+  assert.ok(planImported(pkg, { devices: 6 }).evaluation.predictedIps > planImported(pkg, { devices: 2 }).evaluation.predictedIps, 'more devices, more IPS');
 });
 
 test('plan --profile local for an imported model: every cut range timed here; the plan follows the measured times, not the MACs', async () => {
   const { models, pkg } = await mini();
   const measured = await profileImportedLocal(models, pkg, { runs: 3 });
-  assert.equal(measured.segmentS.length, pkg.cuts.length - 1);
-  assert.ok(measured.segmentS.every((s) => s > 0 && s < 1), measured.segmentS.join(' '));
+  const times = Object.values(measured.layerSeconds!);
+  assert.deepEqual(Object.keys(measured.layerSeconds!), pkg.cuts.slice(0, -1).map((c) => c.tensor));
+  assert.ok(times.every((s) => s > 0 && s < 1), times.join(' '));
   // a range that the MACs call cheap but is measured dear (the GAP at the end: no MACs) takes the replicas
   const gap = pkg.cuts.findIndex((c) => c.tensor === 'b2_out');
-  const dear = measured.segmentS.map((s, k) => (k === gap ? 1 : s));
-  const plan = planImported(pkg, 4, PI3, undefined, dear);
+  const plan = planImported(pkg, { devices: 5, profile: { ...measured, layerSeconds: { ...measured.layerSeconds, b2_out: 1 } } });
   const holding = plan.stages.find((s) => pkg.cuts.findIndex((c) => c.tensor === s.layers[0]) <= gap && pkg.cuts.findIndex((c) => c.tensor === s.layers[1]) > gap)!;
   assert.equal(holding.replicas, Math.max(...plan.stages.map((s) => s.replicas)));
   assert.ok(holding.replicas >= 2, JSON.stringify(plan.stages));
-  assert.ok(plan.predictedIps < 5, `the measured 1 s range bounds the farm: ${plan.predictedIps}`);
+  assert.ok(plan.evaluation.predictedIps < 5, `the measured 1 s range bounds the farm: ${plan.evaluation.predictedIps}`);
   const cli = spawnSync(process.execPath, ['dist/src/cli/main.js', 'plan', '--model', pkg.name, '--models', models, '--devices', '4', '--profile', 'local', '--json'], { encoding: 'utf8' });
   assert.equal(cli.status, 0, cli.stderr);
-  assert.match(JSON.parse(cli.stdout).plan.yaml, /each node as fast as this machine \(onnxruntime-node on this machine, 1 thread\(s\): every cut range measured\)/);
+  const out = JSON.parse(cli.stdout).plan;
+  assert.deepEqual(out.stageDevices.map((d: string) => d.startsWith('local (onnxruntime-node, 1 thread(s))')), out.stages.map(() => true));
+  assert.match(out.yaml, /written by pifarm plan: mini on 4 devices/);
+});
+
+test('the exact search on an imported model shards a dense layer too big for a small Pi and keeps it whole on a Pi 4', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pifarm-imported-wide-'));
+  writeFileSync(join(dir, 'wide.onnx'), wideDense());
+  const models = join(dir, 'models');
+  const pkg = await importOnnx(join(dir, 'wide.onnx'), { modelsDir: models });
+  const fc = pkg.cuts.findIndex((c) => c.tensor === 'flatten');
+  assert.equal(pkg.cuts[fc]!.workToNext!.denseUnits, 2048, 'the import records the range flatten..fc6 as one dense layer of 2048 units');
+  assert.ok(pkg.cuts[fc]!.workToNext!.weightBytes > 60e6);
+  // 67 MB of fc6 weights at the initializers' load factors need more than a Pi 3 with 200 MB of RAM to spare holds
+  const small = { ...PI3, name: 'pi3-small', ramMb: 324 + 300 };
+  const plan = planImported(pkg, { devices: 6, profile: small, sharedMedium: false });
+  const fcStage = plan.stages.find((s) => s.layers[0] === 'flatten')!;
+  assert.ok(fcStage && fcStage.layers[1] === 'fc6' && fcStage.shards >= 2, JSON.stringify(plan.stages));
+  assert.ok(plan.evaluation.fitsMemory, plan.evaluation.stages.map((s) => `${s.role} ${s.memoryMb}`).join(', '));
+  const whole = evaluateImported(pkg, [{ role: 'all', layers: ['data_0', 'prob'], replicas: 1, shards: 1 }], undefined, small);
+  assert.equal(whole.fitsMemory, false, `the whole model does not fit: ${whole.stages[0]!.memoryMb} MB`);
+  assert.throws(() => planImported(pkg, { devices: 2, profile: small }), /no topology of wide fits 1 node device\(s\) of pi3-small \(624 MB\)/);
+  // on a Pi 4 the whole model fits: replicas of it beat any split (no hop, no merge)
+  const pi4 = planImported(pkg, { devices: 6, profile: PI4, sharedMedium: false });
+  assert.ok(pi4.evaluation.fitsMemory && pi4.stages.every((s) => s.shards === 1), JSON.stringify(pi4.stages));
+  // a topology file may name the shards, and its graphs split the Gemm's weights
+  const t = parseTopologyText(topologyToYaml({ model: 'wide', name: 'p', stages: plan.stages, devices: 6 }, []), 'p.yaml', models);
+  assert.deepEqual(t.stages, plan.stages);
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_COST_MODEL, PI3, PI4 } from '../../src/topology/cost-model.js';
 import { covers, searchPipelines, SearchSpace, type Entry, type PickedStage } from '../../src/topology/plan-search.js';
 import { assignHosts, better, giveSpare, pickBest, stagesOf } from '../../src/topology/plan-pick.js';
+import { builtInSegments } from '../../src/topology/builtin-segments.js';
 
 const key = (ips: number, bytes: number, stages: number, latency: number) => ({ ips, bytes, stages, latency });
 const entry = (k: ReturnType<typeof key>): Entry => ({ ...k, prev: null, stage: null });
@@ -27,7 +28,7 @@ test('pick: the highest IPS; equal IPS goes to fewer devices, then fewer stages'
 });
 
 test('search + pick on AlexNet for 6 devices: stages cover every layer and use at most the 5 nodes', () => {
-  const sp = new SearchSpace('alexnet', [{ profile: PI3, count: 5 }], DEFAULT_COST_MODEL, Infinity);
+  const sp = new SearchSpace(builtInSegments('alexnet'), [{ profile: PI3, count: 5 }], DEFAULT_COST_MODEL, Infinity);
   const r = searchPipelines(sp, 0);
   assert.ok(r.states > 0 && r.candidates >= r.states);
   const best = pickBest(sp, r)!;
@@ -40,7 +41,7 @@ test('search + pick on AlexNet for 6 devices: stages cover every layer and use a
 });
 
 test('spare devices go one replica at a time to the slowest stage of their class', () => {
-  const sp = new SearchSpace('alexnet', [{ profile: PI3, count: 5 }], DEFAULT_COST_MODEL, Infinity);
+  const sp = new SearchSpace(builtInSegments('alexnet'), [{ profile: PI3, count: 5 }], DEFAULT_COST_MODEL, Infinity);
   // conv block on one device, the rest of the model on one: three devices spare
   const picked: PickedStage[] = [
     { from: 0, to: 8, cls: 0, replicas: 1, shards: 1 },

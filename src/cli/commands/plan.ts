@@ -7,7 +7,7 @@ import { numberFlag, parseFlags, UsageError, type CliCommand } from '../command.
 import { table } from '../../report/text-table.js';
 import { findPreset, modelNames } from '../../model/spec.js';
 import { loadInventory } from '../../inventory/load.js';
-import { DEFAULT_COST_MODEL, PI3, PI4, evaluateTopology, type DeviceProfile, type Evaluation } from '../../topology/cost-model.js';
+import { PI3, PI4, evaluateTopology, type DeviceProfile, type Evaluation } from '../../topology/cost-model.js';
 import { costModelOf, planTopology, type DeviceClass, type Plan, type PlanRequest } from '../../topology/plan.js';
 import { inventoryClasses } from '../../topology/plan-inventory.js';
 import { profileLocal } from '../../topology/profile.js';
@@ -17,6 +17,8 @@ import { chooseBuild } from '../../engine/builds.js';
 import { localCpu } from '../../engine/index.js';
 import { isImportedModel, loadImportedModel } from '../../model/imported.js';
 import { planImported } from '../../topology/plan-imported.js';
+import { evaluateImported } from '../../topology/imported-cost.js';
+import { presetOnImported } from '../../topology/imported-preset.js';
 import { profileImportedLocal } from '../../topology/profile-imported.js';
 import { modelsDirOf } from '../model-import.js';
 
@@ -47,9 +49,10 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
                     --user-known-hosts as there)
   --preset NAME     also evaluate a paper preset under the same cost model (side by side)
   -o FILE           write the topology YAML there (else it is printed)
-  --model NAME      may name an imported model (pifarm model import; --models DIR): planned over
-                    its cut points with --devices, --device-gflops, --bandwidth-mbit, --local, and
-                    --profile local (each range between cut points timed in onnxruntime here)`;
+  --model NAME      may name an imported model (pifarm model import; --models DIR): planned the
+                    same way over the ranges between its cut points (their MACs, weights and
+                    activations from the import); --profile local times each range in onnxruntime
+                    here; --preset maps the paper's preset onto an imported AlexNet or VGG16`;
 
 export const command: CliCommand = {
   name: 'plan',
@@ -84,16 +87,20 @@ export const command: CliCommand = {
     const inv = values.inventory ? loadInventory(values.inventory) : undefined;
     const model = values.model ?? inv?.farm.model ?? preset?.model;
     if (!model) throw new UsageError(`plan: give --model (${modelNames().join(' or ')})\n\n${HELP}`);
-    if (!modelNames().includes(model)) {
-      if (isImportedModel(modelsDirOf(values.models), model)) return await planImportedModel(model, values);
-      throw new UsageError(`--model: unknown model "${model}"; valid models: ${modelNames().join(', ')}, or one imported into ${modelsDirOf(values.models)} (pifarm model import)`);
-    }
-    if (preset && preset.model !== model) throw new UsageError(`--preset ${preset.name} is a ${preset.model} preset, not ${model}`);
+    const modelsDir = inv?.farm.modelsDir ?? modelsDirOf(values.models);
+    const pkg = !modelNames().includes(model) && isImportedModel(modelsDir, model) ? loadImportedModel(modelsDir, model) : undefined;
+    if (!modelNames().includes(model) && !pkg) throw new UsageError(`--model: unknown model "${model}"; valid models: ${modelNames().join(', ')}, or one imported into ${modelsDir} (pifarm model import)`);
+    if (preset && !pkg && preset.model !== model) throw new UsageError(`--preset ${preset.name} is a ${preset.model} preset, not ${model}`);
 
     let profile: DeviceProfile = PI3;
-    if (values.profile === 'local') {
+    if (values.profile === 'local' && pkg) {
+      console.error(`profiling every range between ${model}'s cut points in onnxruntime on this machine ...`);
+      profile = await profileImportedLocal(modelsDir, pkg, { log: values.json ? undefined : (m) => console.error(`pifarm: ${m}`) });
+    } else if (values.profile === 'local') {
       console.error(`profiling every ${model} layer with the engine on this machine ...`);
       profile = await profileLocal(model, inv ? { engine: inv.farm.engine } : {});
+    } else if (values.profile && pkg) {
+      throw new UsageError(`--profile ${values.profile}: an imported model is profiled on this machine only for now (--profile local); the profiler a Pi runs knows the built-in layers`);
     } else if (values.profile) {
       if (!inv) throw new UsageError(`--profile ${values.profile}: give the inventory the host is in with -i`);
       profile = await profileHost(inv, values.profile, model, values);
@@ -112,8 +119,9 @@ export const command: CliCommand = {
     else if (preset) req.devices = preset.devices;
     else throw new UsageError(`plan: give --devices N (nodes plus the sender), --mix or -i INVENTORY\n\n${HELP}`);
 
-    const plan = planTopology(req);
-    const presetEval = preset ? evaluateTopology(model, preset.stages, costModelOf(req), req.classes ? req.classes[0]!.profile : profile) : undefined;
+    const plan = pkg ? planImported(pkg, req) : planTopology(req);
+    const presetDevice = req.classes ? req.classes[0]!.profile : profile;
+    const presetEval = preset ? (pkg ? evaluateImported(pkg, presetOnImported(pkg, preset), costModelOf(req), presetDevice) : evaluateTopology(model, preset.stages, costModelOf(req), presetDevice)) : undefined;
     const header = [
       `written by pifarm plan: ${model} on ${plan.devices} devices (${plan.devices - 1} nodes + the sender)`,
       `predicted ${plan.evaluation.predictedIps.toFixed(3)} IPS; bottleneck: ${plan.evaluation.bottleneck.why}`,
@@ -208,29 +216,3 @@ function formatPlan(p: Plan, req: PlanRequest): string {
     .join('\n');
 }
 
-/** `plan --model NAME` of an imported model: the heuristic over its cut points (topology/plan-imported.ts). */
-async function planImportedModel(model: string, values: { devices?: string; 'device-gflops'?: string; 'bandwidth-mbit'?: string; local?: boolean; json?: boolean; output?: string; models?: string; profile?: string }): Promise<number> {
-  const pkg = loadImportedModel(modelsDirOf(values.models), model);
-  if (values.profile && values.profile !== 'local') throw new UsageError(`--profile ${values.profile}: an imported model is profiled on this machine only for now (--profile local); the profiler a Pi runs knows the built-in layers`);
-  if (values.devices === undefined) throw new UsageError('plan: give --devices N (nodes plus the sender) for an imported model');
-  const devices = numberFlag(values.devices, 'devices', 0, { min: 2, integer: true });
-  const gflops = values['device-gflops'] !== undefined ? numberFlag(values['device-gflops'], 'device-gflops', 0, { min: 0.001 }) : PI3.gflops;
-  const cm = { ...DEFAULT_COST_MODEL, sharedMedium: !values.local, ...(values['bandwidth-mbit'] !== undefined ? { bandwidthMbit: numberFlag(values['bandwidth-mbit'], 'bandwidth-mbit', 300, { min: 0.001 }) } : {}) };
-  const measured = values.profile === 'local' ? await profileImportedLocal(modelsDirOf(values.models), pkg, { log: values.json ? undefined : (m) => console.error(`pifarm: ${m}`) }) : undefined;
-  const plan = planImported(pkg, devices - 1, { ...PI3, gflops }, cm, measured?.segmentS);
-  const name = `plan-${model}-${devices}`;
-  const speed = measured ? `each node as fast as this machine (${measured.describe}: every cut range measured)` : `${gflops} GFLOPS each`;
-  const yaml = topologyToYaml({ model, name, stages: plan.stages, devices }, [
-    `written by pifarm plan: ${model} (imported) on ${devices} devices (${devices - 1} nodes + the sender), ${speed}`,
-    `predicted ${plan.predictedIps.toFixed(3)} IPS (stage counts tried at cut points of about equal MACs; a heuristic, not the exact search of the built-in models)`,
-  ]);
-  if (values.output) writeFileSync(values.output, yaml);
-  if (values.json) {
-    console.log(JSON.stringify({ plan: { model, name, devices, ...plan, yaml } }, null, 2));
-    return 0;
-  }
-  console.log(table(['stage', 'from', 'to', 'replicas', 'predicted s/frame'], plan.stages.map((s, i) => [s.role, s.layers[0]!, s.layers[1]!, String(s.replicas), plan.serviceS[i]!.toFixed(3)])));
-  console.log(`\npredicted ${plan.predictedIps.toFixed(3)} IPS on ${devices - 1} nodes, ${speed}\n`);
-  console.log(values.output ? `wrote ${values.output}; use it as farm.topology` : yaml.trimEnd());
-  return 0;
-}

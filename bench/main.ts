@@ -9,6 +9,8 @@ const BENCHES: Record<string, string> = {
   pipeline: 'local farm IPS vs the whole model in one process; added latency per hop',
   deploy: 'cold and warm deploy time and bytes on virtual Pis',
   farm: 'a preset or plan on emulated Pis, measured IPS vs predicted',
+  'farm-scale': 'the planned farm of N emulated Pis against one emulated Pi (the whole model), interleaved rounds; any model, imported ones too',
+  'zoo-vgg16': "writes a VGG16 in the ONNX zoo's shape and names (full size, random weights) and imports it, for the imported-model benchmarks",
   'farm-vpi': 'a preset or plan on emulated virtual Pis (real SSH hosts), per-phase wall times',
   elastic: 'the live musical chair on emulated Pis: a device lost and back mid-stream, IPS over time, recovery time',
   source: 'decode + preprocess frames/s and CPU per frame (JPEG 640x480, 1920x1080, MJPEG pipe); the latency a source adds on the local farm at 30 fps',

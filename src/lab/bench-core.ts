@@ -5,6 +5,8 @@ import { processCount, type StageSpec } from '../model/spec.js';
 import type { NodeStats } from '../runtime/protocol.js';
 import type { SenderReport } from '../runtime/sender.js';
 import { evaluateTopology, type CostModel, type Evaluation } from '../topology/cost-model.js';
+import { evaluateImported } from '../topology/imported-cost.js';
+import type { ImportedModel } from '../model/imported.js';
 import { COMPARE_HEAD, compareRows, rowCells } from '../report/compare.js';
 import { describeMisses } from '../report/model-check.js';
 import { runResult, type Emulation } from '../report/run-result.js';
@@ -29,9 +31,9 @@ export function defaultFrames(model: string, stages: StageSpec[]): number {
   return Math.max(model === 'vgg16' ? 16 : 40, 4 * defaultWindow(stages));
 }
 
-/** The planner's prediction for these stages on the emulated Pi (default: no shared medium, as in quick mode). */
-export function predictFor(model: string, stages: StageSpec[], profile: PiProfile, network: CostModel = { bandwidthMbit: 300, sharedMedium: false }): Evaluation {
-  return evaluateTopology(model, stages, network, deviceOf(profile));
+/** The planner's prediction for these stages on the emulated Pi (default: no shared medium, as in quick mode); `model` a built-in model's name or an imported package. */
+export function predictFor(model: string | ImportedModel, stages: StageSpec[], profile: PiProfile, network: CostModel = { bandwidthMbit: 300, sharedMedium: false }): Evaluation {
+  return typeof model === 'string' ? evaluateTopology(model, stages, network, deviceOf(profile)) : evaluateImported(model, stages, network, deviceOf(profile));
 }
 
 /**
@@ -61,6 +63,8 @@ export interface BenchParts {
   prediction?: Evaluation;
   emulation?: Emulation;
   hostNames?: Record<string, string>;
+  /** bytes on the wire per frame, where the model is not a built-in one */
+  bytesPerFrame?: number;
 }
 
 export function benchResult(b: BenchParts): RunResult {

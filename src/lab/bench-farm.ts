@@ -1,8 +1,12 @@
 // `pifarm bench farm`, quick mode: a preset, a topology file or a plan run as local node processes,
 // each one an emulated Pi in its own CPU-quota (and memory) cgroup; bench-run.ts streams the
 // frames, sets the measured IPS against the planner's prediction and writes the report. This file
-// is the driver for local processes.
-import { cpus } from 'node:os';
+// is the driver for local processes (of a built-in model, or an imported one's stage graphs).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importedGraphs } from '../farm/imported-graphs.js';
+import type { ImportedModel } from '../model/imported.js';
 import { processCount, type StageSpec } from '../model/spec.js';
 import { DEFAULT_SEED } from '../model/weights.js';
 import type { NodeConfig } from '../runtime/config.js';
@@ -18,6 +22,8 @@ import type { Phases } from './phases.js';
 
 export interface BenchFarmOptions {
   model: string;
+  /** the package and its folder, when `model` names an imported model */
+  imported?: { modelsDir: string; pkg: ImportedModel };
   /** preset name, "plan-N", or the topology file */
   name: string;
   stages: StageSpec[];
@@ -43,8 +49,9 @@ export function runBenchFarm(o: BenchFarmOptions): Promise<BenchRunOutput> {
       model: o.model,
       name: o.name,
       stages: o.stages,
+      ...(o.imported ? { imported: o.imported.pkg } : {}),
       engine,
-      ...(o.profile ? { profile: o.profile, prediction: predictFor(o.model, o.stages, o.profile) } : {}),
+      ...(o.profile ? { profile: o.profile, prediction: predictFor(o.imported?.pkg ?? o.model, o.stages, o.profile) } : {}),
       frames: o.frames,
       warmup: o.warmup,
       ...(o.window ? { window: o.window } : {}),
@@ -54,7 +61,7 @@ export function runBenchFarm(o: BenchFarmOptions): Promise<BenchRunOutput> {
       comparePaper: o.comparePaper ?? false,
       log,
     },
-    new LocalDriver(o.model, o.stages, engine, runId, o.profile, log),
+    new LocalDriver(o.model, o.stages, engine, runId, o.profile, log, o.imported?.modelsDir),
   );
 }
 
@@ -65,6 +72,7 @@ export class LocalDriver implements BenchDriver {
   /** the stage of each group, in launch order */
   private readonly groupStage: number[] = [];
   private readonly memoryMb: number | undefined;
+  private graphDir: string | undefined;
 
   constructor(
     private readonly model: string,
@@ -73,6 +81,8 @@ export class LocalDriver implements BenchDriver {
     private readonly runId: string,
     private readonly profile: PiProfile | undefined,
     private readonly log: (m: string) => void,
+    /** where the imported model `model` is; absent: a built-in model */
+    private readonly modelsDir?: string,
   ) {
     this.memoryMb = profile ? profile.ramMb - OS_RESERVED_MB : undefined;
   }
@@ -96,9 +106,10 @@ export class LocalDriver implements BenchDriver {
             return execInGroup(g, argv);
           }
         : undefined;
+    const graphs = this.modelsDir !== undefined ? this.writeGraphs(this.modelsDir) : undefined;
     const farm = await phases.run(`start ${processCount(this.stages)} node processes`, async () => {
       try {
-        return await launchLocalFarm({ model: this.model, stages: this.stages, engine: this.engine, threads: 1, seed: DEFAULT_SEED, ...(command ? { command } : {}) });
+        return await launchLocalFarm({ model: this.model, stages: this.stages, engine: this.engine, threads: 1, seed: DEFAULT_SEED, ...(command ? { command } : {}), ...(graphs ? { graphs } : {}) });
       } catch (e) {
         const oom = this.groups.filter((g) => g.oomKills() > 0).length;
         if (oom) throw new Error(`${(e as Error).message}\n${oom} node process(es) were killed for exceeding the emulated ${this.profile!.name}'s ${memoryMb} MB (RAM less the OS): the stage does not fit this Pi`);
@@ -107,6 +118,14 @@ export class LocalDriver implements BenchDriver {
     });
     this.farm = farm;
     return { first: farm.first, lastShards: farm.lastShards, listen: { host: '127.0.0.1', port: farm.senderPort }, maxMessageBytes: farm.maxMessageBytes };
+  }
+
+  /** An imported model's stage graphs, written to a folder of their own (removed at teardown). */
+  private writeGraphs(modelsDir: string) {
+    this.graphDir = mkdtempSync(join(tmpdir(), 'pifarm-bench-graphs-'));
+    const g = importedGraphs(modelsDir, this.model, this.stages, this.graphDir);
+    for (const row of g.files) for (const f of row) writeFileSync(f.path, f.bytes);
+    return { graph: (k: number, shard: number) => g.graphs[k]![shard]!, maxMessageBytes: g.maxMessageBytes };
   }
 
   stats() {
@@ -139,6 +158,7 @@ export class LocalDriver implements BenchDriver {
   async teardown(): Promise<string[]> {
     const problems: string[] = [];
     await this.farm?.stop();
+    if (this.graphDir) rmSync(this.graphDir, { recursive: true, force: true });
     for (const g of this.groups) await g.remove().catch((e: Error) => problems.push(e.message));
     return problems;
   }

@@ -4,6 +4,8 @@
 // speed, the calibration before any quota, the measured run with timeouts at a Pi's speed, the
 // result and its report. Each step is announced and timed.
 import { loadModelSpec, type StageSpec } from '../model/spec.js';
+import type { ImportedModel } from '../model/imported.js';
+import { importedBytesPerFrame } from '../topology/imported-cost.js';
 import type { Endpoint, NextStage } from '../runtime/config.js';
 import type { NodeStats } from '../runtime/protocol.js';
 import { processName } from '../runtime/process-name.js';
@@ -62,6 +64,8 @@ export interface BenchRunOptions {
   /** preset name, "plan-N", or the topology file */
   name: string;
   stages: StageSpec[];
+  /** the package, when `model` names an imported model */
+  imported?: ImportedModel;
   engine: string;
   /** every node process an emulated Pi; absent: processes at this machine's speed (no prediction, no quota) */
   profile?: PiProfile;
@@ -99,7 +103,7 @@ export async function runBench(o: BenchRunOptions, d: BenchDriver): Promise<Benc
     const machine = o.profile ? await phases.run("this machine's speed per core (vgg16 conv3_1 and fc2, one thread, CPU time)", () => measureMachine()) : undefined;
     if (machine && o.profile) o.log(`this machine: ${machine.speeds.gflops.toFixed(1)} GFLOPS per core on convs, ${machine.speeds.denseGflops.toFixed(2)} on dense layers; ${o.profile.name}: ${o.profile.gflops.toFixed(2)} / ${o.profile.denseGflops.toFixed(3)}`);
     const ports = await d.start(phases);
-    const input = loadModelSpec(o.model).input;
+    const input = o.imported ? o.imported.input.shape : loadModelSpec(o.model).input;
     const stream = (frames: number, warmup: number, w: number, idBase: number, extra: { seed: number; sampleIds: number[]; keepTimeline?: boolean; log: (m: string) => void }): Promise<SenderReport> =>
       runSender({ input, ...ports, frames, warmup, window: w, idBase, frameTimeoutMs, ...(timeouts.failTimeoutMs !== undefined ? { failTimeoutMs: timeouts.failTimeoutMs } : {}), ...extra });
     let limits: CpuLimits | undefined;
@@ -107,7 +111,7 @@ export async function runBench(o: BenchRunOptions, d: BenchDriver): Promise<Benc
       const profile = o.profile;
       const cal = await phases.run('warm-up, calibration (no quota)', () =>
         // other wire ids than the measured run's, and other frames (seed 2)
-        calibrateStageQuotas({ model: o.model, stages: o.stages, profile, machine: machine.speeds, stats: () => d.stats(), stream: (n, w, idBase) => stream(n, 0, w, idBase, { seed: 2, sampleIds: [], log: () => undefined }), log: o.log }),
+        calibrateStageQuotas({ model: o.imported ?? o.model, stages: o.stages, profile, machine: machine.speeds, stats: () => d.stats(), stream: (n, w, idBase) => stream(n, 0, w, idBase, { seed: 2, sampleIds: [], log: () => undefined }), log: o.log }),
       );
       limits = d.limitCpu(cal.quotas);
       if (!limits.fit.ok) warnings.push(limits.fit.message);
@@ -133,6 +137,7 @@ export async function runBench(o: BenchRunOptions, d: BenchDriver): Promise<Benc
       ...(o.prediction ? { prediction: o.prediction } : {}),
       ...(o.profile ? { emulation: { profile: o.profile, network: d.network(), ...(limits ? { quotaCores: limits.perStage } : {}) } } : {}),
       ...(d.hostNames ? { hostNames: d.hostNames() } : {}),
+      ...(o.imported ? { bytesPerFrame: o.prediction?.networkBytesPerFrame ?? importedBytesPerFrame(o.imported, o.stages) } : {}),
     });
     const { jsonPath, htmlPath } = writeRunReport(result, o.reportsDir, { comparePaper: o.comparePaper, senderHost: 'sender' });
     output = { result, jsonPath, htmlPath, warnings, phases: [], totalMs: 0, ...(machine && limits ? { emulated: { machine: machine.speeds, quotaCores: limits.perStage, throttled: d.throttled() } } : {}) };

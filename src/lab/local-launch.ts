@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processCount } from '../model/spec.js';
 import type { StageSpec } from '../model/spec.js';
-import type { Balance, NextStage, NodeConfig } from '../runtime/config.js';
+import type { Balance, NextStage, NodeConfig, StageGraph } from '../runtime/config.js';
 import { Peer } from '../runtime/peer.js';
 import type { NodeStats } from '../runtime/protocol.js';
 import type { Placement } from '../topology/types.js';
@@ -41,6 +41,8 @@ export interface LocalFarmOptions {
   secret?: Buffer;
   /** the sender's result port, when the sender is already there (a live move); default a free one */
   senderPort?: number;
+  /** an imported model: each stage's graph (its file written here) and the message bound they need */
+  graphs?: { graph: (stageIndex: number, shard: number) => StageGraph; maxMessageBytes: number };
 }
 
 export interface LocalNode {
@@ -86,6 +88,7 @@ export async function launchLocalFarm(o: LocalFarmOptions): Promise<LocalFarm> {
     listenHost: '127.0.0.1',
     queueCapacity: o.queueCapacity,
     mergeTimeoutMs: o.mergeTimeoutMs,
+    ...(o.graphs ? { graphs: o.graphs.graph, maxMessageBytes: o.graphs.maxMessageBytes } : {}),
   });
   for (const cfg of wiring.nodes) o.tweak?.(cfg);
   const procs = await startNodeProcesses(wiring.nodes, { echo: o.echo, readyTimeoutMs: o.readyTimeoutMs, maxMessageBytes: wiring.maxMessageBytes, command: o.command, secret: o.secret });

@@ -7,10 +7,11 @@ import { runBenchFarm } from '../../lab/bench-farm.js';
 import { defaultFrames, formatBench } from '../../lab/bench-core.js';
 import { findProfile, PROFILES } from '../../lab/emulate/profiles.js';
 import { OS_RESERVED_MB } from '../../topology/cost-model.js';
+import { modelsDirOf } from '../model-import.js';
 
 const HELP = `usage: pifarm bench farm (--preset NAME | --topology FILE | --plan --devices N --model M)
                         [--emulate pi3|pi4|pi5] [--gflops N] [--frames N] [--warmup N] [--window N]
-                        [--compare-paper] [--out DIR] [--json]
+                        [--models DIR] [--compare-paper] [--out DIR] [--json]
 
 Quick mode: every node of the topology runs as a local process; with --emulate each process is one
 emulated Pi in its own cgroup (CPU quota calibrated against this machine's measured per-core
@@ -22,7 +23,10 @@ measured IPS against the planner's prediction for the same Pis, and writes
   --preset       a preset of roles/*.yaml (alexnet-5, alexnet-6, vgg16-9, vgg16-11)
   --topology     a topology YAML written by pifarm plan
   --plan         plan the topology for --devices N (nodes + sender) of the emulated Pi
-  --model        ${modelNames().join(', ')} (with --plan)
+  --model        ${modelNames().join(', ')} (with --plan), or a model imported with pifarm model import
+                 (--models DIR): planned over its cut points, a topology file of them, or a paper
+                 preset mapped onto an imported AlexNet or VGG16 (--preset with --model). Its
+                 emulated processes are held to the cost model's time for their stage on the Pi
   --emulate      ${Object.keys(PROFILES).join(', ')}; --gflops overrides the profile's speed, --ram its RAM
                  in MB (a node process may use the RAM less ${OS_RESERVED_MB} MB for the OS)
   --frames       frames to stream (default 4 windows, at least 40 alexnet, 16 vgg16); --warmup
@@ -44,6 +48,7 @@ const FLAGS = {
   'compare-paper': { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  models: { type: 'string' },
 } as const;
 
 
@@ -60,8 +65,10 @@ export const command: CliCommand = {
     const profile = base && values.ram !== undefined ? { ...base, ramMb: numberFlag(values.ram, 'ram', 0, { min: 400, integer: true }) } : base;
 
     const devices = values.devices === undefined ? undefined : numberFlag(values.devices, 'devices', NaN, { min: 2, integer: true });
-    const { model, name, stages } = chooseRunTopology({
+    const modelsDir = modelsDirOf(values.models);
+    const { model, name, stages, imported } = chooseRunTopology({
       ...pickFlags(values, 'preset', 'topology', 'model'),
+      modelsDir,
       plan: !!values.plan,
       ...(devices !== undefined ? { devices } : {}),
       ...(profile ? { device: deviceOf(profile) } : {}),
@@ -76,6 +83,7 @@ export const command: CliCommand = {
       model,
       name,
       stages,
+      ...(imported ? { imported: { modelsDir, pkg: imported } } : {}),
       ...(profile ? { profile } : {}),
       frames,
       warmup,

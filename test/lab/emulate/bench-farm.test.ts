@@ -3,22 +3,13 @@
 // renders in Chromium. Not a benchmark: the figures are only checked for consistency.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli } from './cli-run.js';
 import { readRunResult } from '../../../src/report/write.js';
 import { PROFILES } from '../../../src/lab/emulate/profiles.js';
 import { dumpDom, renderCheck } from '../../report/chromium.js';
-
-const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
 
 test('bench farm: alexnet-5 on emulated Pi 3s writes a consistent result and a report that renders', { timeout: 300_000 }, async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'pfem-bench-'));

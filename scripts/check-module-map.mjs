@@ -29,7 +29,7 @@ const MAY_IMPORT = {
 const PI_ENTRIES = ['src/runtime/node-main.ts', 'src/runtime/compute-worker.ts', 'src/runtime/sender-main.ts', 'src/topology/profile-main.ts'];
 const PI_FOLDERS = new Set(['runtime', 'engine', 'model']);
 /** the profiler a Pi runs for `pifarm plan --profile`, and the cost model it measures for */
-const PI_FILES_ELSEWHERE = new Set(['src/topology/profile.ts', 'src/topology/cost-model.ts', 'src/sources/open-video.ts', 'src/sources/ffmpeg.ts', 'src/sources/source-error.ts']);
+const PI_FILES_ELSEWHERE = new Set(['src/topology/profile.ts', 'src/topology/profile-imported.ts', 'src/topology/cost-model.ts', 'src/sources/open-video.ts', 'src/sources/ffmpeg.ts', 'src/sources/source-error.ts']);
 /** one file's import beyond its folder's: the Pi's sender reads video and cameras with ffmpeg (no sharp) */
 const FILE_MAY_IMPORT = { 'src/runtime/sender-main.ts': ['src/sources/open-video.ts'] };
 const FORBIDDEN_ON_PI = ['node-ssh', 'ssh2', 'listr2', 'ora'];

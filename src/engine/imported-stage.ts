@@ -9,14 +9,21 @@ import { stageModel } from './onnx-stage.js';
 
 /** Stage [from, to) in cut indexes (0 = the input, cuts.length - 1 = the output). */
 export function importedStage(modelsDir: string, pkg: ImportedModel, from: number, to: number): Uint8Array {
-  if (!(from >= 0 && to < pkg.cuts.length && from < to)) throw new ImportedModelError(`${pkg.name}: no stage from cut ${from} to cut ${to}; the model has cuts 0..${pkg.cuts.length - 1}`);
+  return importedStages(modelsDir, pkg)(from, to);
+}
+
+/** The package's graph read once, to cut many stages from (the profiler cuts every range: a VGG16 is 553 MB to read). */
+export function importedStages(modelsDir: string, pkg: ImportedModel): (from: number, to: number) => Uint8Array {
   const file = graphPath(modelsDir, pkg);
   const m = readOnnx(readFileSync(file), file);
   const g = findCuts(m, file);
-  const a = g.cuts.find((c) => c.tensor === pkg.cuts[from]!.tensor);
-  const b = g.cuts.find((c) => c.tensor === pkg.cuts[to]!.tensor);
-  if (!a || !b) throw new ImportedModelError(`${file}: its cut points are not the package's (${pkg.name} was imported from another graph); import it again`);
-  return stageModel(m, stageNodes(m, g, a, b), { name: a.tensor, dims: pkg.cuts[from]!.dims }, { name: b.tensor, dims: pkg.cuts[to]!.dims });
+  return (from, to) => {
+    if (!(from >= 0 && to < pkg.cuts.length && from < to)) throw new ImportedModelError(`${pkg.name}: no stage from cut ${from} to cut ${to}; the model has cuts 0..${pkg.cuts.length - 1}`);
+    const a = g.cuts.find((c) => c.tensor === pkg.cuts[from]!.tensor);
+    const b = g.cuts.find((c) => c.tensor === pkg.cuts[to]!.tensor);
+    if (!a || !b) throw new ImportedModelError(`${file}: its cut points are not the package's (${pkg.name} was imported from another graph); import it again`);
+    return stageModel(m, stageNodes(m, g, a, b), { name: a.tensor, dims: pkg.cuts[from]!.dims }, { name: b.tensor, dims: pkg.cuts[to]!.dims });
+  };
 }
 
 /** A stage's dense layer: its weights B (transposed or not) and its bias, initializers all. */

@@ -1,7 +1,8 @@
 // A trained model on a farm over SSH: nsfwjs' MobileNetV2 imported, cut into three stages on three
 // virtual Pis by a topology file of cut points, its stage graphs sent to the hosts that run them (by content hash, checked on
 // arrival), the frames streamed from this machine, outputs equal the whole model, labels named; a
-// second deploy of the unchanged model sends no graph.
+// second deploy of the unchanged model sends no graph; plan --profile on one of them times its
+// cut ranges there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,9 @@ import { freePorts } from '../../src/lab/local-ports.js';
 import { waitFor } from '../wait.js';
 import { parseMetrics } from '../live/prometheus.js';
 import type { FarmOptions } from '../../src/farm/options.js';
+import { profileInventoryHost } from '../../src/farm/profile-host.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { planImported } from '../../src/topology/plan-imported.js';
 import { nsfwMobilenet, NSFW_LABELS } from '../engine/nsfw-fixture.js';
 
 let pis: VirtualPis;
@@ -31,7 +35,7 @@ after(async () => {
 test('an imported MobileNetV2 on three virtual Pis: stage graphs deployed, every frame, outputs equal the whole model, labels', { timeout: 300_000 }, async () => {
   const labels = join(dir, 'labels.txt');
   writeFileSync(labels, NSFW_LABELS.join('\n') + '\n');
-  await importTfjs(nsfwMobilenet(dir).file, { modelsDir: join(dir, 'models'), name: 'nsfw', labelsFile: labels });
+  const pkg = await importTfjs(nsfwMobilenet(dir).file, { modelsDir: join(dir, 'models'), name: 'nsfw', labelsFile: labels });
   // three stages between cut points that close inverted-residual blocks (pifarm model show nsfw)
   const topology = join(dir, 'nsfw-3.yaml');
   writeFileSync(topology, 'model: nsfw\nname: nsfw-3\nstages:\n  - { role: head, layers: input..block_4_add }\n  - { role: body, layers: block_4_add..block_12_add }\n  - { role: tail, layers: block_12_add..output }\n');
@@ -70,4 +74,18 @@ test('an imported MobileNetV2 on three virtual Pis: stage graphs deployed, every
   }, 60_000, 300);
   const r = await running;
   assert.equal(r.report?.completed, 400, r.runError);
+
+  // plan --profile vpi2: the package copied over SSH to the user's cache there, each cut range timed by its release
+  const profile = () => profileInventoryHost(loadInventory(inventory), 'vpi2', 'nsfw', o, { modelsDir: join(dir, 'models'), pkg });
+  const p = await profile();
+  assert.equal(p.name, 'vpi2');
+  assert.deepEqual(Object.keys(p.layerSeconds!), pkg.cuts.slice(0, -1).map((c) => c.tensor));
+  assert.ok(Object.values(p.layerSeconds!).every((x) => x > 0 && x < 1));
+  const stat = `stat -c %Y /root/.cache/pifarm/models/nsfw/${pkg.graphFile}`; // the inventory logs in as root
+  const sent = await pis.exec('vpi2', stat);
+  assert.equal(sent.code, 0, sent.stderr);
+  await profile();
+  assert.equal((await pis.exec('vpi2', stat)).stdout, sent.stdout, 'a graph already there is not sent again');
+  const plan = planImported(pkg, { classes: [{ profile: p, count: 2 }] });
+  assert.ok(plan.evaluation.predictedIps > 0 && plan.stageDevices.every((d) => d === 'vpi2'));
 });

@@ -2,7 +2,7 @@
 // and topology "auto" plans over the cut points.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importOnnx } from '../../src/engine/import-onnx.js';
@@ -75,7 +75,7 @@ test('plan --profile local for an imported model: every cut range timed here; th
   const cli = spawnSync(process.execPath, ['dist/src/cli/main.js', 'plan', '--model', pkg.name, '--models', models, '--devices', '4', '--profile', 'local', '--json'], { encoding: 'utf8' });
   assert.equal(cli.status, 0, cli.stderr);
   const out = JSON.parse(cli.stdout).plan;
-  assert.deepEqual(out.stageDevices.map((d: string) => d.startsWith('local (onnxruntime-node, 1 thread(s))')), out.stages.map(() => true));
+  assert.deepEqual(out.stageDevices.map((d: string) => /^local \(onnxruntime-node [\d.]+ cpu, 1 thread\(s\)\)$/.test(d)), out.stages.map(() => true));
   assert.match(out.yaml, /written by pifarm plan: mini on 4 devices/);
 });
 
@@ -102,4 +102,23 @@ test('the exact search on an imported model shards a dense layer too big for a s
   // a topology file may name the shards, and its graphs split the Gemm's weights
   const t = parseTopologyText(topologyToYaml({ model: 'wide', name: 'p', stages: plan.stages, devices: 6 }, []), 'p.yaml', models);
   assert.deepEqual(t.stages, plan.stages);
+});
+
+test('plan -i INVENTORY --profile HOST for an imported model: the package copied to the host once, every cut range timed there', async () => {
+  const { models, pkg } = await mini();
+  const home = mkdtempSync(join(tmpdir(), 'pifarm-profile-home-'));
+  const inv = join(home, 'farm.yaml');
+  writeFileSync(inv, ['hosts:', '  me: { local: true, slots: 3 }', `farm: { model: mini, models: ${models}, engine: onnx }`, ''].join('\n'));
+  const plan = () => spawnSync(process.execPath, ['dist/src/cli/main.js', 'plan', '-i', inv, '--profile', 'me', '--json'], { encoding: 'utf8', env: { ...process.env, HOME: home } });
+  const r = plan();
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /profiling every range between mini's cut points with the onnx engine on me/);
+  const out = JSON.parse(r.stdout).plan;
+  assert.deepEqual([...new Set(out.stageDevices)], ['me']);
+  assert.match(out.search.method, /cut-point cuts/);
+  const copied = join(home, '.cache/pifarm/models/mini', pkg.graphFile);
+  assert.ok(existsSync(copied) && existsSync(join(home, '.cache/pifarm/models/mini/meta.json')), 'the package is in the host user\'s cache');
+  const sent = statSync(copied).mtimeMs;
+  assert.equal(plan().status, 0);
+  assert.equal(statSync(copied).mtimeMs, sent, 'a graph already there is not sent again');
 });

@@ -12,6 +12,7 @@ import { costModelOf, planTopology, type DeviceClass, type Plan, type PlanReques
 import { inventoryClasses } from '../../topology/plan-inventory.js';
 import { profileLocal } from '../../topology/profile.js';
 import type { Inventory } from '../../inventory/types.js';
+import type { ImportedToProfile } from '../../farm/profile-host.js';
 import { topologyToYaml } from '../../topology/file.js';
 import { chooseBuild } from '../../engine/builds.js';
 import { localCpu } from '../../engine/index.js';
@@ -51,8 +52,9 @@ dense-layer shards. Prints the stages, the predicted IPS and bottleneck, and the
   -o FILE           write the topology YAML there (else it is printed)
   --model NAME      may name an imported model (pifarm model import; --models DIR): planned the
                     same way over the ranges between its cut points (their MACs, weights and
-                    activations from the import); --profile local times each range in onnxruntime
-                    here; --preset maps the paper's preset onto an imported AlexNet or VGG16`;
+                    activations from the import); --profile local|HOST times each range in the
+                    engine there (the package is copied to HOST's ~/.cache/pifarm/models first);
+                    --preset maps the paper's preset onto an imported AlexNet or VGG16`;
 
 export const command: CliCommand = {
   name: 'plan',
@@ -95,15 +97,13 @@ export const command: CliCommand = {
     let profile: DeviceProfile = PI3;
     if (values.profile === 'local' && pkg) {
       console.error(`profiling every range between ${model}'s cut points in onnxruntime on this machine ...`);
-      profile = await profileImportedLocal(modelsDir, pkg, { log: values.json ? undefined : (m) => console.error(`pifarm: ${m}`) });
+      profile = await profileImportedLocal(modelsDir, pkg, { ...(inv ? { engine: inv.farm.engine } : {}), log: values.json ? undefined : (m) => console.error(`pifarm: ${m}`) });
     } else if (values.profile === 'local') {
       console.error(`profiling every ${model} layer with the engine on this machine ...`);
       profile = await profileLocal(model, inv ? { engine: inv.farm.engine } : {});
-    } else if (values.profile && pkg) {
-      throw new UsageError(`--profile ${values.profile}: an imported model is profiled on this machine only for now (--profile local); the profiler a Pi runs knows the built-in layers`);
     } else if (values.profile) {
       if (!inv) throw new UsageError(`--profile ${values.profile}: give the inventory the host is in with -i`);
-      profile = await profileHost(inv, values.profile, model, values);
+      profile = await profileHost(inv, values.profile, model, values, pkg ? { modelsDir, pkg } : undefined);
     }
     const gflops = values['device-gflops'] !== undefined ? numberFlag(values['device-gflops'], 'device-gflops', 0, { min: 0.001 }) : undefined;
     const ramMb = values['ram-mb'] !== undefined ? numberFlag(values['ram-mb'], 'ram-mb', 0, { min: 400, integer: true }) : undefined;
@@ -154,12 +154,12 @@ export const command: CliCommand = {
 };
 
 /** Runs the profiler on an inventory host, reached as the farm commands reach it. */
-async function profileHost(inv: Inventory, name: string, model: string, values: { 'state-dir'?: string; 'accept-new-key'?: string[]; 'user-known-hosts'?: boolean }): Promise<DeviceProfile> {
+async function profileHost(inv: Inventory, name: string, model: string, values: { 'state-dir'?: string; 'accept-new-key'?: string[]; 'user-known-hosts'?: boolean }, imported?: ImportedToProfile): Promise<DeviceProfile> {
   const h = inv.hosts.find((x) => x.name === name);
   // this machine's build is known here; a remote host's follows from its CPU, there
   const build = h?.local ? chooseBuild(localCpu(), inv.farm.engine, h.name) : undefined;
   const engine = build ? `the ${build.engine} engine on ${name} (${build.id})` : inv.farm.engine === 'auto' ? `the engine build the CPU of ${name} gets` : `the ${inv.farm.engine} engine on ${name}`;
-  if (h) console.error(`profiling every ${model} layer with ${engine} ...`);
+  if (h) console.error(`profiling every ${imported ? `range between ${model}'s cut points` : `${model} layer`} with ${engine} ...`);
   // loaded only here, so planning never depends on the SSH and farm modules
   const { profileInventoryHost } = await import('../../farm/profile-host.js');
   return profileInventoryHost(inv, name, model, {
@@ -167,7 +167,7 @@ async function profileHost(inv: Inventory, name: string, model: string, values: 
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     ...(values['accept-new-key'] ? { acceptNewKey: values['accept-new-key'].flatMap((x) => x.split(',')) } : {}),
     userKnownHosts: !!values['user-known-hosts'],
-  });
+  }, imported);
 }
 
 function parseMix(text: string): DeviceClass[] {

@@ -115,13 +115,13 @@ async function benchImported(modelsDir: string, name: string, threads: number, r
   const bare = await ort.InferenceSession.create(bytes, opts);
   const feed = { [m.input.name]: new ort.Tensor('float32', preprocessPixels(pixels, m.input.shape, pre), m.input.dims) };
   const engine = await createEngine('onnx', { threads });
-  const whole = await engine.loadGraph!({ bytes, input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: pre, threads });
+  const whole = await engine.loadGraph!({ graph: bytes, input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: pre, threads });
   const at = balancedCuts(m, 3);
   // Several sessions in one process with more than one thread each make their thread pools spin
   // against one another (a farm runs each stage in a process of its own): the stages and the whole
   // graph they are compared with run on one thread.
-  const stages = await Promise.all(at.slice(0, -1).map((from, k) => engine.loadGraph!({ bytes: importedStage(modelsDir, m, from, at[k + 1]!), input: m.cuts[from]!.tensor, inputShape: m.cuts[from]!.dims.slice(1), outputShape: m.cuts[at[k + 1]!]!.dims.slice(1), ...(k === 0 ? { preprocess: pre } : {}), threads: 1 })));
-  const whole1 = await engine.loadGraph!({ bytes, input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: pre, threads: 1 });
+  const stages = await Promise.all(at.slice(0, -1).map((from, k) => engine.loadGraph!({ graph: importedStage(modelsDir, m, from, at[k + 1]!), input: m.cuts[from]!.tensor, inputShape: m.cuts[from]!.dims.slice(1), outputShape: m.cuts[at[k + 1]!]!.dims.slice(1), ...(k === 0 ? { preprocess: pre } : {}), threads: 1 })));
+  const whole1 = await engine.loadGraph!({ graph: bytes, input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: pre, threads: 1 });
   const chain = async () => {
     let x: Float32Array = pixels;
     for (const s of stages) x = await s.run(x);

@@ -1,7 +1,6 @@
 // `npm run bench -- pipeline --model NAME [--stages N] [--frames N] [--rounds N]` for an imported
 // model: its stages at balanced cut points as a local farm (lab/imported-demo.ts) against the
 // whole graph in one process with one thread, in interleaved rounds.
-import { readFileSync } from 'node:fs';
 import { createEngine } from '../src/engine/index.js';
 import { graphPath, loadImportedModel } from '../src/model/imported.js';
 import { runImportedDemo } from '../src/lab/imported-demo.js';
@@ -13,7 +12,7 @@ const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length
 export async function pipelineImported(modelsDir: string, name: string, stages: number, frames: number, rounds: number): Promise<void> {
   const m = loadImportedModel(modelsDir, name);
   const engine = await createEngine('onnx', { threads: 1 });
-  const whole = await engine.loadGraph!({ bytes: readFileSync(graphPath(modelsDir, m)), input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: { ...m.preprocess, layout: m.input.layout }, threads: 1 });
+  const whole = await engine.loadGraph!({ graph: graphPath(modelsDir, m), input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: { ...m.preprocess, layout: m.input.layout }, threads: 1 });
   const len = m.input.shape.reduce((a, b) => a * b, 1);
   const inputs = Array.from({ length: 4 }, (_, i) => frameToFloat(randomFrame(1, i, len)));
   for (let i = 0; i < 3; i++) await whole.run(inputs[i]!.slice());

@@ -85,7 +85,8 @@ export async function createOnnxEngine(opts: OnnxEngineOptions = {}): Promise<En
     async loadGraph(req: GraphRequest): Promise<LoadedBlock> {
       let session: import('onnxruntime-node').InferenceSession;
       try {
-        session = await ort.InferenceSession.create(req.bytes, { intraOpNumThreads: req.threads ?? opts.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+        const o = { intraOpNumThreads: req.threads ?? opts.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' } as const;
+        session = typeof req.graph === 'string' ? await ort.InferenceSession.create(req.graph, o) : await ort.InferenceSession.create(req.graph, o);
       } catch (e) {
         throw new EngineError(`onnxruntime refused the stage graph (input ${req.input}): ${(e as Error).message}`);
       }

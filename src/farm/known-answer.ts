@@ -34,7 +34,7 @@ export function knownAnswers(stateDir: string, threads = 2, graphBytes?: (cfg: N
       const key = createHash('sha256').update(bytes).update(JSON.stringify({ preprocess: g.preprocess, INPUT_SEED, reference })).digest('hex').slice(0, 24);
       return answerOf(key, async () => {
         const engine = await createEngine('onnx', { threads });
-        return { engine, block: await engine.loadGraph!({ bytes, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), threads }) };
+        return { engine, block: await engine.loadGraph!({ graph: bytes, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), threads }) };
       });
     }
     // asked for every node of every deploy: the spec is read once, the answer from the cache

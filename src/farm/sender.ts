@@ -4,7 +4,6 @@ import { createEngine } from '../engine/index.js';
 import { loadModelSpec } from '../model/spec.js';
 import { loadImage } from '../runtime/frames.js';
 import { checkOutputs, checkWithBlock } from '../runtime/reference.js';
-import { readFileSync } from 'node:fs';
 import { processName } from '../runtime/process-name.js';
 import { graphPath, loadImportedModel, topClasses, type ImportedModel } from '../model/imported.js';
 import type { Engine } from '../engine/engine.js';
@@ -140,7 +139,7 @@ export async function runFarmSender(plan: FarmPlan, o: SenderRunOptions, remote?
 
 /** The whole graph of an imported model as one block, for the output check. */
 async function wholeGraph(engine: Engine, modelsDir: string, pkg: ImportedModel) {
-  return engine.loadGraph!({ bytes: readFileSync(graphPath(modelsDir, pkg)), input: pkg.input.name, inputShape: pkg.input.dims.slice(1), outputShape: pkg.output.dims.slice(1), preprocess: { ...pkg.preprocess, layout: pkg.input.layout } });
+  return engine.loadGraph!({ graph: graphPath(modelsDir, pkg), input: pkg.input.name, inputShape: pkg.input.dims.slice(1), outputShape: pkg.output.dims.slice(1), preprocess: { ...pkg.preprocess, layout: pkg.input.layout } });
 }
 
 /** Cut tensors sent per frame: the input, every stage boundary, the output. */

@@ -2,7 +2,7 @@
 // in MACs unless the cuts are given) as local node processes, each running its own ONNX stage
 // graph written from the package, frames streamed through, the outputs checked against the whole
 // graph in one process, and the top classes of the sampled frames.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../engine/index.js';
@@ -91,7 +91,7 @@ export async function runImportedDemo(o: ImportedDemoOptions): Promise<CheckedRu
   }
   const engine = await createEngine('onnx', { threads: o.threads ?? 1 });
   o.log(`checking ${sent.samples.size} outputs against the whole ${m.name} in one process`);
-  const whole = await engine.loadGraph!({ bytes: readFileSync(graphPath(o.modelsDir, m)), input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: pre });
+  const whole = await engine.loadGraph!({ graph: graphPath(o.modelsDir, m), input: m.input.name, inputShape: m.input.dims.slice(1), outputShape: m.output.dims.slice(1), preprocess: pre });
   const check = await checkWithBlock({ block: whole, inputLength: m.input.shape.reduce((a, b) => a * b, 1), frameSeed: 1, samples: sent.samples, ...(sent.sampleInputs ? { inputs: sent.sampleInputs } : {}) });
   const bytesPerFrame = at.reduce((a, c) => a + m.cuts[c]!.bytes, 0);
   const result = runResult({ kind: 'demo', model: m.name, topology: `cuts ${at.join(',')}`, engine: engine.describe(), threads: o.threads ?? 1, stages, sent, check, nodes: { after: stats }, bytesPerFrame });

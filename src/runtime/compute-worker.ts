@@ -3,7 +3,6 @@
 // receive, send, merge and answer probes while a frame computes (seconds on a Pi). Inputs and
 // outputs move between the threads as transferred buffers, not copies.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
 import { createEngine } from '../engine/index.js';
 import type { LoadedBlock } from '../engine/engine.js';
 import { loadModelSpec } from '../model/spec.js';
@@ -15,7 +14,7 @@ async function load(req: ComputeLoad): Promise<{ block: LoadedBlock; describe: s
   if (req.graph) {
     if (!engine.loadGraph) throw new Error(`a stage of an imported model needs the onnx engine (onnxruntime: an x64 or arm64 host), not ${engine.name}`);
     const g = req.graph;
-    const block = await engine.loadGraph({ bytes: readFileSync(g.file), input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), ...(req.threads ? { threads: req.threads } : {}) });
+    const block = await engine.loadGraph({ graph: g.file, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), ...(req.threads ? { threads: req.threads } : {}) });
     return { block, describe: engine.describe() };
   }
   const block = await engine.load({ model: loadModelSpec(req.model), layers: req.layers, ...(req.shard ? { shard: req.shard } : {}), seed: req.seed, ...(req.threads ? { threads: req.threads } : {}) });

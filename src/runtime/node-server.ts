@@ -3,7 +3,6 @@
 // A frame of the wrong dtype, shape or size is refused and logged with its id; the node keeps
 // serving. Bad bytes on a connection close that connection only (server-conn.ts).
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { loadInThread } from './compute-thread.js';
 import type { Server as NetServer } from 'node:net';
 import type { ModelSpec } from '../model/spec.js';
@@ -155,8 +154,7 @@ export class NodeServer {
         if (!engine?.loadGraph) throw new Error(`a stage of an imported model needs the onnx engine (onnxruntime: an x64 or arm64 host), not ${engine?.name ?? 'none'}`);
         this.engineName = engine.describe();
         const g = this.cfg.graph;
-        const bytes = readFileSync(g.file);
-        this.block = await engine.loadGraph({ bytes, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), ...(this.cfg.threads ? { threads: this.cfg.threads } : {}) });
+        this.block = await engine.loadGraph({ graph: g.file, input: g.input, inputShape: g.inputDims.slice(1), outputShape: g.outputDims.slice(1), ...(g.preprocess ? { preprocess: g.preprocess } : {}), ...(this.cfg.threads ? { threads: this.cfg.threads } : {}) });
       } else if (this.cfg.layers.length === 0) {
         this.engineName = 'identity';
       } else {

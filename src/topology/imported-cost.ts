@@ -4,13 +4,12 @@
 // workSeconds) or by the device's measured time of that range (DeviceProfile.layerSeconds, keyed
 // by the tensor the range starts at: plan --profile). A range that is one dense layer may be split
 // into shards. Memory: an imported stage graph carries every weight as an onnxruntime initializer
-// (the built-in dense layers are fed as inputs instead), so its load peak is its own, measured
-// (IMPORTED_LOAD_FACTOR); running, the built-in model's conv factors apply to all its weights.
+// (the built-in dense layers are fed as inputs instead), so its factors are its own, measured
+// (IMPORTED_LOAD_FACTOR, IMPORTED_RUN_FACTOR); activations and frames as for a built-in stage.
 import { segmentWork, type ImportedModel } from '../model/imported.js';
 import type { StageSpec } from '../model/spec.js';
 import {
   ACTIVATION_FACTOR,
-  CONV_RUN_FACTOR,
   DEFAULT_COST_MODEL,
   FRAME_FACTOR,
   LOAD_PEAK_FACTOR,
@@ -30,15 +29,19 @@ import {
 } from './cost-model.js';
 import type { Segments } from './plan-search.js';
 
-/**
- * Load peak per MB of an imported stage's weights: the stage file read, its protobuf and
- * onnxruntime's own copy. Measured (VmHWM of one process loading a stage file in the onnx engine
- * and running it, less that process's 42 MB before it): the zoo-shaped VGG16's fc6 whole (411 MB)
- * 2.95x, in 2 and 8 shards 3.05x and 3.6x, fc7+fc8 (83 MB) 3.1x; NODE_RUNTIME_MB's margin over
- * Node.js covers the small shards' higher factor (model / measured 1.09-1.15 with a node
- * process's ~100 MB of runtime).
+/*
+ * Memory of an imported stage's process, measured (VmHWM and VmRSS of one process loading the
+ * stage file from its path in onnxruntime and running it, less that process's 54 MB before it;
+ * the zoo-shaped VGG16): load peaks of 1.97x the weights for fc6 whole (411 MB), 2.03x and 2.4x
+ * for its halves and eighths, 2.04x for fc7+fc8 (83 MB), 3.1x for the 59 MB of its convolutions
+ * (onnxruntime pre-packs them); resident after it 1.0x for dense weights. Fitted with the built-in
+ * model's node runtime (NODE_RUNTIME_MB, ~50 MB more than that process): model / measured
+ * 1.18-1.36 on those five stages.
  */
-export const IMPORTED_LOAD_FACTOR = 3.2;
+/** load peak per MB of an imported stage's weights */
+export const IMPORTED_LOAD_FACTOR = 2.3;
+/** resident per MB of them while it runs (activations and frames on top, as for a built-in stage) */
+export const IMPORTED_RUN_FACTOR = 1.5;
 
 /** Seconds of cut range k -> k+1 (or its 1/shards slice) on `d`: measured where the device was profiled, else the formula. */
 export function rangeSeconds(m: ImportedModel, k: number, d: DeviceProfile, shards = 1, pages = false): number {
@@ -60,7 +63,7 @@ export function importedStageCost(m: ImportedModel, from: number, to: number, sh
   const outBytes = m.cuts[to]!.bytes / shards;
   const activationMb = Math.max(...works.map((w) => w.largestPairBytes)) / MB;
   const load = NODE_RUNTIME_MB + IMPORTED_LOAD_FACTOR * weightsMb;
-  const run = NODE_RUNTIME_MB + CONV_RUN_FACTOR * weightsMb + ACTIVATION_FACTOR * activationMb + (FRAME_FACTOR * (inBytes + outBytes)) / MB;
+  const run = NODE_RUNTIME_MB + IMPORTED_RUN_FACTOR * weightsMb + ACTIVATION_FACTOR * activationMb + (FRAME_FACTOR * (inBytes + outBytes)) / MB;
   const memoryMb = Math.max(load, run, cm.strictMemory ? NODE_RUNTIME_MB + LOAD_PEAK_FACTOR * weightsMb : 0);
   const serviceS = computeS + ioSeconds(inBytes, outBytes, d);
   return { serviceS, computeS, ips: replicas / serviceS, memoryMb, fits: memoryMb <= usableMb(d), pages, weightsMb };

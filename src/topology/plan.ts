@@ -2,8 +2,8 @@
 // hand so the predicted IPS (cost-model.ts) is as high as it can be.
 //
 // Phases: search (plan-search.ts), pick the best, give spare devices, assign hosts (plan-pick.ts).
-// Search: exact dynamic programming over layer boundaries. A state is (layers done, devices used
-// of each class); its value is the Pareto set of partial pipelines over (lowest stage IPS so far:
+// Search: exact dynamic programming over segment boundaries (a built-in model's layers; an imported
+// model's cut ranges, plan-imported.ts). A state is (segments done, devices used of each class); its value is the Pareto set of partial pipelines over (lowest stage IPS so far:
 // higher is better, bytes on the shared medium so far: fewer is better, stages: fewer is better).
 // The farm's IPS is min(lowest stage IPS, bandwidth / bytes), monotone in both, so keeping every
 // non-dominated pair is enough to find the optimum over all contiguous cuts, replica counts and
@@ -12,7 +12,8 @@
 // Each stage runs on one device class (replicas of mixed speed would be held to the slowest by
 // round-robin). Ties: fewer devices, then fewer stages, then lower latency, then enumeration order
 // (cuts earliest first), so plans are deterministic. Devices the optimum leaves over then go, one
-// replica at a time, to the slowest stage of their class (the paper's rule).
+// replica at a time, to the slowest stage of their class (the paper's rule). searchPlan is what
+// both models share; planTopology names a built-in model's stages after their layers.
 import { processCount, type StageSpec } from '../model/spec.js';
 import type { LayerInfo } from '../model/shapes.js';
 import { DEFAULT_COST_MODEL, PI3, evaluateTopology, modelLayers, networkIps, type CostModel, type DeviceProfile, type Evaluation } from './cost-model.js';

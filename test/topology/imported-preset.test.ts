@@ -1,7 +1,8 @@
 // The paper's presets on imported models in the zoo's shapes: VGG16 (vgg16-11, vgg16-9) and
 // AlexNet (alexnet-6) matched by their layers, each preset's stages chained in onnxruntime (the
 // sharded fc1 as its two shards side by side) equal to a bare session on the whole file; an
-// inventory names the preset for the imported model; a model of other layers is refused.
+// inventory names the preset for the imported model; a model of other layers is refused; the
+// planner on a full-size zoo-shaped VGG16 finds the paper's vgg16-11 and its stages chain equal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,9 @@ import { presetOnImported } from '../../src/topology/imported-preset.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { resolveFarm } from '../../src/topology/resolve.js';
 import { alexnetZooLike, vgg16ZooLike } from '../engine/onnx-fixtures.js';
+import { zooVgg16 } from '../../src/lab/zoo-vgg16.js';
+import { planImported } from '../../src/topology/plan-imported.js';
+import { evaluateImported } from '../../src/topology/imported-cost.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pifarm-preset-import-'));
 const models = join(dir, 'models');
@@ -92,4 +96,19 @@ test('demo --model NAME --preset vgg16-11: the preset\'s ten processes on this m
   assert.equal(j.completed, 30);
   assert.ok(j.check.ok);
   assert.deepEqual(j.stages.map((s) => [s.replicas, s.shards]), [[7, 1], [1, 2], [1, 1]]);
+});
+
+test('the planner on a full-size VGG16 in the zoo\'s shape for 11 Pi 3s: three stages, fc6 in two shards (the paper\'s vgg16-11), chained equal to the whole file', { timeout: 240_000 }, async () => {
+  const { pkg, bytes } = await imported('vgg16-full', zooVgg16());
+  const plan = planImported(pkg, { devices: 11 });
+  assert.deepEqual(stagesOf(plan.stages), ['s0 data_0->flatten x7', 's1 flatten->fc6 x1 /2', 's2 fc6->prob x1']);
+  assert.ok(plan.evaluation.fitsMemory, plan.evaluation.stages.map((x) => `${x.role} ${x.memoryMb.toFixed(0)} MB`).join(', '));
+  // fc6 whole (411 MB of weights) does not fit a Pi 3's 700 MB; each half does
+  const whole = evaluateImported(pkg, [{ role: 'fc', layers: ['flatten', 'fc6'], replicas: 1, shards: 1 }]);
+  assert.equal(whole.fitsMemory, false);
+  const x = image([1, 3, 224, 224]);
+  const expected = await run(bytes, x);
+  const got = await chain(pkg, plan.stages, x);
+  assert.equal(got.length, 1000);
+  assert.ok(got.every((v, i) => Math.abs(v - expected[i]!) < 1e-6), 'the planned stages chained give the whole file\'s probabilities');
 });

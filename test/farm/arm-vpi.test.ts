@@ -1,10 +1,11 @@
 // pifarm on virtual Pis that execute ARM code (qemu-user, src/lab/vpi/arm.ts): arm64 hosts emulated as
 // a Pi 3 (Cortex-A53), a Pi 4 (A72) and a Pi 5 (A76), a 32-bit armhf host (Cortex-A7), and one x64
-// host. Real sshd and systemd in every one. Times under qemu are many times a Pi's: every timeout
+// host. Real sshd and systemd in every one; a trained imported model (nsfwjs' MobileNetV2) runs on
+// the arm64 ones. Times under qemu are many times a Pi's: every timeout
 // here is scaled by the slowdown the harness measures on the slowest ARM host, not by Pi figures.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVirtualPis, type VirtualPis } from '../../src/lab/vpi/harness.js';
@@ -13,6 +14,8 @@ import type { FarmOptions } from '../../src/farm/options.js';
 import type { SenderRunOptions } from '../../src/farm/sender.js';
 import { waitFor } from '../wait.js';
 import { writeInventory } from '../../src/lab/vpi/inventory.js';
+import { importTfjs } from '../../src/engine/import-tfjs.js';
+import { nsfwMobilenet, NSFW_LABELS } from '../engine/nsfw-fixture.js';
 
 let pis: VirtualPis;
 let dir: string;
@@ -154,4 +157,36 @@ test('the largest block, a VGG16 fc1 half, loads and runs on the Pi 4 (arm64 A72
   assert.ok(peak > 205 && peak < 700, `peak ${peak.toFixed(0)} MiB`);
   console.log(`vgg16 fc1 half on the emulated Pi 4 (A72): the whole host peaked at ${peak.toFixed(0)} MiB of its 700 MiB`);
   await downCommand(o);
+});
+
+test('a trained model on ARM: nsfwjs\' MobileNetV2 imported, its stages on a Pi 3 and a Pi 5 (arm64), outputs equal the whole model on x64; a 32-bit Pi is refused before its graph is sent', async () => {
+  const labels = join(dir, 'd', 'labels.txt');
+  mkdirSync(join(dir, 'd'), { recursive: true });
+  writeFileSync(labels, NSFW_LABELS.join('\n') + '\n');
+  await importTfjs(nsfwMobilenet(join(dir, 'd')).file, { modelsDir: join(dir, 'd', 'models'), name: 'nsfw', labelsFile: labels });
+  const topology = join(dir, 'd', 'nsfw-2.yaml');
+  writeFileSync(topology, 'model: nsfw\nname: nsfw-2\nstages:\n  - { role: head, layers: input..block_8_add }\n  - { role: tail, layers: block_8_add..output }\n');
+  const inventory = writeInventory(join(dir, 'd'), pis, topology, { model: 'nsfw', models: './models', engine: 'auto', assignment: { head: ['vpi1'], tail: ['vpi3'] } });
+  const o = options(inventory);
+  const r = await upCommand(o, sender(6), Math.round(60_000 * slowdown));
+  assert.deepEqual(r.failed, [], JSON.stringify(r.runs, null, 1));
+  assert.equal(r.report!.completed, 6, r.runError);
+  assert.equal(r.report!.check.ok, true, JSON.stringify(r.report!.check));
+  assert.ok(r.report!.top!.every((t) => NSFW_LABELS.includes(t.classes[0]!.label!)));
+  const st = await statusCommand(o);
+  for (const host of ['vpi1', 'vpi3']) {
+    const h = st.status!.find((x) => x.host === host)!;
+    assert.match(h.nodes[0]!.engine ?? '', /^onnxruntime-node 1\.30\.0 cpu$/, host);
+    // the stage gave the known answer computed on x64 from the same graph before it took a frame
+    assert.match(h.nodes[0]!.knownAnswer ?? '', /^known-answer frame ok .* on x64$/, host);
+  }
+  assert.deepEqual((await downCommand(o)).failed, []);
+
+  const onArmhf = writeInventory(join(dir, 'd2'), pis, topology, { model: 'nsfw', models: '../d/models', engine: 'auto', assignment: { head: ['vpi1'], tail: ['vpi4'] } });
+  const deploy = await simpleCommand('deploy', options(onArmhf));
+  assert.deepEqual(deploy.failed, ['vpi4'], JSON.stringify(deploy.runs, null, 1));
+  const failed = deploy.runs.find((x) => x.host === 'vpi4')!.results.find((x) => x.status === 'failed')!;
+  assert.equal(failed.step, 'model');
+  assert.match(failed.detail ?? '', /^vpi4: an imported model runs on onnxruntime only, and this host's CPU \(Cortex-A7, ARMv7 \(32-bit\)\) gets tfjs/);
+  assert.equal((await pis.exec('vpi4', 'ls /opt/pifarm/models 2>/dev/null | wc -l')).stdout.trim(), '0', 'no stage graph was sent to vpi4');
 });

@@ -12,6 +12,7 @@ import { modelsDirOf } from '../model-import.js';
 import { loadImportedModel } from '../../model/imported.js';
 import { runImportedDemo } from '../../lab/imported-demo.js';
 import { presetOnImported } from '../../topology/imported-preset.js';
+import { loadTopologyFile, type TopologyFile } from '../../topology/file.js';
 import { writeRunReport } from '../../report/write.js';
 import { parseLoss, parseThrottle, type LossEvent, type ThrottleEvent } from '../../lab/elastic-demo.js';
 
@@ -57,7 +58,8 @@ An imported model (pifarm model import) runs the same way, cut at its cut points
   --replicas R,S,...   replicas per stage (default 1 each)
   --shards S,T,...     shards per stage: a stage of one dense layer (a Gemm, or MatMul + Add) split by output units
   --preset P           the paper's preset on an imported AlexNet or VGG16 (its layers matched: the same
-                       convolutions, max-pools and dense layers), e.g. --preset vgg16-11`;
+                       convolutions, max-pools and dense layers), e.g. --preset vgg16-11
+  --topology FILE      a topology of its cut points (pifarm plan --model NAME -o FILE writes one)`;
 
 export const command: CliCommand = {
   name: 'demo',
@@ -99,7 +101,9 @@ export const command: CliCommand = {
       HELP,
       false,
     );
-    if (values.model && !modelNames().includes(values.model)) return importedDemo(values);
+    // a topology file of an imported model's cut points runs as that model's demo
+    const topology = values.topology ? loadTopologyFile(values.topology, modelsDirOf(values.models)) : undefined;
+    if ((values.model && !modelNames().includes(values.model)) || (topology && !modelNames().includes(topology.model))) return importedDemo(values, topology);
     if (values.preset && values.topology) throw new UsageError('give --preset or --topology, not both');
     const { model, name, stages } = chooseRunTopology({ ...pickFlags(values, 'preset', 'topology', 'model'), defaultPreset: true });
     const engine = values.engine ?? 'onnx';
@@ -162,10 +166,11 @@ const list = (v: string | undefined, flag: string): number[] | undefined =>
   v === undefined ? undefined : v.split(',').map((x) => numberFlag(x.trim(), flag, 0, { min: 1, integer: true }));
 
 /** demo --model NAME of an imported model: its stages at cut points as local processes. */
-async function importedDemo(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function importedDemo(values: Record<string, string | boolean | undefined>, topology?: TopologyFile): Promise<number> {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const modelsDir = modelsDirOf(str('models'));
-  const model = loadImportedModel(modelsDir, str('model')!);
+  if (topology && str('model') && topology.model !== str('model')) throw new UsageError(`--topology ${str('topology')} is for ${topology.model}, not ${str('model')}`);
+  const model = loadImportedModel(modelsDir, topology?.model ?? str('model')!);
   const inputs = inputFlags({ ...pickFlags(values, 'source', 'results'), loop: !!values.loop });
   const live = await startLive(str('serve'), model.name, `${model.name} at cut points`, model.input.shape, model.labels);
   const frames = numberFlag(str('frames'), 'frames', str('source') && str('source') !== 'random' ? defaultFramesFor(str('source')!) : 20, { min: 1, integer: true });
@@ -174,10 +179,11 @@ async function importedDemo(values: Record<string, string | boolean | undefined>
   let cuts = list(str('cuts'), 'cuts');
   let replicas = list(str('replicas'), 'replicas');
   let shards = list(str('shards'), 'shards');
-  // --preset P: the paper's topology on an imported AlexNet or VGG16, matched by its layers
-  if (str('preset')) {
-    if (cuts || replicas || shards || str('stages')) throw new UsageError('--preset gives the stages, replicas and shards: leave out --cuts, --stages, --replicas and --shards');
-    const stages = presetOnImported(model, findPreset(str('preset')!));
+  // --preset P: the paper's topology on an imported AlexNet or VGG16, matched by its layers; --topology FILE: a plan's
+  if (str('preset') && topology) throw new UsageError('give --preset or --topology, not both');
+  if (str('preset') || topology) {
+    if (cuts || replicas || shards || str('stages')) throw new UsageError(`--${topology ? 'topology' : 'preset'} gives the stages, replicas and shards: leave out --cuts, --stages, --replicas and --shards`);
+    const stages = topology ? topology.stages : presetOnImported(model, findPreset(str('preset')!));
     cuts = stages.slice(1).map((st) => model.cuts.findIndex((c) => c.tensor === st.layers[0]));
     replicas = stages.map((st) => st.replicas);
     shards = stages.map((st) => st.shards);

@@ -49,6 +49,16 @@ test('nsfwjs MobileNetV2 in three stages (the middle one twice): all frames, out
   assert.equal(j.check.ok, true);
   assert.equal(j.stages.length, 2);
   assert.ok(NSFW_LABELS.includes(j.top[0]!.classes[0]!.label));
+
+  // a plan written for it runs as demo --topology FILE (the model is the file's)
+  const env = { ...process.env, PIFARM_STATE_DIR: join(dir, 'state') };
+  const file = join(dir, 'plan.yaml');
+  const plan = spawnSync(process.execPath, ['dist/src/cli/main.js', 'plan', '--model', 'nsfw', '--devices', '3', '--local', '-o', file], { encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(plan.status, 0, plan.stderr);
+  const demo = spawnSync(process.execPath, ['dist/src/cli/main.js', 'demo', '--topology', file, '--frames', '8', '--json'], { encoding: 'utf8', env, timeout: 120_000 });
+  assert.equal(demo.status, 0, demo.stderr);
+  const d = JSON.parse(demo.stdout) as { model: string; completed: number; check: { ok: boolean } };
+  assert.deepEqual([d.model, d.completed, d.check.ok], ['nsfw', 8, true]);
 });
 
 test('real photos through the imported MobileNetV2 on a local farm: every photo is named "Neutral" by the whole model and by the farm alike', { timeout: 180_000 }, async () => {

@@ -36,7 +36,9 @@ import type { Segments } from './plan-search.js';
  * for its halves and eighths, 2.04x for fc7+fc8 (83 MB), 3.1x for the 59 MB of its convolutions
  * (onnxruntime pre-packs them); resident after it 1.0x for dense weights. Fitted with the built-in
  * model's node runtime (NODE_RUNTIME_MB, ~50 MB more than that process): model / measured
- * 1.18-1.36 on those five stages.
+ * 1.18-1.36 on those five stages. In node processes (bench farm --preset vgg16-11 on it, 14 frames
+ * in flight, peak of each stage's processes): 1.24 for the convolutions, 1.26 for an fc6 half,
+ * 1.40 for fc7+fc8.
  */
 /** load peak per MB of an imported stage's weights */
 export const IMPORTED_LOAD_FACTOR = 2.3;

@@ -32,7 +32,7 @@ export interface ElasticFarmStream {
 /** Why this farm cannot run elastic, in words that say what to change; undefined when it can. */
 export function elasticProblem(plan: FarmPlan): string | undefined {
   const file = plan.inv.file;
-  if (plan.inv.farm.modelsDir && !['alexnet', 'vgg16'].includes(plan.farm.model)) return `${file}: farm.model: ${plan.farm.model} is an imported model; --elastic re-plans the built-in alexnet and vgg16 only for now (their cost model)`;
+  if (plan.inv.farm.modelsDir && !['alexnet', 'vgg16'].includes(plan.farm.model)) return `${file}: farm.model: ${plan.farm.model} is an imported model; --elastic re-plans the built-in alexnet and vgg16 only for now (its drivers do not yet send a new topology's stage graphs to the hosts as the farm moves)`;
   const devices = plan.hosts.filter((h) => !h.local && h.name !== plan.farm.sender.host).length;
   const processes = plan.farm.placements.length;
   if (devices < processes) return `${file}: --elastic runs one node process per host, and ${plan.farm.topologyName} has ${processes} for ${devices} host(s); add hosts or choose a smaller topology (farm.topology)`;

@@ -90,7 +90,7 @@ export function graphPath(modelsDir: string, m: ImportedModel): string {
 }
 
 /** The work of cut range k -> k+1; a package imported before pifarm recorded it is imported again. */
-export function segmentWork(m: ImportedModel, k: number): SegmentWork {
+export function cutRangeWork(m: ImportedModel, k: number): SegmentWork {
   const w = m.cuts[k]?.workToNext;
   if (!w) throw new ImportedModelError(`${m.name}: the package does not say what each cut range holds and moves (it was imported by an older pifarm); import it again with pifarm model import`);
   return w;

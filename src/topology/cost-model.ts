@@ -70,6 +70,21 @@ export const FRAME_FACTOR = 10;
  * weights: the whole of VGG16 (553 MB) or its fc1 (411 MB) must then be split.
  */
 export const LOAD_PEAK_FACTOR = 2;
+/*
+ * Memory of an imported stage's process, measured (VmHWM and VmRSS of one process loading the
+ * stage file from its path in onnxruntime and running it, less that process's 54 MB before it;
+ * the zoo-shaped VGG16): load peaks of 1.97x the weights for fc6 whole (411 MB), 2.03x and 2.4x
+ * for its halves and eighths, 2.04x for fc7+fc8 (83 MB), 3.1x for the 59 MB of its convolutions
+ * (onnxruntime pre-packs them); resident after it 1.0x for dense weights. Fitted with the built-in
+ * model's node runtime (NODE_RUNTIME_MB, ~50 MB more than that process): model / measured
+ * 1.18-1.36 on those five stages. In node processes (bench farm --preset vgg16-11 on it, 14 frames
+ * in flight, peak of each stage's processes): 1.24 for the convolutions, 1.26 for an fc6 half,
+ * 1.40 for fc7+fc8.
+ */
+/** load peak per MB of an imported stage's weights */
+export const IMPORTED_LOAD_FACTOR = 2.3;
+/** resident per MB of them while it runs (activations and frames on top, as for a built-in stage) */
+export const IMPORTED_RUN_FACTOR = 1.5;
 /** a process whose weights exceed this share of usable RAM pages while it runs ... */
 export const PAGING_THRESHOLD = 0.5;
 /** ... and its weight traffic is this much slower (VGG16 fc1 on a Pi 3: (2.483 s measured - 0.037 s compute) / 0.834 s of weights at PI3_WEIGHT_BW) */

@@ -5,13 +5,15 @@
 // by the tensor the range starts at: plan --profile). A range that is one dense layer may be split
 // into shards. Memory: an imported stage graph carries every weight as an onnxruntime initializer
 // (the built-in dense layers are fed as inputs instead), so its factors are its own, measured
-// (IMPORTED_LOAD_FACTOR, IMPORTED_RUN_FACTOR); activations and frames as for a built-in stage.
-import { segmentWork, type ImportedModel } from '../model/imported.js';
+// (cost-model.ts IMPORTED_LOAD_FACTOR, IMPORTED_RUN_FACTOR); activations and frames as for a built-in stage.
+import { cutRangeWork, type ImportedModel } from '../model/imported.js';
 import type { StageSpec } from '../model/spec.js';
 import {
   ACTIVATION_FACTOR,
   DEFAULT_COST_MODEL,
   FRAME_FACTOR,
+  IMPORTED_LOAD_FACTOR,
+  IMPORTED_RUN_FACTOR,
   LOAD_PEAK_FACTOR,
   MB,
   NODE_RUNTIME_MB,
@@ -29,34 +31,19 @@ import {
 } from './cost-model.js';
 import type { Segments } from './plan-search.js';
 
-/*
- * Memory of an imported stage's process, measured (VmHWM and VmRSS of one process loading the
- * stage file from its path in onnxruntime and running it, less that process's 54 MB before it;
- * the zoo-shaped VGG16): load peaks of 1.97x the weights for fc6 whole (411 MB), 2.03x and 2.4x
- * for its halves and eighths, 2.04x for fc7+fc8 (83 MB), 3.1x for the 59 MB of its convolutions
- * (onnxruntime pre-packs them); resident after it 1.0x for dense weights. Fitted with the built-in
- * model's node runtime (NODE_RUNTIME_MB, ~50 MB more than that process): model / measured
- * 1.18-1.36 on those five stages. In node processes (bench farm --preset vgg16-11 on it, 14 frames
- * in flight, peak of each stage's processes): 1.24 for the convolutions, 1.26 for an fc6 half,
- * 1.40 for fc7+fc8.
- */
-/** load peak per MB of an imported stage's weights */
-export const IMPORTED_LOAD_FACTOR = 2.3;
-/** resident per MB of them while it runs (activations and frames on top, as for a built-in stage) */
-export const IMPORTED_RUN_FACTOR = 1.5;
 
 /** Seconds of cut range k -> k+1 (or its 1/shards slice) on `d`: measured where the device was profiled, else the formula. */
 export function rangeSeconds(m: ImportedModel, k: number, d: DeviceProfile, shards = 1, pages = false): number {
   const cut = m.cuts[k]!;
   const measured = d.layerSeconds?.[cut.tensor];
   if (measured !== undefined) return (measured / shards) * (pages ? PAGING_SLOWDOWN : 1);
-  const w = segmentWork(m, k);
+  const w = cutRangeWork(m, k);
   return workSeconds({ macs: cut.macsToNext, activationBytes: w.activationBytes, weightBytes: w.weightBytes }, d, shards, pages);
 }
 
 /** One instance of the stage of cut ranges [from, to) in `shards` shards on `d`. */
 export function importedStageCost(m: ImportedModel, from: number, to: number, shards: number, replicas: number, d: DeviceProfile, cm: CostModel = DEFAULT_COST_MODEL): StageCost {
-  const works = Array.from({ length: to - from }, (_, i) => segmentWork(m, from + i));
+  const works = Array.from({ length: to - from }, (_, i) => cutRangeWork(m, from + i));
   const weightBytes = works.reduce((a, w) => a + w.weightBytes, 0) / shards;
   const weightsMb = weightBytes / MB;
   const pages = weightsMb > PAGING_THRESHOLD * usableMb(d);
@@ -76,7 +63,7 @@ export function importedSegments(m: ImportedModel): Segments {
   return {
     count: m.cuts.length - 1,
     outBytes: m.cuts[m.cuts.length - 1]!.bytes,
-    denseUnits: (i) => segmentWork(m, i).denseUnits,
+    denseUnits: (i) => cutRangeWork(m, i).denseUnits,
     stage(from, to, shards, device, cm) {
       const c = importedStageCost(m, from, to, shards, 1, device, cm);
       return { serviceS: c.serviceS, bytesIn: m.cuts[from]!.bytes * shards, fits: c.fits };

@@ -13,11 +13,9 @@ import { totalmem } from 'node:os';
 import { createEngine } from '../engine/index.js';
 import { importedStages } from '../engine/imported-stage.js';
 import { graphPath, type ImportedCut, type ImportedModel } from '../model/imported.js';
-import { NODE_RUNTIME_MB, type DeviceProfile } from './cost-model.js';
+import { IMPORTED_LOAD_FACTOR, NODE_RUNTIME_MB, type DeviceProfile } from './cost-model.js';
 import { medianSeconds } from './profile.js';
 
-/** load peak per MB of weights of an imported graph (imported-cost.ts IMPORTED_LOAD_FACTOR, here without the cost model's other imports) */
-const LOAD_FACTOR = 2.3;
 
 export interface ImportedProfileOptions {
   /** an engine name or choice (onnx, auto...); default onnx */
@@ -49,7 +47,7 @@ export async function profileImportedLocal(modelsDir: string, m: ImportedModel, 
   }
   const ramMb = Math.round(totalmem() / 2 ** 20);
   const sum = Object.values(layerSeconds).reduce((a, x) => a + x, 0);
-  const wholeFits = NODE_RUNTIME_MB + (LOAD_FACTOR * m.params * 4) / 1e6 < 0.8 * ramMb;
+  const wholeFits = NODE_RUNTIME_MB + (IMPORTED_LOAD_FACTOR * m.params * 4) / 1e6 < 0.8 * ramMb;
   if (wholeFits) {
     const total = await time(graphPath(modelsDir, m), m.cuts[0]!, m.cuts[m.cuts.length - 1]!);
     for (const t of Object.keys(layerSeconds)) layerSeconds[t] = (layerSeconds[t]! * total) / sum;
